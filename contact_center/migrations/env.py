@@ -1,0 +1,13 @@
+"""Alembic environment: runs on the connection handed over by contact_center.db.migrate."""
+
+from alembic import context
+
+from contact_center.schema import Base
+
+connection = context.config.attributes.get("connection")
+if connection is None:  # pragma: no cover - only through contact_center.db.migrate
+    raise RuntimeError("run migrations through contact_center.db.migrate()")
+
+context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,47 @@
+"""Redaction of personal data before anything is stored in records or written to logs.
+
+Covers what residents commonly type or say: e-mail addresses, French phone numbers (also
+with spaces, dots, dashes or +33), the social security number (NIR), IBANs and payment card
+numbers. Each is replaced by a bracketed French label so records stay readable for agents.
+"""
+
+from __future__ import annotations
+
+import re
+
+_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("[COURRIEL]", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)),
+    (
+        "[IBAN]",
+        re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b", re.I),
+    ),
+    (
+        "[NIR]",
+        re.compile(r"\b[12][ .]?\d{2}[ .]?(?:0[1-9]|1[0-2]|[2-9]\d)[ .]?(?:\d{2}|2[AB])"
+                   r"[ .]?\d{3}[ .]?\d{3}(?:[ .]?\d{2})?\b", re.I),
+    ),
+    ("[CARTE_BANCAIRE]", re.compile(r"\b(?:\d{4}[ -]?){3}\d{4}\b")),
+    (
+        "[TÉLÉPHONE]",
+        re.compile(r"(?:(?:\+|00)33[ .-]?(?:\(0\))?[ .-]?|\b0)[1-9](?:[ .-]?\d{2}){4}\b"),
+    ),
+)
+
+
+def redact(text: str) -> str:
+    """Replace personal data in ``text`` by labels such as ``[COURRIEL]``.
+
+    Args:
+        text: Free text typed or spoken by a resident.
+
+    Returns:
+        The text with e-mails, phone numbers, NIR, IBAN and card numbers replaced.
+    """
+    for label, pattern in _PATTERNS:
+        text = pattern.sub(label, text)
+    return text
+
+
+def contains_personal_data(text: str) -> bool:
+    """True when :func:`redact` would change ``text``."""
+    return any(pattern.search(text) for _, pattern in _PATTERNS)

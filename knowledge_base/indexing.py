@@ -1,0 +1,228 @@
+"""Putting documents into the search index: chunking, BM25 at once, dense vectors now or later.
+
+:meth:`Indexer.index` is idempotent: a document whose version (its content hash) is already in
+the store is skipped without re-chunking or re-embedding, and a changed document has its old
+chunks replaced. BM25 vectors are computed while importing (fast: the whole service-public
+corpus in about a minute), so the server can answer as soon as the import ends. Dense vectors
+are either computed during the import (``dense="now"``) or filled afterwards by
+:meth:`Indexer.embed_pending` in a background thread while the app already serves
+(``dense="later"``); the retriever finds points without a dense vector through BM25.
+
+What is embedded is a short text per chunk (:func:`dense_text`: title, headings and the
+beginning of the passage), measured in ``bench/bench_retrieval.py`` to rank documents as well
+as the whole chunk for less time. Identical texts in a batch are embedded once.
+
+A document counts as indexed once its first chunk (ordinal 0, which carries the version the
+next import compares) is written, and that chunk is written last: an import interrupted in the
+middle of a document is redone at the next run.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from tqdm import tqdm
+
+from knowledge_base.chunking import chunk_document
+from knowledge_base.documents import Document
+from retrieval.embeddings import Embedder
+from retrieval.qdrant_store import QdrantStore
+from retrieval.sparse import FrenchSparseEncoder
+from retrieval.types import Chunk
+
+logger = logging.getLogger(__name__)
+
+DenseWhen = Literal["now", "later"]
+#: Characters of the passage that go into its dense text.
+DENSE_PASSAGE_CHARS = 300
+#: Pending chunks fetched per scan of the store by :meth:`Indexer.embed_pending`.
+_PENDING_PAGE = 1024
+
+
+def dense_text(chunk: Chunk) -> str:
+    """What gets embedded for a chunk: title, heading path and the passage's beginning."""
+    return f"{chunk.title}\n{chunk.heading}\n{chunk.text[:DENSE_PASSAGE_CHARS]}"
+
+
+def sparse_text(chunk: Chunk) -> str:
+    """What BM25 indexes for a chunk: title, heading path and the whole passage."""
+    return f"{chunk.title}\n{chunk.heading}\n{chunk.text}"
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What an import did.
+
+    Attributes:
+        documents_seen: Documents read from the source.
+        documents_indexed: New or changed documents written.
+        documents_unchanged: Documents skipped because their version is already indexed.
+        chunks_upserted: Chunks written.
+        chunks_deleted: Chunks of previous versions removed.
+        dense_embedded: Dense vectors computed during this call.
+        seconds: Wall time.
+    """
+
+    documents_seen: int
+    documents_indexed: int
+    documents_unchanged: int
+    chunks_upserted: int
+    chunks_deleted: int
+    dense_embedded: int
+    seconds: float
+
+
+@dataclass
+class _Batch:
+    """Chunks of new or changed documents waiting to be written."""
+
+    chunks: list[Chunk] = field(default_factory=list)
+    changed: dict[str, list[str]] = field(default_factory=dict)  # tenant -> document ids
+
+    def add(self, chunks: list[Chunk], replaces_previous: bool) -> None:
+        # ordinal 0 last: it marks the document as indexed (see the module docstring)
+        self.chunks.extend(chunks[1:] + chunks[:1])
+        if replaces_previous and chunks:
+            self.changed.setdefault(chunks[0].tenant_id, []).append(chunks[0].document_id)
+
+
+class Indexer:
+    """Writes documents into a :class:`QdrantStore`.
+
+    Args:
+        store: The store.
+        embedder: Dense embedder; ``None`` indexes BM25 only (every chunk stays pending).
+        sparse_encoder: The BM25 encoder the retriever uses too.
+        batch_size: Chunks per write (and per embedding call).
+        chunker: Cuts a document into chunks.
+    """
+
+    def __init__(
+        self,
+        store: QdrantStore,
+        embedder: Embedder | None,
+        sparse_encoder: FrenchSparseEncoder,
+        batch_size: int = 256,
+        *,
+        chunker: Callable[[Document], list[Chunk]] = chunk_document,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.sparse_encoder = sparse_encoder
+        self.batch_size = batch_size
+        self.chunker = chunker
+
+    def index(
+        self,
+        documents: Iterable[Document],
+        *,
+        progress: bool = True,
+        dense: DenseWhen = "now",
+    ) -> IndexReport:
+        """Index new and changed documents; skip those whose version is already indexed.
+
+        Args:
+            documents: The documents of one or several sources.
+            progress: Show a progress bar on stderr.
+            dense: ``now`` embeds during the import; ``later`` leaves it to
+                :meth:`embed_pending`.
+        """
+        started = time.perf_counter()
+        self.store.ensure_collection()
+        known = self.store.document_versions()
+        counts = dict.fromkeys(("seen", "indexed", "unchanged", "upserted", "deleted", "dense"), 0)
+        batch = _Batch()
+        total = getattr(documents, "total", None)
+        for document in tqdm(
+            documents, total=total, disable=not progress, desc="index", unit="doc"
+        ):
+            counts["seen"] += 1
+            key = (document.tenant_id, document.id)
+            if known.get(key) == document.content_hash:
+                counts["unchanged"] += 1
+                continue
+            batch.add(self.chunker(document), replaces_previous=key in known)
+            counts["indexed"] += 1
+            if len(batch.chunks) >= self.batch_size:
+                self._flush(batch, dense == "now", counts)
+                batch = _Batch()
+        self._flush(batch, dense == "now", counts)
+        report = IndexReport(
+            documents_seen=counts["seen"],
+            documents_indexed=counts["indexed"],
+            documents_unchanged=counts["unchanged"],
+            chunks_upserted=counts["upserted"],
+            chunks_deleted=counts["deleted"],
+            dense_embedded=counts["dense"],
+            seconds=time.perf_counter() - started,
+        )
+        logger.info(
+            "index done seen=%d indexed=%d unchanged=%d upserted=%d deleted=%d dense=%d s=%.1f",
+            *(counts[k] for k in ("seen", "indexed", "unchanged", "upserted", "deleted", "dense")),
+            report.seconds,
+        )
+        return report
+
+    def embed_pending(
+        self,
+        batch_size: int | None = None,
+        progress: bool = True,
+        stop_event: threading.Event | None = None,
+    ) -> int:
+        """Give their dense vectors to the chunks that have none yet.
+
+        Runs until no chunk is pending or ``stop_event`` is set (checked between batches, so a
+        shutdown waits for one batch at most). Run it from the thread that runs :meth:`index`.
+
+        Returns:
+            The number of chunks embedded.
+        """
+        if self.embedder is None:
+            return 0
+        size = batch_size or self.batch_size
+        stopped = stop_event.is_set if stop_event is not None else lambda: False
+        pending = self.store.count(without_dense=True)
+        done = 0
+        with tqdm(total=pending, disable=not progress, desc="embed", unit="chunk") as bar:
+            while not stopped():
+                # one scan of the collection per page (local mode filters in Python)
+                page = self.store.chunks_without_dense(max(size, _PENDING_PAGE))
+                if not page:
+                    break
+                for start in range(0, len(page), size):
+                    if stopped():
+                        break
+                    chunks = page[start : start + size]
+                    self.store.set_dense([c.id for c in chunks], self._embed(chunks))
+                    done += len(chunks)
+                    bar.update(len(chunks))
+        logger.info("embed_pending done embedded=%d left=%d", done, max(pending - done, 0))
+        return done
+
+    def _flush(self, batch: _Batch, embed_now: bool, counts: dict[str, int]) -> None:
+        if not batch.chunks:
+            return
+        sparse = [self.sparse_encoder.encode_document(sparse_text(c)) for c in batch.chunks]
+        vectors = None
+        if embed_now and self.embedder is not None:
+            vectors = self._embed(batch.chunks)
+            counts["dense"] += len(batch.chunks)
+        for tenant_id, document_ids in batch.changed.items():
+            counts["deleted"] += self.store.delete_documents(tenant_id, document_ids)
+        self.store.upsert(batch.chunks, vectors, sparse)
+        counts["upserted"] += len(batch.chunks)
+
+    def _embed(self, chunks: Sequence[Chunk]) -> np.ndarray:
+        """Dense vectors of the chunks' dense texts, each distinct text embedded once."""
+        assert self.embedder is not None
+        texts = [dense_text(c) for c in chunks]
+        unique = list(dict.fromkeys(texts))
+        vectors = self.embedder.embed_documents(unique)
+        row_of = {text: row for row, text in enumerate(unique)}
+        return vectors[[row_of[text] for text in texts]]

@@ -1,0 +1,427 @@
+"""The knowledge-base chunks in one Qdrant collection: a dense and a BM25 sparse vector each.
+
+The collection holds a named dense vector ``dense`` (cosine) and a named sparse vector ``bm25``
+whose IDF Qdrant computes (``Modifier.IDF``). A point may have no dense vector yet (indexing
+with ``dense="later"``): its payload says ``has_dense: false`` and BM25 still finds it.
+
+Location, chosen the way qdrant-client does: a server ``url`` (with its API key), else
+``:memory:`` when ``in_memory``, else local mode on disk under ``path`` (or the data folder).
+Local mode is plain Python and not thread-safe, so every call goes through one lock: the
+background indexing thread and the request path share a store.
+
+Hybrid queries run the dense and the sparse search as one batch request and fuse the two
+rankings here rather than with Qdrant's ``FusionQuery``: the fused list then keeps each method's
+score (the abstention threshold and the explanation records need the dense cosine), and the
+dense side can be weighted (measured in ``bench/bench_retrieval.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from qdrant_client import QdrantClient
+from qdrant_client import models as qm
+
+from contact_center.errors import VectorStoreError
+from contact_center.settings import QdrantSection
+from retrieval.sparse import SparseVec
+from retrieval.types import Chunk, ScoredChunk
+
+logger = logging.getLogger(__name__)
+
+DENSE = "dense"
+SPARSE = "bm25"
+#: Reciprocal-rank-fusion constant (the usual 60 of Cormack et al.).
+RRF_K = 60
+#: Weight of the dense ranking against 1 for BM25 in the fusion (see bench_retrieval.py).
+DENSE_WEIGHT = 1.0
+_WRITE_BATCH = 256
+_SCROLL_PAGE = 1024
+
+
+class QdrantStore:
+    """Chunks with their dense and sparse vectors, searchable per tenant.
+
+    Args:
+        settings: Qdrant section of the settings.
+        data_path: On-disk folder for local mode when ``settings.path`` is not set.
+        dimension: Size of the dense vectors (the embedder's dimension).
+        dense_model: Id of the embedding model, recorded in the collection's metadata so that
+            a change of model rebuilds the collection instead of mixing vector spaces.
+    """
+
+    def __init__(
+        self,
+        settings: QdrantSection,
+        data_path: Path,
+        dimension: int,
+        *,
+        dense_model: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.collection = settings.collection
+        self.dimension = dimension
+        self.dense_model = dense_model
+        self.path = settings.path or data_path
+        self._client: QdrantClient | None = None
+        self._lock = threading.RLock()
+        self._ready = False
+
+    @property
+    def location(self) -> str:
+        """Where the points live: the URL, ``:memory:`` or the local folder."""
+        if self.settings.url:
+            return self.settings.url
+        return ":memory:" if self.settings.in_memory else str(self.path)
+
+    @property
+    def is_server(self) -> bool:
+        """True when talking to a Qdrant server (payload indexes only matter there)."""
+        return bool(self.settings.url)
+
+    def ensure_collection(self) -> bool:
+        """Create the collection if missing, or rebuild it if the dense model changed.
+
+        Returns:
+            True when the collection was (re)created empty and needs indexing.
+        """
+        with self._guard("ensure_collection"):
+            client = self._connect()
+            if client.collection_exists(self.collection):
+                if self._compatible(client.get_collection(self.collection)):
+                    self._tune_local_storage(client)
+                    self._ready = True
+                    return False
+                logger.warning(
+                    "qdrant collection rebuilt reason=dense_model_changed collection=%s model=%s",
+                    self.collection,
+                    self.dense_model,
+                )
+                client.delete_collection(self.collection)
+            self._create(client)
+            self._tune_local_storage(client)
+            self._ready = True
+            return True
+
+    def upsert(
+        self,
+        chunks: Sequence[Chunk],
+        dense: np.ndarray | Sequence[np.ndarray | None] | None,
+        sparse: Sequence[SparseVec],
+    ) -> None:
+        """Insert or replace chunks; a chunk whose dense vector is ``None`` gets none yet."""
+        if len(sparse) != len(chunks) or (dense is not None and len(dense) != len(chunks)):
+            raise ValueError("chunks, dense and sparse must have the same length")
+        points = []
+        for index, chunk in enumerate(chunks):
+            vector: dict[str, Any] = {
+                SPARSE: qm.SparseVector(indices=sparse[index].indices, values=sparse[index].values)
+            }
+            row = None if dense is None else dense[index]
+            if row is not None:
+                vector[DENSE] = np.asarray(row, dtype=np.float32).tolist()
+            payload = chunk_payload(chunk, has_dense=row is not None)
+            points.append(qm.PointStruct(id=chunk.id, vector=vector, payload=payload))
+        with self._guard("upsert"):
+            client = self._collection_client()
+            for start in range(0, len(points), _WRITE_BATCH):
+                client.upsert(self.collection, points[start : start + _WRITE_BATCH], wait=True)
+
+    def set_dense(self, ids: Sequence[str], vectors: np.ndarray) -> int:
+        """Give existing points their dense vectors (and mark them ``has_dense``).
+
+        Points deleted meanwhile (a document re-imported) are skipped.
+
+        Returns:
+            The number of points updated.
+        """
+        if len(ids) != len(vectors):
+            raise ValueError("ids and vectors must have the same length")
+        if not ids:
+            return 0
+        with self._guard("set_dense"):
+            client = self._collection_client()
+            found = client.retrieve(self.collection, list(ids), with_payload=False)
+            existing = {str(record.id) for record in found}
+            updates = [
+                qm.PointVectors(id=point_id, vector={DENSE: np.asarray(row, np.float32).tolist()})
+                for point_id, row in zip(ids, vectors, strict=True)
+                if point_id in existing
+            ]
+            if updates:
+                client.update_vectors(self.collection, updates, wait=True)
+                client.set_payload(
+                    self.collection, {"has_dense": True}, points=[u.id for u in updates], wait=True
+                )
+            return len(updates)
+
+    def delete_documents(self, tenant_id: str, document_ids: Sequence[str]) -> int:
+        """Delete every chunk of these documents of one tenant; returns how many there were."""
+        if not document_ids:
+            return 0
+        selector = qm.Filter(
+            must=[
+                _match("tenant_id", tenant_id),
+                qm.FieldCondition(key="document_id", match=qm.MatchAny(any=list(document_ids))),
+            ]
+        )
+        with self._guard("delete_documents"):
+            client = self._collection_client()
+            existing = client.count(self.collection, count_filter=selector, exact=True).count
+            if existing:
+                client.delete(self.collection, qm.FilterSelector(filter=selector), wait=True)
+            return existing
+
+    def document_versions(self) -> dict[tuple[str, str], str]:
+        """``(tenant_id, document_id) -> version`` of every indexed document."""
+        first_chunks = qm.Filter(must=[_match("ordinal", 0)])
+        versions: dict[tuple[str, str], str] = {}
+        for record in self._scroll(first_chunks, ["tenant_id", "document_id", "version"]):
+            payload = record.payload or {}
+            versions[(payload["tenant_id"], payload["document_id"])] = payload["version"]
+        return versions
+
+    def chunks_without_dense(self, limit: int) -> list[Chunk]:
+        """Up to ``limit`` chunks still waiting for their dense vector."""
+        with self._guard("chunks_without_dense"):
+            records, _ = self._collection_client().scroll(
+                self.collection,
+                scroll_filter=qm.Filter(must=[_match("has_dense", False)]),
+                limit=limit,
+                with_payload=True,
+            )
+        return [payload_chunk(str(record.id), record.payload or {}) for record in records]
+
+    def count(self, *, without_dense: bool = False) -> int:
+        """Number of chunks (only those without a dense vector when asked)."""
+        selector = qm.Filter(must=[_match("has_dense", False)]) if without_dense else None
+        with self._guard("count"):
+            client = self._collection_client()
+            return client.count(self.collection, count_filter=selector, exact=True).count
+
+    def query(
+        self,
+        dense_vec: np.ndarray | None,
+        sparse_vec: SparseVec | None,
+        tenant_ids: Sequence[str],
+        limit: int,
+        *,
+        dense_weight: float = DENSE_WEIGHT,
+    ) -> list[ScoredChunk]:
+        """Hybrid search restricted to ``tenant_ids``, fused by weighted reciprocal rank.
+
+        Either vector may be ``None`` (the other method alone then ranks). Each method returns
+        ``limit`` candidates; the fused list has at most ``limit`` chunks, best first, with
+        ``dense_score`` (cosine), ``sparse_score`` (BM25) and ``ranks`` filled where known.
+        """
+        tenant_filter = qm.Filter(
+            must=[qm.FieldCondition(key="tenant_id", match=qm.MatchAny(any=list(tenant_ids)))]
+        )
+        requests: list[tuple[str, qm.QueryRequest]] = []
+        if dense_vec is not None:
+            dense_query = np.asarray(dense_vec, dtype=np.float32).tolist()
+            requests.append((DENSE, _request(dense_query, DENSE, tenant_filter, limit)))
+        if sparse_vec is not None and len(sparse_vec):
+            sparse_query = qm.SparseVector(indices=sparse_vec.indices, values=sparse_vec.values)
+            requests.append((SPARSE, _request(sparse_query, SPARSE, tenant_filter, limit)))
+        if not requests:
+            return []
+        with self._guard("query"):
+            responses = self._collection_client().query_batch_points(
+                self.collection, [request for _, request in requests]
+            )
+        rankings = {
+            name: response.points for (name, _), response in zip(requests, responses, strict=True)
+        }
+        return fuse(rankings, limit, dense_weight=dense_weight)
+
+    def close(self) -> None:
+        """Close the client (local mode releases its folder lock)."""
+        with self._lock:
+            if self._client is not None:
+                try:
+                    self._client.close()
+                finally:
+                    self._client = None
+                    self._ready = False
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _connect(self) -> QdrantClient:
+        if self._client is None:
+            if self.settings.url:
+                api_key = self.settings.api_key
+                self._client = QdrantClient(
+                    url=self.settings.url,
+                    api_key=api_key.get_secret_value() if api_key else None,
+                )
+            elif self.settings.in_memory:
+                self._client = QdrantClient(location=":memory:")
+            else:
+                self.path.mkdir(parents=True, exist_ok=True)
+                self._client = QdrantClient(path=str(self.path))
+            logger.info("qdrant connected location=%s", self.location)
+        return self._client
+
+    def _collection_client(self) -> QdrantClient:
+        if not self._ready:
+            self.ensure_collection()
+        return self._connect()
+
+    def _compatible(self, info: qm.CollectionInfo) -> bool:
+        vectors = info.config.params.vectors
+        dense = vectors.get(DENSE) if isinstance(vectors, dict) else None
+        if dense is None or dense.size != self.dimension:
+            return False
+        recorded = (info.config.metadata or {}).get("dense_model")
+        return self.dense_model is None or recorded in (None, self.dense_model)
+
+    def _create(self, client: QdrantClient) -> None:
+        client.create_collection(
+            self.collection,
+            vectors_config={
+                DENSE: qm.VectorParams(size=self.dimension, distance=qm.Distance.COSINE)
+            },
+            sparse_vectors_config={SPARSE: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
+            metadata={"dense_model": self.dense_model} if self.dense_model else None,
+        )
+        if self.is_server:  # local mode has no payload indexes (and warns about them)
+            schema = qm.PayloadSchemaType
+            for field, kind in (
+                ("tenant_id", schema.KEYWORD),
+                ("document_id", schema.KEYWORD),
+                ("ordinal", schema.INTEGER),
+                ("has_dense", schema.BOOL),
+            ):
+                client.create_payload_index(self.collection, field, field_schema=kind)
+        logger.info("qdrant collection created name=%s dim=%d", self.collection, self.dimension)
+
+    def _tune_local_storage(self, client: QdrantClient) -> None:
+        """Let local mode's SQLite commit without a sync per point (WAL, synchronous=NORMAL).
+
+        Local mode commits every point it writes; with SQLite's defaults each commit waits for
+        the disk, which made writing the 33k service-public chunks take minutes. In WAL mode with
+        ``synchronous=NORMAL`` a crash of the process loses nothing and a power cut may lose the
+        last writes only (never corrupts): acceptable for an index the next import repairs.
+        Uses qdrant-client internals (pinned version); does nothing when they differ.
+        """
+        if self.is_server or self.settings.in_memory:
+            return
+        try:
+            connection = client._client.collections[self.collection].storage.storage  # type: ignore[attr-defined]
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+        except (AttributeError, KeyError, TypeError, sqlite3.Error) as exc:
+            logger.debug("qdrant local storage left as is reason=%s", exc)
+
+    def _scroll(self, selector: qm.Filter, fields: list[str]) -> Iterator[qm.Record]:
+        offset = None
+        while True:
+            with self._guard("scroll"):
+                records, offset = self._collection_client().scroll(
+                    self.collection,
+                    scroll_filter=selector,
+                    limit=_SCROLL_PAGE,
+                    offset=offset,
+                    with_payload=fields,
+                )
+            yield from records
+            if offset is None:
+                return
+
+    @contextmanager
+    def _guard(self, operation: str) -> Iterator[None]:
+        """Serialise access and translate qdrant-client failures into VectorStoreError."""
+        with self._lock:
+            try:
+                yield
+            except VectorStoreError:
+                raise
+            except Exception as exc:  # qdrant-client raises many unrelated types
+                raise VectorStoreError(
+                    f"qdrant {operation} failed at {self.location}: {exc}"
+                ) from exc
+
+
+def fuse(
+    rankings: dict[str, Sequence[qm.ScoredPoint]], limit: int, *, dense_weight: float
+) -> list[ScoredChunk]:
+    """Weighted reciprocal-rank fusion of the dense and sparse rankings."""
+    weights = {DENSE: dense_weight, SPARSE: 1.0}
+    fused: dict[str, dict[str, Any]] = {}
+    for name, points in rankings.items():
+        for rank, point in enumerate(points, start=1):
+            entry = fused.setdefault(
+                str(point.id), {"payload": point.payload or {}, "score": 0.0, "ranks": {}}
+            )
+            entry["score"] += weights[name] / (RRF_K + rank)
+            entry["ranks"][name] = rank
+            entry[name] = float(point.score)
+    ordered = sorted(fused.items(), key=lambda item: item[1]["score"], reverse=True)
+    return [
+        ScoredChunk(
+            chunk=payload_chunk(point_id, entry["payload"]),
+            score=entry["score"],
+            dense_score=entry.get(DENSE),
+            sparse_score=entry.get(SPARSE),
+            ranks=entry["ranks"],
+        )
+        for point_id, entry in ordered[:limit]
+    ]
+
+
+def chunk_payload(chunk: Chunk, *, has_dense: bool) -> dict[str, Any]:
+    """The payload stored with a chunk's point."""
+    return {
+        "tenant_id": chunk.tenant_id,
+        "document_id": chunk.document_id,
+        "ordinal": chunk.ordinal,
+        "title": chunk.title,
+        "url": chunk.url,
+        "heading_path": list(chunk.heading_path),
+        "text": chunk.text,
+        "source": chunk.source,
+        "version": chunk.version,
+        "modified": chunk.modified,
+        "service": chunk.service,
+        "attribution": chunk.attribution,
+        "has_dense": has_dense,
+    }
+
+
+def payload_chunk(point_id: str, payload: dict[str, Any]) -> Chunk:
+    """Rebuild the :class:`Chunk` stored in a point's payload."""
+    return Chunk(
+        id=point_id,
+        tenant_id=payload["tenant_id"],
+        document_id=payload["document_id"],
+        ordinal=int(payload["ordinal"]),
+        title=payload.get("title", ""),
+        url=payload.get("url", ""),
+        heading_path=tuple(payload.get("heading_path") or ()),
+        text=payload.get("text", ""),
+        source=payload.get("source", ""),
+        version=payload.get("version", ""),
+        modified=payload.get("modified"),
+        service=payload.get("service"),
+        attribution=payload.get("attribution", ""),
+    )
+
+
+def _match(key: str, value: str | int | bool) -> qm.FieldCondition:
+    return qm.FieldCondition(key=key, match=qm.MatchValue(value=value))
+
+
+def _request(
+    query: list[float] | qm.SparseVector, using: str, selector: qm.Filter, limit: int
+) -> qm.QueryRequest:
+    return qm.QueryRequest(
+        query=query, using=using, filter=selector, limit=limit, with_payload=True
+    )

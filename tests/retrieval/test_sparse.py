@@ -1,0 +1,77 @@
+"""BM25 sparse vectors: residents' spellings must reach the fiches' words."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.sparse import K1, FrenchSparseEncoder, SparseVec, strip_accents, term_index
+
+
+@pytest.fixture(scope="module")
+def encoder() -> FrenchSparseEncoder:
+    return FrenchSparseEncoder()
+
+
+def overlap(query: SparseVec, document: SparseVec) -> set[int]:
+    return set(query.indices) & set(document.indices)
+
+
+def test_question_without_accents_matches_accented_passage(encoder: FrenchSparseEncoder) -> None:
+    document = encoder.encode_document("Renouvellement des cartes d'identité perdues")
+    query = encoder.encode_query("carte identite perdue")
+    assert set(query.indices) <= set(document.indices)
+
+
+def test_elisions_and_stop_words_are_dropped(encoder: FrenchSparseEncoder) -> None:
+    tokens = encoder.tokens("Qu'est-ce que l'état d'urgence ? J'aimerais le savoir aujourd’hui")
+    assert "qu" not in tokens and "l" not in tokens and "d" not in tokens
+    assert {"que", "est", "ce", "le"}.isdisjoint(tokens)
+    assert encoder.tokens("l'état") == encoder.tokens("état") == encoder.tokens("Etat")
+
+
+def test_inflections_share_a_stem(encoder: FrenchSparseEncoder) -> None:
+    assert encoder.tokens("perdue") == encoder.tokens("perdu")
+    assert encoder.tokens("passeports") == encoder.tokens("passeport")
+    assert encoder.tokens("démarches") == encoder.tokens("demarche")
+
+
+def test_unrelated_words_do_not_match(encoder: FrenchSparseEncoder) -> None:
+    document = encoder.encode_document("Carte d'identité d'un majeur : en cas de perte")
+    assert not overlap(encoder.encode_query("recette de la blanquette de veau"), document)
+
+
+def test_term_indices_are_stable_across_processes() -> None:
+    # blake2b of the stem: must never change, or every index built before would be unreadable
+    assert term_index("cart") == term_index("cart") == 810221866
+    assert 0 <= term_index("identit") < 2**31
+
+
+def test_document_weights_saturate_and_normalise_length(encoder: FrenchSparseEncoder) -> None:
+    once = encoder.encode_document("mairie")
+    often = encoder.encode_document("mairie " * 20)
+    assert once.values[0] < often.values[0] < K1 + 1
+    padded = encoder.encode_document("mairie " + "horaires ouverture guichet " * 30)
+    index = padded.indices.index(once.indices[0])
+    assert padded.values[index] < once.values[0]
+
+
+def test_query_vector_has_weight_one_per_unique_sorted_term(encoder: FrenchSparseEncoder) -> None:
+    query = encoder.encode_query("carte carte cartes identité")
+    assert query.values == [1.0, 1.0]
+    assert query.indices == sorted(query.indices)
+
+
+def test_empty_and_stop_word_only_texts_give_empty_vectors(encoder: FrenchSparseEncoder) -> None:
+    assert len(encoder.encode_query("")) == 0
+    assert len(encoder.encode_document("le la les de du")) == 0
+
+
+def test_bigrams_add_pair_terms_when_enabled() -> None:
+    plain, pairs = FrenchSparseEncoder(), FrenchSparseEncoder(bigrams=True)
+    text = "carte grise perdue"
+    assert len(pairs.encode_query(text)) == len(plain.encode_query(text)) + 2
+    assert sorted(pairs.encode_query(text).values) == [0.5, 0.5, 1.0, 1.0, 1.0]
+
+
+def test_strip_accents_lowercases() -> None:
+    assert strip_accents("Pièce d'IDENTITÉ, Île-de-France") == "piece d'identite, ile-de-france"

@@ -1,0 +1,128 @@
+"""Web chat channel: conversations over HTTP with answers streamed as Server-Sent Events,
+the embeddable widget and the demo town's page."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from channels.webchat.sse import encode_event
+from contact_center.api.deps import ServicesDep, client_key, require_tenant
+from contact_center.engine import AI_NOTICE, TurnCompleted
+from contact_center.errors import InputError, RateLimitedError
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "static"
+
+router = APIRouter(tags=["web chat"])
+
+
+class NewConversation(BaseModel):
+    """Opening a conversation from a widget bound to a commune."""
+
+    tenant_id: str = Field(min_length=1, max_length=64)
+
+
+class NewMessage(BaseModel):
+    """A resident's message (limits are checked with a French error)."""
+
+    content: str = Field(max_length=20_000)
+
+
+class MessageOut(BaseModel):
+    """A message as the widget shows it."""
+
+    id: str
+    role: str
+    content: str
+    sources: list[dict[str, Any]]
+    abstained: bool
+    status: str
+    created_at: datetime
+
+
+class ConversationOut(BaseModel):
+    """A conversation with the AI notice shown at its start."""
+
+    id: str
+    tenant_id: str
+    notice: str
+    messages: list[MessageOut]
+
+
+@router.post("/api/v1/conversations", status_code=201)
+def open_conversation(body: NewConversation, services: ServicesDep) -> ConversationOut:
+    """Start a conversation for a commune."""
+    tenant_id = require_tenant(services, body.tenant_id)
+    view = services.conversations.create(tenant_id, channel="web")
+    return ConversationOut(id=view.id, tenant_id=tenant_id, notice=AI_NOTICE, messages=[])
+
+
+@router.get("/api/v1/conversations/{conversation_id}")
+def get_conversation(conversation_id: str, services: ServicesDep) -> ConversationOut:
+    """A conversation and its messages (a reload of the page restores it)."""
+    view = services.conversations.get(conversation_id)
+    if view is None:
+        raise HTTPException(404, {"code": "not_found", "message": "Conversation introuvable."})
+    messages = [MessageOut(**m.__dict__) for m in view.messages]
+    return ConversationOut(
+        id=view.id, tenant_id=view.tenant_id, notice=AI_NOTICE, messages=messages
+    )
+
+
+@router.post("/api/v1/conversations/{conversation_id}/messages", response_model=None)
+def post_message(
+    conversation_id: str, body: NewMessage, request: Request, services: ServicesDep
+) -> StreamingResponse | JSONResponse:
+    """Send a message; the answer streams back as ``text/event-stream``."""
+    view = services.conversations.get(conversation_id)
+    if view is None:
+        raise HTTPException(404, {"code": "not_found", "message": "Conversation introuvable."})
+    try:
+        text = services.engine.validate(body.content)
+        wait = services.rate_limiter.hit(client_key(request))
+        if wait:
+            raise RateLimitedError(wait)
+    except InputError as exc:
+        services.metrics.rejected_inputs.labels(code=exc.code).inc()
+        return JSONResponse(
+            {"code": exc.code, "message": exc.message_fr}, status_code=exc.status_code
+        )
+    stream = _stream(services, conversation_id, view.tenant_id, text)
+    return StreamingResponse(
+        stream,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _stream(
+    services: ServicesDep, conversation_id: str, tenant_id: str, text: str
+) -> AsyncIterator[str]:
+    async for event in services.engine.run_turn(conversation_id, tenant_id, text):
+        if isinstance(event, TurnCompleted):
+            services.metrics.observe_turn("web", event.abstained, event.reason, event.latency_ms)
+            log.info(
+                "turn done conversation_id=%s abstained=%s reason=%s total_ms=%s",
+                conversation_id, event.abstained, event.reason, event.latency_ms.get("total"),
+            )
+        yield encode_event(event)
+
+
+@router.get("/widget.js", include_in_schema=False)
+def widget_js() -> FileResponse:
+    """The embeddable widget (one ``<script>`` tag on any town website)."""
+    return FileResponse(STATIC_DIR / "widget.js", media_type="text/javascript")
+
+
+@router.get("/", include_in_schema=False)
+def demo_page() -> FileResponse:
+    """The demo town's home page with the widget."""
+    return FileResponse(STATIC_DIR / "demo.html", media_type="text/html")

@@ -1,0 +1,81 @@
+"""The composition root: ``create_app(settings)`` builds the FastAPI application.
+
+The lifespan builds every service once (:class:`contact_center.services.Services`), warms the
+models up, starts background embedding of whatever the index still lacks, and releases it all
+at shutdown.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from channels.webchat.routes import router as webchat_router
+from contact_center.api.health import router as health_router
+from contact_center.api.records import router as records_router
+from contact_center.services import Services
+from contact_center.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    """The application; ``services`` may be pre-built (tests inject fakes this way)."""
+    settings = settings or (services.settings if services else Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        built = services or Services(settings)
+        await anyio.to_thread.run_sync(built.warm_up)
+        built.start_background_embedding()
+        app.state.services = built
+        log.info("contact centre ready kb_version=%s", built.kb_version)
+        try:
+            yield
+        finally:
+            await built.aclose()
+
+    app = FastAPI(
+        title="Centre de contact citoyen",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Assistant de la relation usager des communes (API).",
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.app.cors_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type"],
+    )
+    app.include_router(health_router)
+    app.include_router(records_router)
+    app.include_router(webchat_router)
+    _install_error_handlers(app)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        detail = exc.detail
+        if not isinstance(detail, dict):
+            detail = {"code": "error", "message": str(detail)}
+        return JSONResponse(detail, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            {
+                "code": "invalid_request",
+                "message": "La demande est incomplète ou mal formée.",
+                "errors": [str(e.get("msg")) for e in exc.errors()],
+            },
+            status_code=422,
+        )

@@ -1,0 +1,272 @@
+"""``contact-center`` command line: serve, manage the knowledge base, ask, search, privacy.
+
+Forms used by people and by checks outside this repository (keep them):
+``serve [--host H] [--port P]``, ``kb import-service-public``, ``kb reindex``,
+``ask "question" [--tenant ID] --json``, ``search "question" [--tenant ID] [--top-k N] --json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from contact_center.errors import ContactCenterError
+from contact_center.settings import Settings
+
+log = logging.getLogger("contact_center")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``contact-center`` script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args, Settings()) or 0)
+    except ContactCenterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="contact-center", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers()
+
+    serve = sub.add_parser("serve", help="run the web server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(handler=_serve)
+
+    kb = sub.add_parser("kb", help="knowledge base").add_subparsers()
+    imp = kb.add_parser("import-service-public", help="import the service-public.fr fiches")
+    imp.add_argument("--only", nargs="*", default=None, help="fiche ids (default: all)")
+    imp.add_argument("--dense", choices=["now", "later"], default="now",
+                     help="compute dense vectors now, or later in the server's background")
+    imp.set_defaults(handler=_kb_import_service_public)
+    loc = kb.add_parser("import-local", help="import the demo town's Markdown pages")
+    loc.add_argument("--tenant", default=None)
+    loc.set_defaults(handler=_kb_import_local)
+    re = kb.add_parser("reindex", help="re-import every source; only changes are re-embedded")
+    re.add_argument("--dense", choices=["now", "later"], default="now")
+    re.set_defaults(handler=_kb_reindex)
+
+    for name, handler in (("ask", _ask), ("search", _search)):
+        cmd = sub.add_parser(name, help=f"{name} from the command line")
+        cmd.add_argument("question")
+        cmd.add_argument("--tenant", default=None)
+        cmd.add_argument("--json", action="store_true", help="print one JSON object")
+        if name == "search":
+            cmd.add_argument("--top-k", type=int, default=None)
+        cmd.set_defaults(handler=handler)
+
+    route = sub.add_parser("route", help="which municipal service handles a request")
+    route.add_argument("text")
+    route.add_argument("--tenant", default=None)
+    route.add_argument("--json", action="store_true", help="print one JSON object")
+    route.set_defaults(handler=_route)
+
+    privacy = sub.add_parser("privacy", help="GDPR retention and erasure").add_subparsers()
+    purge = privacy.add_parser("purge", help="delete conversations past the retention period")
+    purge.set_defaults(handler=_privacy_purge)
+    erase = privacy.add_parser("erase", help="erase one resident's conversations")
+    erase.add_argument("--conversation")
+    erase.add_argument("--containing", help="an e-mail address or phone number")
+    erase.set_defaults(handler=_privacy_erase)
+    return parser
+
+
+def _services(settings: Settings, *, llm: bool):  # type: ignore[no-untyped-def]
+    from contact_center.services import Services
+
+    services = Services(settings)
+    services.warm_up(llm=llm)
+    return services
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from contact_center.app import create_app
+
+    host = args.host or settings.app.host
+    port = args.port or settings.app.port
+    print(f"Centre de contact : http://{host}:{port}/", flush=True)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    return 0
+
+
+def _index(settings: Settings, documents: Any, dense: str) -> int:
+    services = _services(settings, llm=False)
+    try:
+        report = services.indexer.index(documents, progress=True, dense=dense)
+        print(json.dumps(report.__dict__, ensure_ascii=False, default=str))
+    finally:
+        asyncio.run(services.aclose())
+    return 0
+
+
+def _kb_import_service_public(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge_base.service_public import fetch_package, iter_fiches
+
+    package = fetch_package(settings.kb.service_public_package, settings.kb.cache_dir)
+    only = tuple(args.only) if args.only else settings.kb.only_ids
+    documents = iter_fiches(package, settings.kb.audiences, only)
+    return _index(settings, documents, args.dense)
+
+
+def _kb_import_local(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge_base.markdown import load_demo_documents
+
+    tenant = args.tenant or settings.app.default_tenant
+    return _index(settings, load_demo_documents(tenant), "now")
+
+
+def _kb_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    from itertools import chain
+
+    from knowledge_base.markdown import load_demo_documents
+    from knowledge_base.service_public import fetch_package, iter_fiches
+
+    package = fetch_package(settings.kb.service_public_package, settings.kb.cache_dir)
+    documents = chain(
+        load_demo_documents(settings.app.default_tenant),
+        iter_fiches(package, settings.kb.audiences, settings.kb.only_ids),
+    )
+    return _index(settings, documents, args.dense)
+
+
+def _search(args: argparse.Namespace, settings: Settings) -> int:
+    from contact_center.engine import source_dict
+
+    services = _services(settings, llm=False)
+    try:
+        started = time.perf_counter()
+        tenant = args.tenant or settings.app.default_tenant
+        result = services.retriever.search(args.question, tenant, args.top_k)
+        out = {
+            "question": args.question,
+            "tenant": tenant,
+            "relevance": round(result.relevance, 4),
+            "sources": [source_dict(n, s) for n, s in enumerate(result.chunks, start=1)],
+            "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+        }
+        _print(out, args.json)
+    finally:
+        asyncio.run(services.aclose())
+    return 0
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from contact_center.engine import TurnCompleted
+
+    services = _services(settings, llm=True)
+    tenant = args.tenant or settings.app.default_tenant
+
+    async def run() -> TurnCompleted:
+        done = None
+        async for event in services.engine.answer(args.question, tenant):
+            if isinstance(event, TurnCompleted):
+                done = event
+        assert done is not None
+        return done
+
+    try:
+        done = asyncio.run(run())
+    finally:
+        asyncio.run(services.aclose())
+    out = {
+        "question": args.question,
+        "tenant": tenant,
+        "answer": done.answer,
+        "sources": done.sources,
+        "abstained": done.abstained,
+        "reason": done.reason,
+        "relevance": done.relevance,
+        "latency_ms": done.latency_ms.get("total"),
+        "latency_by_stage_ms": done.latency_ms,
+        "model_id": services.chat_model.model_id,
+    }
+    _print(out, args.json)
+    return 0
+
+
+def _route(args: argparse.Namespace, settings: Settings) -> int:
+    from retrieval.embeddings import build_embedder
+    from routing.classifier import build_classifier
+
+    embedder = build_embedder(settings.embeddings)
+    embedder.warm_up()
+    classifier = build_classifier(embedder, settings.models.dir)
+    started = time.perf_counter()
+    decision = classifier.classify(args.text)
+    out = {
+        "text": args.text,
+        "tenant": args.tenant or settings.app.default_tenant,
+        "service": decision.service,
+        "confidence": round(decision.confidence, 4),
+        "alternatives": [
+            {"service": service, "confidence": round(p, 4)}
+            for service, p in decision.alternatives
+        ],
+        "needs_triage": decision.needs_triage,
+        "reason": decision.reason,
+        "explanation": decision.explanation,
+        "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+    _print(out, args.json)
+    return 0
+
+
+def _conversations(settings: Settings):  # type: ignore[no-untyped-def]
+    """The conversation store alone (privacy commands need neither Qdrant nor models)."""
+    from contact_center.conversations import ConversationStore
+    from contact_center.db import Database, migrate
+
+    database = Database(settings.database_url)
+    migrate(database.engine)
+    return ConversationStore(database)
+
+
+def _privacy_purge(args: argparse.Namespace, settings: Settings) -> int:
+    store = _conversations(settings)
+    deleted = store.purge_older_than(settings.privacy.retention_days)
+    print(f"{deleted} conversation(s) supprimée(s) (conservation : "
+          f"{settings.privacy.retention_days} jours).")
+    return 0
+
+
+def _privacy_erase(args: argparse.Namespace, settings: Settings) -> int:
+    if not (args.conversation or args.containing):
+        print("error: give --conversation ID or --containing TEXT", file=sys.stderr)
+        return 2
+    deleted = _conversations(settings).erase(
+        conversation_id=args.conversation, containing=args.containing
+    )
+    print(f"{deleted} conversation(s) effacée(s).")
+    return 0
+
+
+def _print(out: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(out, ensure_ascii=False))
+        return
+    for key, value in out.items():
+        print(f"{key}: {value}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,56 @@
+"""Per-client message rate limits: in process by default, Redis when app replicas share it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Protocol
+
+
+class RateLimiter(Protocol):
+    """Decides whether a client may send one more message now."""
+
+    def hit(self, key: str) -> int:
+        """0 when allowed; otherwise the seconds to wait before retrying."""
+
+
+class InMemoryRateLimiter:
+    """Token bucket per key: ``burst`` messages at once, refilled at ``per_minute``."""
+
+    def __init__(self, per_minute: int, burst: int) -> None:
+        self._rate = per_minute / 60.0
+        self._burst = float(burst)
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: str) -> int:
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (self._burst, now))
+            tokens = min(self._burst, tokens + (now - last) * self._rate)
+            if tokens >= 1.0:
+                self._buckets[key] = (tokens - 1.0, now)
+                return 0
+            self._buckets[key] = (tokens, now)
+            return max(1, int((1.0 - tokens) / self._rate + 0.999))
+
+
+class RedisRateLimiter:
+    """Fixed one-minute window per key in Redis, shared by every replica."""
+
+    def __init__(self, url: str, per_minute: int) -> None:
+        import redis  # the "redis" extra
+
+        self._redis = redis.Redis.from_url(url)
+        self._per_minute = per_minute
+
+    def hit(self, key: str) -> int:
+        window = int(time.time() // 60)
+        name = f"cc:rate:{key}:{window}"
+        pipe = self._redis.pipeline()
+        pipe.incr(name)
+        pipe.expire(name, 61)
+        count, _ = pipe.execute()
+        if int(count) <= self._per_minute:
+            return 0
+        return max(1, 60 - int(time.time()) % 60)

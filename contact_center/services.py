@@ -1,0 +1,142 @@
+"""Builds every service of the contact centre once, from the settings.
+
+Constructors stay cheap; models load in :meth:`Services.warm_up` and are released in
+:meth:`Services.aclose`, both called from the app's lifespan (and by the CLI).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from contact_center.conversations import ConversationStore
+from contact_center.db import Database, migrate
+from contact_center.engine import ConversationEngine
+from contact_center.metrics import Metrics
+from contact_center.ratelimit import InMemoryRateLimiter, RateLimiter, RedisRateLimiter
+from contact_center.settings import Settings
+from knowledge_base.indexing import Indexer
+from retrieval.answer import GroundedAnswerer
+from retrieval.embeddings import Embedder, build_embedder
+from retrieval.hybrid import HybridRetriever
+from retrieval.llm import ChatModel, build_chat_model
+from retrieval.qdrant_store import QdrantStore
+from retrieval.sparse import FrenchSparseEncoder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BackgroundEmbedding:
+    """Fills missing dense vectors in a thread while the app serves (BM25 works meanwhile)."""
+
+    indexer: Indexer
+    stop: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+    embedded: int = 0
+    error: str | None = None
+
+    def start(self) -> None:
+        """Start the thread (once)."""
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._run, name="dense-embedding", daemon=True)
+            self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.embedded = self.indexer.embed_pending(progress=False, stop_event=self.stop)
+        except Exception as exc:  # noqa: BLE001 - reported on /readyz, BM25 keeps serving
+            log.exception("background embedding failed")
+            self.error = str(exc)
+
+    @property
+    def running(self) -> bool:
+        """True while vectors are being computed."""
+        return self.thread is not None and self.thread.is_alive()
+
+    def close(self) -> None:
+        """Ask the thread to stop and wait for the current batch."""
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join(timeout=30)
+
+
+class Services:
+    """The composition root's container, put on ``app.state.services``."""
+
+    def __init__(self, settings: Settings, *, chat_model: ChatModel | None = None,
+                 embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.metrics = Metrics()
+        self.database = Database(settings.database_url, echo=settings.database.echo)
+        self.conversations = ConversationStore(self.database)
+        self.embedder = embedder or build_embedder(settings.embeddings)
+        self.sparse = FrenchSparseEncoder()
+        self.store = QdrantStore(settings.qdrant, settings.qdrant_path, self.embedder.dimension)
+        self.retriever = HybridRetriever(self.store, self.embedder, self.sparse, settings.retrieval)
+        self.indexer = Indexer(
+            self.store, self.embedder, self.sparse, batch_size=settings.embeddings.batch_size
+        )
+        self.chat_model = chat_model or build_chat_model(settings.llm, settings.models.dir)
+        self.answerer = GroundedAnswerer(self.chat_model, settings.retrieval)
+        self.rate_limiter: RateLimiter = (
+            RedisRateLimiter(settings.redis.url, settings.chat.rate_limit_per_minute)
+            if settings.redis.url
+            else InMemoryRateLimiter(
+                settings.chat.rate_limit_per_minute, settings.chat.rate_limit_burst
+            )
+        )
+        self.background = BackgroundEmbedding(self.indexer)
+        self._kb_version = "empty"
+        self.llm_ready = False
+        self.engine = ConversationEngine(
+            retriever=self.retriever,
+            answerer=self.answerer,
+            conversations=self.conversations,
+            retrieval_settings=settings.retrieval,
+            chat_settings=settings.chat,
+            model_id=lambda: self.chat_model.model_id,
+            embedding_model_id=self.embedder.model_id,
+            kb_version=lambda: self._kb_version,
+        )
+
+    def warm_up(self, *, llm: bool = True) -> None:
+        """Migrate the database, open Qdrant, load the models."""
+        self.settings.app.data_dir.mkdir(parents=True, exist_ok=True)
+        migrate(self.database.engine)
+        self.store.ensure_collection()
+        self.refresh_kb_version()
+        self.embedder.warm_up()
+        if llm:
+            self.chat_model.warm_up()
+            self.llm_ready = True
+
+    def start_background_embedding(self) -> None:
+        """Fill dense vectors missing from the index, if any, without blocking."""
+        if self.settings.app.embed_in_background and self.store.chunks_without_dense(limit=1):
+            self.background.start()
+
+    def refresh_kb_version(self) -> str:
+        """Digest of every indexed document version: the knowledge-base version in records."""
+        versions = sorted(
+            f"{tenant}/{doc}@{version}"
+            for (tenant, doc), version in self.store.document_versions().items()
+        )
+        digest = hashlib.sha256("\n".join(versions).encode()).hexdigest()[:12]
+        self._kb_version = f"{len(versions)}docs-{digest}" if versions else "empty"
+        return self._kb_version
+
+    @property
+    def kb_version(self) -> str:
+        """The current knowledge-base version."""
+        return self._kb_version
+
+    async def aclose(self) -> None:
+        """Stop background work, release models and connections."""
+        self.background.close()
+        await self.chat_model.aclose()
+        self.llm_ready = False
+        self.store.close()
+        self.database.dispose()

@@ -1,0 +1,94 @@
+"""A harness that drives web-chat conversations through the real application.
+
+Used by the test suite and by evaluation runs: it speaks the same HTTP + Server-Sent Events
+protocol as the widget, against any ``httpx``-compatible client (FastAPI's ``TestClient`` or
+an ``httpx.Client`` pointed at a running server).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class _HttpClient(Protocol):
+    def post(self, url: str, **kwargs: Any) -> Any: ...
+
+    def get(self, url: str, **kwargs: Any) -> Any: ...
+
+
+def parse_sse(body: str) -> list[tuple[str, dict[str, Any]]]:
+    """Split a ``text/event-stream`` body into ``(event, data)`` pairs."""
+    events: list[tuple[str, dict[str, Any]]] = []
+    for frame in body.replace("\r\n", "\n").split("\n\n"):
+        name, data = "message", []
+        for line in frame.split("\n"):
+            if line.startswith("event:"):
+                name = line[6:].strip()
+            elif line.startswith("data:"):
+                data.append(line[5:].strip())
+        if data:
+            events.append((name, json.loads("\n".join(data))))
+    return events
+
+
+@dataclass
+class TurnResult:
+    """What the resident saw for one message."""
+
+    status_code: int
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    error: dict[str, Any] | None = None
+
+    def of(self, name: str) -> list[dict[str, Any]]:
+        """Every event of one kind, in order."""
+        return [data for event, data in self.events if event == name]
+
+    @property
+    def done(self) -> dict[str, Any]:
+        """The final ``done`` event (raises if the turn did not complete)."""
+        (done,) = self.of("done")
+        return done
+
+    @property
+    def streamed_text(self) -> str:
+        """The concatenated ``token`` events."""
+        return "".join(data["text"] for data in self.of("token"))
+
+
+class ChatHarness:
+    """Drives one conversation for one commune, as the widget does."""
+
+    def __init__(self, client: _HttpClient, tenant_id: str = "demo") -> None:
+        self.client = client
+        self.tenant_id = tenant_id
+        response = client.post("/api/v1/conversations", json={"tenant_id": tenant_id})
+        response.raise_for_status()
+        self.conversation: dict[str, Any] = response.json()
+
+    @property
+    def id(self) -> str:
+        """The conversation id."""
+        return str(self.conversation["id"])
+
+    def send(self, text: str) -> TurnResult:
+        """Send one message and collect the streamed events."""
+        response = self.client.post(
+            f"/api/v1/conversations/{self.id}/messages", json={"content": text}
+        )
+        if response.headers.get("content-type", "").startswith("text/event-stream"):
+            return TurnResult(response.status_code, parse_sse(response.text))
+        return TurnResult(response.status_code, error=response.json())
+
+    def reload(self) -> dict[str, Any]:
+        """The conversation as a page reload gets it."""
+        response = self.client.get(f"/api/v1/conversations/{self.id}")
+        response.raise_for_status()
+        return dict(response.json())
+
+    def records(self) -> list[dict[str, Any]]:
+        """The explanation records of the conversation."""
+        response = self.client.get(f"/api/v1/conversations/{self.id}/records")
+        response.raise_for_status()
+        return list(response.json())

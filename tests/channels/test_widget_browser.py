@@ -1,0 +1,133 @@
+"""The web chat widget in a real browser (Debian's Chromium) against the real app.
+
+A resident opens the demo town's page, opens the widget with the keyboard, reads the AI
+notice, asks a question, reads a sourced answer, reloads the page and finds the conversation
+again; an over-long message is refused in French and nothing typed is lost.
+
+Needs the ``live_server_url`` fixture (tests/conftest.py: the real app with the deterministic
+fake LLM and a small real index). Set ``WIDGET_SCREENSHOT=/tmp/widget.png`` to keep a screenshot
+of the answered conversation.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sync_api = pytest.importorskip("playwright.sync_api")
+Browser = sync_api.Browser
+Locator = sync_api.Locator
+Page = sync_api.Page
+expect = sync_api.expect
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+QUESTION = "J'ai perdu ma carte d'identité, que faire ?"
+#: The CPU model is replaced by the fake one here; the margin is for the first search.
+ANSWER_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (set CHROMIUM_PATH)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server_url: str) -> Iterator[Page]:
+    """A fresh profile (empty localStorage) on the demo town's home page."""
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.goto(f"{live_server_url}/")
+    yield page
+    context.close()
+
+
+def open_with_keyboard(page: Page) -> None:
+    launcher = page.get_by_role("button", name="Une question ? Écrivez-nous")
+    launcher.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("dialog")).to_be_visible()
+
+
+def answers(page: Page) -> Locator:
+    return page.get_by_role("log").get_by_role("article", name="Réponse de l'assistant")
+
+
+def test_resident_gets_a_sourced_answer_that_survives_a_reload(page: Page) -> None:
+    open_with_keyboard(page)
+    question_box = page.get_by_label("Votre question")
+    expect(question_box).to_be_focused()
+    expect(page.get_by_role("note").filter(has_text="assistant automatisé")).to_contain_text(
+        "intelligence artificielle"
+    )
+
+    question_box.fill(QUESTION)
+    page.keyboard.press("Enter")
+
+    answer = answers(page).last
+    expect(answer).to_have_attribute("aria-busy", "false", timeout=ANSWER_TIMEOUT_MS)
+    expect(answer).to_have_attribute("data-state", "done")
+    assert answer.locator(".cc-bubble").inner_text().strip()
+    sources = answer.get_by_role("group", name="Sources").get_by_role("link")
+    expect(sources.first).to_be_visible()
+    assert re.match(r"\[\d+\] \S", sources.first.inner_text())
+    assert (sources.first.get_attribute("href") or "").startswith("http")
+    expect(page.get_by_role("button", name="Envoyer")).to_be_enabled()
+    answer_text = answer.locator(".cc-bubble").inner_text().strip()
+    if screenshot := os.environ.get("WIDGET_SCREENSHOT"):
+        page.screenshot(path=screenshot)
+
+    page.reload()
+    open_with_keyboard(page)
+    log = page.get_by_role("log")
+    expect(log.get_by_role("article", name="Votre message")).to_have_text(
+        re.compile(re.escape(QUESTION))
+    )
+    restored = answers(page).last
+    expect(restored.locator(".cc-bubble")).to_have_text(answer_text, use_inner_text=True)
+    expect(restored.get_by_role("group", name="Sources").get_by_role("link").first).to_be_visible()
+
+
+def test_overlong_message_is_refused_in_french_and_kept_in_the_input(page: Page) -> None:
+    open_with_keyboard(page)
+    question_box = page.get_by_label("Votre question")
+    too_long = ("Bonjour, je voudrais savoir comment refaire ma carte d'identité. " * 20)[:1200]
+
+    question_box.fill(too_long)
+    expect(page.get_by_text("1200 / 1000 caractères")).to_be_visible()
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("alert")).to_contain_text("trop long")
+    expect(question_box).to_have_value(too_long)
+    expect(page.get_by_role("log").get_by_role("article")).to_have_count(0)
+    expect(page.get_by_role("button", name="Envoyer")).to_be_enabled()
+
+
+def test_escape_closes_the_panel_and_gives_focus_back(page: Page) -> None:
+    open_with_keyboard(page)
+
+    page.keyboard.press("Escape")
+
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    expect(page.get_by_role("button", name="Une question ? Écrivez-nous")).to_be_focused()

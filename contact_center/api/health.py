@@ -32,7 +32,7 @@ def readiness(services: ServicesDep) -> dict[str, Any]:
     database = ping(services.database.engine)
     try:
         chunks = services.store.count()
-        pending = len(services.store.chunks_without_dense(limit=100_000))
+        pending = services.store.count(without_dense=True)
     except Exception:  # noqa: BLE001 - reported as not ready
         chunks, pending = -1, -1
     background = services.background

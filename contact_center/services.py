@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
 from dataclasses import dataclass, field
 
 from contact_center.conversations import ConversationStore
 from contact_center.db import Database, migrate
-from contact_center.engine import ConversationEngine
+from contact_center.engine import ConversationEngine, TurnActivity
 from contact_center.metrics import Metrics
 from contact_center.ratelimit import InMemoryRateLimiter, RateLimiter, RedisRateLimiter
 from contact_center.settings import Settings
@@ -28,15 +29,32 @@ from retrieval.sparse import FrenchSparseEncoder
 log = logging.getLogger(__name__)
 
 
+class _EitherEvent:
+    """Set when either event is set (what ``Indexer.embed_pending`` polls between batches)."""
+
+    def __init__(self, *events: threading.Event) -> None:
+        self._events = events
+
+    def is_set(self) -> bool:
+        return any(event.is_set() for event in self._events)
+
+
 @dataclass
 class BackgroundEmbedding:
-    """Fills missing dense vectors in a thread while the app serves (BM25 works meanwhile)."""
+    """Fills missing dense vectors in a thread while the app serves (BM25 works meanwhile).
+
+    It pauses between batches whenever a resident's turn is in progress, and runs at a lower
+    CPU priority, so that answers keep their speed during the first minutes after set-up.
+    """
 
     indexer: Indexer
+    activity: TurnActivity
     stop: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
     embedded: int = 0
     error: str | None = None
+    #: Seconds of quiet after a turn before embedding resumes.
+    resume_after_s: float = 2.0
 
     def start(self) -> None:
         """Start the thread (once)."""
@@ -45,11 +63,28 @@ class BackgroundEmbedding:
             self.thread.start()
 
     def _run(self) -> None:
+        _lower_thread_priority()
+        interrupt = _EitherEvent(self.stop, self.activity.busy)
         try:
-            self.embedded = self.indexer.embed_pending(progress=False, stop_event=self.stop)
+            while not self.stop.is_set():
+                if not self._wait_for_quiet():
+                    return
+                self.embedded += self.indexer.embed_pending(
+                    progress=False, stop_event=interrupt  # type: ignore[arg-type]
+                )
+                if not interrupt.is_set():
+                    return  # nothing pending any more
         except Exception as exc:  # noqa: BLE001 - reported on /readyz, BM25 keeps serving
             log.exception("background embedding failed")
             self.error = str(exc)
+
+    def _wait_for_quiet(self) -> bool:
+        """Wait until no turn has run for ``resume_after_s``; False when asked to stop."""
+        while not self.stop.is_set():
+            if self.activity.idle.wait(timeout=0.5) and not self.stop.wait(self.resume_after_s):
+                if self.activity.idle.is_set():
+                    return True
+        return False
 
     @property
     def running(self) -> bool:
@@ -61,6 +96,14 @@ class BackgroundEmbedding:
         self.stop.set()
         if self.thread is not None:
             self.thread.join(timeout=30)
+
+
+def _lower_thread_priority() -> None:
+    """Give the calling thread a lower CPU priority (Linux schedules threads one by one)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):  # other platforms: run at normal priority
+        log.debug("could not lower the background thread's priority")
 
 
 class Services:
@@ -88,7 +131,8 @@ class Services:
                 settings.chat.rate_limit_per_minute, settings.chat.rate_limit_burst
             )
         )
-        self.background = BackgroundEmbedding(self.indexer)
+        self.activity = TurnActivity()
+        self.background = BackgroundEmbedding(self.indexer, self.activity)
         self._kb_version = "empty"
         self.llm_ready = False
         self.engine = ConversationEngine(
@@ -100,6 +144,7 @@ class Services:
             model_id=lambda: self.chat_model.model_id,
             embedding_model_id=self.embedder.model_id,
             kb_version=lambda: self._kb_version,
+            activity=self.activity,
         )
 
     def warm_up(self, *, llm: bool = True) -> None:

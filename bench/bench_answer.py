@@ -64,16 +64,20 @@ async def run(count: int, tenant: str) -> None:
         for question in QUESTIONS[:count]:
             marks = await _one(services, question, tenant)
             rows.append(marks)
-            print(f"- {question}\n  sources {marks.get('sources_ms', 0):7.0f} ms  first token "
-                  f"{marks.get('first_token_ms', 0):7.0f} ms  total {marks['total_ms']:7.0f} ms"
-                  f"  [{marks['outcome']}]\n  {marks['answer']!r}")
+            print(
+                f"- {question}\n  sources {marks.get('sources_ms', 0):7.0f} ms  first token "
+                f"{marks.get('first_token_ms', 0):7.0f} ms  total {marks['total_ms']:7.0f} ms"
+                f"  [{marks['outcome']}]\n  {marks['answer']!r}"
+            )
     finally:
         await services.aclose()
     for key in ("sources_ms", "first_token_ms", "total_ms"):
         values = [float(r[key]) for r in rows if key in r]
         if values:
-            print(f"{key:15s} median {statistics.median(values):7.0f} ms   "
-                  f"p95 {_p95(values):7.0f} ms   (n={len(values)})")
+            print(
+                f"{key:15s} median {statistics.median(values):7.0f} ms   "
+                f"p95 {_p95(values):7.0f} ms   (n={len(values)})"
+            )
 
 
 def main() -> None:

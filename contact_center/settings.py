@@ -96,7 +96,7 @@ class LLMSection(BaseModel):
     model: str = "local"
     n_ctx: int = 4096
     threads: int = 2
-    max_tokens: int = 400
+    max_tokens: int = 220
     temperature: float = 0.1
     timeout_s: float = 120.0
 

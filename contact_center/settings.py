@@ -107,7 +107,7 @@ class RetrievalSection(BaseModel):
     top_k: int = 4
     candidates: int = 40
     #: Below this best relevance (0..1, see retrieval.relevance) the assistant abstains.
-    min_relevance: float = 0.35
+    min_relevance: float = 0.30
     #: Characters of passages put in the prompt (keeps the CPU prompt short).
     max_context_chars: int = 2400
 

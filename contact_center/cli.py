@@ -205,12 +205,15 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _route(args: argparse.Namespace, settings: Settings) -> int:
+    from contact_center.settings import routing_embeddings
     from retrieval.embeddings import build_embedder
     from routing.classifier import build_classifier
 
-    embedder = build_embedder(settings.embeddings)
+    embedder = build_embedder(routing_embeddings(settings))
     embedder.warm_up()
-    classifier = build_classifier(embedder, settings.models.dir)
+    classifier = build_classifier(
+        embedder, settings.models.dir, threshold=settings.routing.threshold
+    )
     started = time.perf_counter()
     decision = classifier.classify(args.text)
     out = {

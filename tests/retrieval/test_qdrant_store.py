@@ -210,3 +210,16 @@ def test_set_dense_skips_points_deleted_meanwhile(store: QdrantStore) -> None:
     vectors = EMBEDDER.embed_documents([pending.text, CHUNKS[0].text])
     assert store.set_dense([pending.id, CHUNKS[0].id], vectors) == 1
     assert store.count() == len(CHUNKS)
+
+
+def test_a_commune_added_later_stays_invisible_to_the_others(tmp_path: Path) -> None:
+    folder = tmp_path / "qdrant"
+    first = QdrantStore(QdrantSection(), folder, EMBEDDER.dimension)
+    write(first, [c for c in CHUNKS if c.tenant_id in (NATIONAL_TENANT, "a")])
+    first.close()
+    again = QdrantStore(QdrantSection(), folder, EMBEDDER.dimension)
+    assert "a-piscine" in search(again, "horaires de la piscine", "a")
+    write(again, [c for c in CHUNKS if c.tenant_id == "b"])
+    assert "b-piscine" not in search(again, "horaires de la piscine", "a")
+    assert "a-piscine" not in search(again, "horaires de la piscine", "b")
+    again.close()

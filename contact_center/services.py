@@ -117,7 +117,12 @@ class Services:
         self.conversations = ConversationStore(self.database)
         self.embedder = embedder or build_embedder(settings.embeddings)
         self.sparse = FrenchSparseEncoder()
-        self.store = QdrantStore(settings.qdrant, settings.qdrant_path, self.embedder.dimension)
+        self.store = QdrantStore(
+            settings.qdrant,
+            settings.qdrant_path,
+            self.embedder.dimension,
+            dense_model=self.embedder.model_id,
+        )
         self.retriever = HybridRetriever(self.store, self.embedder, self.sparse, settings.retrieval)
         self.indexer = Indexer(
             self.store, self.embedder, self.sparse, batch_size=settings.embeddings.batch_size

@@ -1,13 +1,14 @@
-"""Explanation records: one per assistant turn, personal data redacted."""
+"""Explanation records: one per assistant turn, personal data redacted, for signed-in agents."""
 
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from contact_center.testing import ChatHarness
+from contact_center.testing import ChatHarness, sign_in
 
 
 def test_each_turn_leaves_an_explanation_record(client: TestClient) -> None:
+    sign_in(client, role="supervisor")
     chat = ChatHarness(client)
     chat.send("J'ai perdu ma carte d'identité, que faire ?")
     chat.send("Quelle est la recette de la blanquette de veau ?")
@@ -28,6 +29,7 @@ def test_each_turn_leaves_an_explanation_record(client: TestClient) -> None:
 def test_personal_data_is_redacted_in_records_but_kept_in_the_conversation(
     client: TestClient,
 ) -> None:
+    sign_in(client)
     chat = ChatHarness(client)
     question = (
         "Je m'appelle Paul, mon courriel est paul.martin@example.org et mon numéro "
@@ -42,4 +44,15 @@ def test_personal_data_is_redacted_in_records_but_kept_in_the_conversation(
 
 
 def test_records_of_an_unknown_conversation_are_404(client: TestClient) -> None:
+    sign_in(client)
     assert client.get("/api/v1/conversations/unknown/records").status_code == 404
+
+
+def test_records_need_a_signed_in_agent(client: TestClient) -> None:
+    chat = ChatHarness(client)
+    chat.send("J'ai perdu ma carte d'identité, que faire ?")
+    response = client.get(f"/api/v1/conversations/{chat.id}/records")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    sign_in(client, role="agent", services=("voirie",))
+    assert client.get(f"/api/v1/conversations/{chat.id}/records").status_code == 403

@@ -14,7 +14,7 @@ import asyncio
 import statistics
 import time
 
-from contact_center.engine import AnswerDelta, SourcesFound, TurnCompleted
+from contact_center.turns import AnswerDelta, SourcesFound, TurnCompleted
 from contact_center.services import Services
 from contact_center.settings import Settings
 

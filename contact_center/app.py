@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 from fastapi import FastAPI, HTTPException, Request
@@ -18,6 +19,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from channels.webchat.routes import router as webchat_router
+from contact_center.api.auth import router as auth_router
+from contact_center.api.cases import router as cases_router
 from contact_center.api.health import router as health_router
 from contact_center.api.records import router as records_router
 from contact_center.services import Services
@@ -35,6 +38,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         built = services or Services(settings)
         await anyio.to_thread.run_sync(built.warm_up)
         built.start_background_embedding()
+        built.dispatcher.start()
         app.state.services = built
         log.info("contact centre ready kb_version=%s", built.kb_version)
         try:
@@ -56,6 +60,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     )
     app.include_router(health_router)
     app.include_router(records_router)
+    app.include_router(auth_router)
+    app.include_router(cases_router)
     app.include_router(webchat_router)
     _install_error_handlers(app)
     return app
@@ -64,7 +70,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        detail = exc.detail
+        detail: Any = exc.detail
         if not isinstance(detail, dict):
             detail = {"code": "error", "message": str(detail)}
         return JSONResponse(detail, status_code=exc.status_code)

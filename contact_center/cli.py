@@ -14,10 +14,15 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from contact_center.cli_agents import register as register_agents
 from contact_center.errors import ContactCenterError
 from contact_center.settings import Settings
+
+if TYPE_CHECKING:
+    from contact_center.conversations import ConversationStore
+    from contact_center.services import Services
 
 log = logging.getLogger("contact_center")
 
@@ -54,8 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     kb = sub.add_parser("kb", help="knowledge base").add_subparsers()
     imp = kb.add_parser("import-service-public", help="import the service-public.fr fiches")
     imp.add_argument("--only", nargs="*", default=None, help="fiche ids (default: all)")
-    imp.add_argument("--dense", choices=["now", "later"], default="now",
-                     help="compute dense vectors now, or later in the server's background")
+    imp.add_argument(
+        "--dense",
+        choices=["now", "later"],
+        default="now",
+        help="compute dense vectors now, or later in the server's background",
+    )
     imp.set_defaults(handler=_kb_import_service_public)
     loc = kb.add_parser("import-local", help="import the demo town's Markdown pages")
     loc.add_argument("--tenant", default=None)
@@ -86,10 +95,12 @@ def _parser() -> argparse.ArgumentParser:
     erase.add_argument("--conversation")
     erase.add_argument("--containing", help="an e-mail address or phone number")
     erase.set_defaults(handler=_privacy_erase)
+
+    register_agents(sub)
     return parser
 
 
-def _services(settings: Settings, *, llm: bool):  # type: ignore[no-untyped-def]
+def _services(settings: Settings, *, llm: bool) -> Services:
     from contact_center.services import Services
 
     services = Services(settings)
@@ -109,7 +120,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _index(settings: Settings, documents: Any, dense: str) -> int:
+def _index(settings: Settings, documents: Any, dense: Literal["now", "later"]) -> int:
     services = _services(settings, llm=False)
     try:
         report = services.indexer.index(documents, progress=True, dense=dense)
@@ -150,7 +161,7 @@ def _kb_reindex(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:
-    from contact_center.engine import source_dict
+    from contact_center.turns import source_dict
 
     services = _services(settings, llm=False)
     try:
@@ -171,7 +182,7 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    from contact_center.engine import TurnCompleted
+    from contact_center.turns import TurnCompleted
 
     services = _services(settings, llm=True)
     tenant = args.tenant or settings.app.default_tenant
@@ -222,8 +233,7 @@ def _route(args: argparse.Namespace, settings: Settings) -> int:
         "service": decision.service,
         "confidence": round(decision.confidence, 4),
         "alternatives": [
-            {"service": service, "confidence": round(p, 4)}
-            for service, p in decision.alternatives
+            {"service": service, "confidence": round(p, 4)} for service, p in decision.alternatives
         ],
         "needs_triage": decision.needs_triage,
         "reason": decision.reason,
@@ -234,7 +244,7 @@ def _route(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _conversations(settings: Settings):  # type: ignore[no-untyped-def]
+def _conversations(settings: Settings) -> ConversationStore:
     """The conversation store alone (privacy commands need neither Qdrant nor models)."""
     from contact_center.conversations import ConversationStore
     from contact_center.db import Database, migrate
@@ -247,8 +257,10 @@ def _conversations(settings: Settings):  # type: ignore[no-untyped-def]
 def _privacy_purge(args: argparse.Namespace, settings: Settings) -> int:
     store = _conversations(settings)
     deleted = store.purge_older_than(settings.privacy.retention_days)
-    print(f"{deleted} conversation(s) supprimée(s) (conservation : "
-          f"{settings.privacy.retention_days} jours).")
+    print(
+        f"{deleted} conversation(s) supprimée(s) (conservation : "
+        f"{settings.privacy.retention_days} jours)."
+    )
     return 0
 
 

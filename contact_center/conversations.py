@@ -62,6 +62,11 @@ class RecordDraft:
     abstained: bool = False
     reason: str | None = None
     latency_ms: dict[str, float] = field(default_factory=dict)
+    routing: dict[str, Any] | None = None
+    action: str | None = None
+    case_id: str | None = None
+    handoff_reason: str | None = None
+    handoff_id: str | None = None
 
 
 class ConversationStore:
@@ -85,6 +90,20 @@ class ConversationStore:
             if conversation is None or (tenant_id and conversation.tenant_id != tenant_id):
                 return None
             return _view(conversation, list(conversation.messages))
+
+    def state(self, conversation_id: str) -> dict[str, Any] | None:
+        """The conversation's in-progress dialogue state (e.g. a case being collected)."""
+        with self._db.session() as session:
+            conversation = session.get(Conversation, conversation_id)
+            return None if conversation is None else conversation.state
+
+    def set_state(self, conversation_id: str, state: dict[str, Any] | None) -> None:
+        """Replace the conversation's dialogue state (``None`` clears it)."""
+        with self._db.session() as session:
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is None:
+                raise KeyError(conversation_id)
+            conversation.state = state
 
     def add_message(
         self,
@@ -143,6 +162,11 @@ class ConversationStore:
                 reason=draft.reason,
                 outcome=draft.outcome,
                 latency_ms=draft.latency_ms,
+                routing=_redact_values(draft.routing),
+                action=draft.action,
+                case_id=draft.case_id,
+                handoff_reason=draft.handoff_reason,
+                handoff_id=draft.handoff_id,
             )
             session.add(record)
             session.flush()
@@ -172,9 +196,7 @@ class ConversationStore:
             return self._delete_conversations(Conversation.id == conversation_id)
         if containing:
             needle = f"%{containing.strip()}%"
-            matching = select(Message.conversation_id).where(
-                or_(Message.content.like(needle))
-            )
+            matching = select(Message.conversation_id).where(or_(Message.content.like(needle)))
             return self._delete_conversations(Conversation.id.in_(matching))
         raise ValueError("give a conversation id or a string to look for")
 
@@ -185,7 +207,9 @@ class ConversationStore:
                 return 0
             # Explicit deletes: SQLite only cascades with foreign keys on, and records
             # must go too.
-            session.execute(delete(ExplanationRecord).where(ExplanationRecord.conversation_id.in_(ids)))
+            session.execute(
+                delete(ExplanationRecord).where(ExplanationRecord.conversation_id.in_(ids))
+            )
             session.execute(delete(Message).where(Message.conversation_id.in_(ids)))
             session.execute(delete(Conversation).where(Conversation.id.in_(ids)))
             return len(ids)
@@ -235,4 +259,21 @@ def _record_dict(row: ExplanationRecord) -> dict[str, Any]:
         "reason": row.reason,
         "outcome": row.outcome,
         "latency_ms": row.latency_ms,
+        "routing": row.routing,
+        "action": row.action,
+        "case_id": row.case_id,
+        "handoff_reason": row.handoff_reason,
+        "handoff_id": row.handoff_id,
     }
+
+
+def _redact_values(value: Any) -> Any:
+    """``value`` with personal data redacted from every string inside (routing explanations
+    quote the resident's own words)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redact_values(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_values(item) for item in value]
+    return value

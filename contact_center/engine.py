@@ -1,148 +1,71 @@
 """The conversation engine: one resident turn, whatever the channel.
 
-A turn is: check the input -> store the message -> refuse injections -> retrieve ->
-abstain when nothing relevant is found -> stream a grounded answer -> check its citations ->
-store the answer and its explanation record. Each step yields a :data:`TurnEvent` so that a
-channel can show the sources at once and stream the answer. A failing stage degrades into a
-French apology that keeps the conversation going; it never raises to the channel.
+A turn is: check the input -> store the message -> refuse injections -> route the request to
+a municipal service -> act when the request calls for it (collect and file a case, say where a
+case stands, point to the competent administration: :mod:`contact_center.actions`) -> else
+retrieve -> abstain when nothing relevant is found -> stream a grounded answer -> check its
+citations -> store the answer and its explanation record (with the routing decision).
+Each step yields a :data:`TurnEvent` so that a channel can show the sources at once and stream
+the answer. A failing stage degrades into a French apology that keeps the conversation going;
+it never raises to the channel.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import anyio
 
+from contact_center.actions import ActionReply, CaseActions, other_administration_reply
 from contact_center.conversations import ConversationStore, RecordDraft
 from contact_center.errors import (
-    BackendError,
     EmptyMessageError,
     MessageTooLongError,
 )
+from contact_center.grounded import FAILURE_TEXT, GroundedResponder
+from contact_center.handoff_desk import HandoffDesk
 from contact_center.settings import ChatSection, RetrievalSection
+from contact_center.turns import (
+    TurnAccepted,
+    TurnActivity,
+    TurnCompleted,
+    TurnEvent,
+    TurnFailed,
+    completed,
+    routing_dict,
+)
 from retrieval.answer import (
-    ABSTAIN_TEXT,
-    REFUSAL_INJECTION,
     GroundedAnswerer,
     detect_injection,
 )
-from retrieval.hybrid import HybridRetriever, SearchResult
+from retrieval.hybrid import HybridRetriever
 from retrieval.llm import ChatMessage
 from retrieval.prompts import PROMPT_VERSION
-from retrieval.types import ScoredChunk
+from routing.classifier import RequestClassifier, RouteDecision
+from routing.handoff import HandoffDecision, handoff_after_answer, handoff_before_answer
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """What the engine knows of the conversation before answering a message."""
+
+    history: list[ChatMessage]
+    previous_failures: int
+    resident_messages: list[str]
+    state: dict[str, Any] | None
+
 
 AI_NOTICE = (
     "Vous échangez avec un assistant automatisé (intelligence artificielle) de la commune. "
     "Ses réponses peuvent comporter des erreurs ; elles citent leurs sources. "
     "Vous pouvez demander à parler à un agent à tout moment."
 )
-
-FAILURE_TEXT = (
-    "Désolé, je ne parviens pas à répondre pour le moment à cause d'un incident technique. "
-    "Votre message est bien enregistré. Vous pouvez réessayer dans quelques instants ou "
-    "contacter l'accueil de la mairie."
-)
-
-
-@dataclass(frozen=True)
-class TurnAccepted:
-    """The resident's message is stored."""
-
-    message_id: str
-
-
-@dataclass(frozen=True)
-class SourcesFound:
-    """Retrieval is done: the passages the answer will be grounded on."""
-
-    sources: list[dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class AnswerDelta:
-    """A piece of the streamed answer."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class TurnCompleted:
-    """The final answer, its citations checked, and what it cites."""
-
-    message_id: str | None
-    answer: str
-    sources: list[dict[str, Any]]
-    abstained: bool
-    reason: str | None
-    latency_ms: dict[str, float]
-    relevance: float | None = None
-    retrieved: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class TurnFailed:
-    """A stage failed: ``message`` is the French text for the resident."""
-
-    code: str
-    message: str
-
-
-TurnEvent = TurnAccepted | SourcesFound | AnswerDelta | TurnCompleted | TurnFailed
-
-
-class TurnActivity:
-    """Counts the turns in progress, so that background work steps aside while residents wait.
-
-    On two CPU cores, computing dense vectors during an answer doubles its time to first token.
-    """
-
-    def __init__(self) -> None:
-        self._active = 0
-        self._lock = threading.Lock()
-        #: Set while no turn is in progress.
-        self.idle = threading.Event()
-        #: Set while at least one turn is in progress.
-        self.busy = threading.Event()
-        self.idle.set()
-
-    @contextmanager
-    def turn(self) -> Iterator[None]:
-        """Mark one turn as in progress for the duration of the block."""
-        with self._lock:
-            self._active += 1
-            self.idle.clear()
-            self.busy.set()
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._active -= 1
-                if self._active == 0:
-                    self.busy.clear()
-                    self.idle.set()
-
-
-def source_dict(n: int, scored: ScoredChunk) -> dict[str, Any]:
-    """The citable view of a passage, numbered as in the prompt."""
-    chunk = scored.chunk
-    return {
-        "n": n,
-        "id": chunk.document_id,
-        "chunk_id": chunk.id,
-        "title": chunk.title,
-        "url": chunk.url,
-        "heading": chunk.heading,
-        "score": round(float(scored.score), 4),
-        "attribution": chunk.attribution,
-    }
 
 
 class ConversationEngine:
@@ -160,9 +83,11 @@ class ConversationEngine:
         embedding_model_id: str,
         kb_version: Callable[[], str],
         activity: TurnActivity | None = None,
+        classifier: RequestClassifier | None = None,
+        actions: CaseActions | None = None,
+        desk: HandoffDesk | None = None,
     ) -> None:
-        self._retriever = retriever
-        self._answerer = answerer
+        self._responder = GroundedResponder(retriever, answerer, retrieval_settings)
         self._conversations = conversations
         self._retrieval = retrieval_settings
         self._chat = chat_settings
@@ -170,6 +95,12 @@ class ConversationEngine:
         self._embedding_model_id = embedding_model_id
         self._kb_version = kb_version
         self.activity = activity or TurnActivity()
+        #: The request classifier (set by ``Services.warm_up`` once trained or loaded).
+        self.classifier = classifier
+        self.actions = actions
+        self.desk = desk
+        #: Called with (tenant, conversation, text) when a resident writes to an agent.
+        self.on_resident_message: Callable[[str, str, str], None] | None = None
 
     def validate(self, text: str) -> str:
         """The cleaned message, or an :class:`InputError` with a French message."""
@@ -189,100 +120,225 @@ class ConversationEngine:
             lambda: store.add_message(conversation_id, "user", text)
         )
         yield TurnAccepted(message_id=user_message.id)
-        history = await anyio.to_thread.run_sync(lambda: self._history(conversation_id))
+        context = await anyio.to_thread.run_sync(lambda: self._context(conversation_id))
         completed: TurnCompleted | None = None
-        async for event in self.answer(text, tenant_id, history=history):
-            if isinstance(event, TurnCompleted):
-                completed = event
-                continue
-            yield event
-        assert completed is not None  # answer() always completes
+        with self.activity.turn():
+            events = self._turn(conversation_id, tenant_id, channel, text, context)
+            async for event in events:
+                if isinstance(event, TurnCompleted):
+                    completed = event
+                    continue
+                yield event
+        assert completed is not None  # a turn always completes
         stored = await anyio.to_thread.run_sync(
             lambda: self._store_answer(conversation_id, tenant_id, channel, text, completed)
         )
         yield stored
+
+    async def _turn(
+        self,
+        conversation_id: str,
+        tenant_id: str,
+        channel: str,
+        text: str,
+        context: TurnContext,
+    ) -> AsyncIterator[TurnEvent]:
+        started = time.perf_counter()
+        if (context.state or {}).get("kind") == "handoff":
+            # A person holds the conversation: the assistant stays silent.
+            if self.on_resident_message is not None:
+                self.on_resident_message(tenant_id, conversation_id, text)
+            yield completed("", [], False, None, {}, started, action="with_agent")
+            return
+        decision = await anyio.to_thread.run_sync(lambda: self._route(text))
+        handoff = None if detect_injection(text) else handoff_before_answer(text)
+        if handoff is not None and self.desk is not None:
+            reply = await anyio.to_thread.run_sync(
+                lambda: self._hand_off(
+                    conversation_id, tenant_id, channel, handoff, decision, context
+                )  # fmt: skip
+            )
+            async for event in self._responder.say(reply, text, tenant_id, decision, started):
+                yield event
+            return
+        async for event in self._act_or_answer(
+            conversation_id, tenant_id, channel, text, context, decision, started
+        ):
+            yield event
+
+    async def _act_or_answer(
+        self,
+        conversation_id: str,
+        tenant_id: str,
+        channel: str,
+        text: str,
+        context: TurnContext,
+        decision: RouteDecision | None,
+        started: float,
+    ) -> AsyncIterator[TurnEvent]:
+        """Act on the request if it calls for it, else answer; hand off when that fails."""
+        reply: ActionReply | None = None
+        if self.actions is not None and not detect_injection(text):
+            try:
+                reply = await anyio.to_thread.run_sync(
+                    lambda: self._act(
+                        conversation_id, tenant_id, channel, text, decision, context.state
+                    )
+                )
+            except Exception:  # noqa: BLE001 - the resident gets an apology, never a crash
+                log.exception("action failed conversation_id=%s", conversation_id)
+                yield TurnFailed(code="action_failure", message=FAILURE_TEXT)
+                yield completed(
+                    FAILURE_TEXT,
+                    [],
+                    True,
+                    "action_failure",
+                    {},
+                    started,
+                    routing=routing_dict(decision),
+                )
+                return
+        if reply is not None:
+            events = self._responder.say(reply, text, tenant_id, decision, started)
+        else:
+            events = self._responder.answer(text, tenant_id, context.history, decision)
+        failed: TurnFailed | None = None
+        async for event in events:
+            if isinstance(event, TurnFailed):
+                failed = event  # said with the handoff notice, if any, just below
+                continue
+            if isinstance(event, TurnCompleted):
+                event = await self._maybe_hand_off(
+                    event, conversation_id, tenant_id, channel, decision, context
+                )
+                if failed is not None:
+                    yield replace(failed, message=event.answer)
+            yield event
+
+    async def _maybe_hand_off(
+        self,
+        done: TurnCompleted,
+        conversation_id: str,
+        tenant_id: str,
+        channel: str,
+        decision: RouteDecision | None,
+        context: TurnContext,
+    ) -> TurnCompleted:
+        """The completed turn, with a handoff added when its outcome calls for one."""
+        handoff = handoff_after_answer(
+            abstained=done.abstained,
+            outcome_reason=done.reason,
+            previous_failures=context.previous_failures,
+            routing_reason=decision.reason if decision is not None else None,
+        )
+        if handoff is None or self.desk is None or done.action is not None:
+            return done
+        reply = await anyio.to_thread.run_sync(
+            lambda: self._hand_off(conversation_id, tenant_id, channel, handoff, decision, context)
+        )
+        return replace(
+            done,
+            answer=f"{done.answer}\n\n{reply.text}",
+            action=reply.action,
+            handoff=reply.handoff,
+        )
+
+    def _hand_off(
+        self,
+        conversation_id: str,
+        tenant_id: str,
+        channel: str,
+        handoff: HandoffDecision,
+        decision: RouteDecision | None,
+        context: TurnContext,
+    ) -> ActionReply:
+        """Open the handoff (or offer a callback out of hours) and keep the new state."""
+        assert self.desk is not None
+        reply = self.desk.open(
+            tenant_id=tenant_id,
+            conversation_id=conversation_id,
+            channel=channel,
+            decision=handoff,
+            routing=decision,
+            resident_messages=context.resident_messages,
+        )
+        self._require_store().set_state(conversation_id, reply.state)
+        return reply
+
+    def _act(
+        self,
+        conversation_id: str,
+        tenant_id: str,
+        channel: str,
+        text: str,
+        decision: RouteDecision | None,
+        state: dict[str, Any] | None,
+    ) -> ActionReply | None:
+        """The action reply for this message, with the conversation's state updated."""
+        assert self.actions is not None
+        store = self._require_store()
+        reply = self.actions.handle(
+            tenant_id=tenant_id,
+            conversation_id=conversation_id,
+            channel=channel,
+            text=text,
+            decision=decision,
+            state=state,
+        )
+        if reply is not None and reply.state != state:
+            store.set_state(conversation_id, reply.state)
+        elif reply is None and (state or {}).get("kind") == "intake":
+            store.set_state(conversation_id, None)  # the resident moved on to another question
+        return reply
+
+    def _route(self, text: str) -> RouteDecision | None:
+        """The routing decision, or None without a classifier or when it fails."""
+        if self.classifier is None:
+            return None
+        try:
+            return self.classifier.classify(text)
+        except Exception:  # noqa: BLE001 - routing is an aid: the answer goes on without it
+            log.exception("routing failed")
+            return None
 
     async def answer(
         self, question: str, tenant_id: str, *, history: list[ChatMessage] | None = None
     ) -> AsyncIterator[TurnEvent]:
         """Answer one question without touching conversations (CLI, evaluation)."""
         with self.activity.turn():
-            async for event in self._answer(question, tenant_id, history or []):
+            decision = await anyio.to_thread.run_sync(lambda: self._route(question))
+            reply = None
+            if decision is not None and decision.service == "hors_commune":
+                reply = other_administration_reply(question)
+            if reply is not None and not detect_injection(question):
+                events = self._responder.say(
+                    reply, question, tenant_id, decision, time.perf_counter()
+                )
+            else:
+                events = self._responder.answer(question, tenant_id, history or [], decision)
+            async for event in events:
                 yield event
 
-    async def _answer(
-        self, question: str, tenant_id: str, history: list[ChatMessage]
-    ) -> AsyncIterator[TurnEvent]:
-        started = time.perf_counter()
-        latency: dict[str, float] = {}
-        if detect_injection(question):
-            yield _completed(REFUSAL_INJECTION, [], True, "injection", latency, started)
-            return
-        try:
-            result = await anyio.to_thread.run_sync(
-                lambda: self._retriever.search(question, tenant_id, self._retrieval.top_k)
-            )
-        except BackendError:
-            log.exception("retrieval failed", extra={"tenant_id": tenant_id})
-            yield TurnFailed(code="retrieval_failure", message=FAILURE_TEXT)
-            yield _completed(FAILURE_TEXT, [], True, "retrieval_failure", latency, started)
-            return
-        latency["retrieval"] = _ms_since(started)
-        retrieved = _retrieved_summary(result)
-        if not result.chunks or result.relevance < self._retrieval.min_relevance:
-            yield _completed(
-                ABSTAIN_TEXT, [], True, "low_relevance", latency, started,
-                relevance=result.relevance, retrieved=retrieved,
-            )
-            return
-        sources = [source_dict(n, s) for n, s in enumerate(result.chunks, start=1)]
-        yield SourcesFound(sources=sources)
-        async for event in self._generate(question, result, sources, history, started):
-            if isinstance(event, TurnCompleted):
-                event = replace(
-                    event,
-                    latency_ms={**latency, **event.latency_ms},
-                    relevance=result.relevance,
-                    retrieved=retrieved,
-                )
-            yield event
-
-    async def _generate(
-        self,
-        question: str,
-        result: SearchResult,
-        sources: list[dict[str, Any]],
-        history: list[ChatMessage],
-        started: float,
-    ) -> AsyncIterator[TurnEvent]:
-        latency: dict[str, float] = {}
-        parts: list[str] = []
-        try:
-            async for delta in self._answerer.astream(question, result.chunks, history):
-                if not parts:
-                    latency["first_token"] = _ms_since(started)
-                parts.append(delta)
-                yield AnswerDelta(text=delta)
-        except BackendError:
-            log.exception("answer generation failed")
-            yield TurnFailed(code="llm_failure", message=FAILURE_TEXT)
-            yield _completed(FAILURE_TEXT, [], True, "llm_failure", latency, started)
-            return
-        check = self._answerer.check_citations("".join(parts), len(sources))
-        cited = [s for s in sources if s["n"] in check.cited] or sources
-        answer = check.answer.strip()
-        if not answer:
-            yield _completed(ABSTAIN_TEXT, [], True, "empty_answer", latency, started)
-            return
-        reason = None if check.grounded else "no_valid_citation"
-        yield _completed(answer, cited, False, reason, latency, started)
-
-    def _history(self, conversation_id: str) -> list[ChatMessage]:
-        view = self._require_store().get(conversation_id)
+    def _context(self, conversation_id: str) -> TurnContext:
+        store = self._require_store()
+        view = store.get(conversation_id)
         if view is None:
-            return []
-        # The last message is the question being answered now.
-        return [ChatMessage(role=m.role, content=m.content) for m in view.messages[:-1]]
+            return TurnContext(history=[], previous_failures=0, resident_messages=[], state=None)
+        earlier = view.messages[:-1]  # the last message is the one being answered now
+        failures = 0
+        for message in reversed([m for m in earlier if m.role == "assistant"]):
+            if not (message.abstained or message.status == "failed"):
+                break
+            failures += 1
+        return TurnContext(
+            history=[
+                ChatMessage(role="user" if m.role == "user" else "assistant", content=m.content)
+                for m in earlier
+            ],
+            previous_failures=failures,
+            resident_messages=[m.content for m in view.messages if m.role == "user"],
+            state=store.state(conversation_id),
+        )
 
     def _store_answer(
         self,
@@ -293,10 +349,16 @@ class ConversationEngine:
         done: TurnCompleted,
     ) -> TurnCompleted:
         store = self._require_store()
+        if done.action == "with_agent":
+            return done  # the assistant said nothing: the agent answers
         status = "failed" if done.reason in {"llm_failure", "retrieval_failure"} else "ok"
         message = store.add_message(
-            conversation_id, "assistant", done.answer,
-            sources=done.sources, abstained=done.abstained, status=status,
+            conversation_id,
+            "assistant",
+            done.answer,
+            sources=done.sources,
+            abstained=done.abstained,
+            status=status,
         )
         store.add_record(
             RecordDraft(
@@ -317,6 +379,11 @@ class ConversationEngine:
                 abstained=done.abstained,
                 reason=done.reason,
                 latency_ms=done.latency_ms,
+                routing=done.routing,
+                action=done.action,
+                case_id=done.case.get("id"),
+                handoff_reason=done.handoff.get("reason"),
+                handoff_id=done.handoff.get("id"),
             )
         )
         return replace(done, message_id=message.id)
@@ -325,44 +392,3 @@ class ConversationEngine:
         if self._conversations is None:
             raise RuntimeError("this engine was built without a conversation store")
         return self._conversations
-
-
-def _ms_since(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 1)
-
-
-def _retrieved_summary(result: SearchResult) -> list[dict[str, Any]]:
-    return [
-        {
-            "chunk_id": s.chunk.id,
-            "document_id": s.chunk.document_id,
-            "version": s.chunk.version,
-            "score": round(float(s.score), 4),
-            "dense": None if s.dense_score is None else round(float(s.dense_score), 4),
-            "sparse": None if s.sparse_score is None else round(float(s.sparse_score), 4),
-        }
-        for s in result.chunks
-    ]
-
-
-def _completed(
-    answer: str,
-    sources: list[dict[str, Any]],
-    abstained: bool,
-    reason: str | None,
-    latency: dict[str, float],
-    started: float,
-    *,
-    relevance: float | None = None,
-    retrieved: list[dict[str, Any]] | None = None,
-) -> TurnCompleted:
-    return TurnCompleted(
-        message_id=None,
-        answer=answer,
-        sources=sources,
-        abstained=abstained,
-        reason=reason,
-        latency_ms={**latency, "total": _ms_since(started)},
-        relevance=relevance,
-        retrieved=retrieved or [],
-    )

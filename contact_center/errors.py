@@ -10,12 +10,24 @@
     ├── BackendError                a backend failed at run time
     │   ├── EmbeddingError
     │   ├── VectorStoreError
-    │   └── LLMError
-    │       └── LLMTimeoutError
-    └── InputError                  a resident's input is refused (French message for residents)
-        ├── MessageTooLongError
-        ├── EmptyMessageError
-        └── RateLimitedError
+    │   ├── LLMError
+    │   │   └── LLMTimeoutError
+    │   └── NotificationError       an e-mail or SMS could not be sent (``permanent`` or not)
+    ├── InputError                  a resident's input is refused (French message for residents)
+    │   ├── MessageTooLongError
+    │   ├── EmptyMessageError
+    │   └── RateLimitedError
+    ├── CaseError                   a case operation is refused (French message for people)
+    │   ├── CaseNotFoundError
+    │   ├── InvalidCaseError        a draft or change that cannot be accepted
+    │   └── InvalidTransitionError  a status change the life cycle does not allow
+    └── AccountError                sign-in or account management refused (French message)
+        ├── SignInRefusedError      wrong e-mail or password, inactive account (no hint which)
+        ├── SignInThrottledError    too many sign-in attempts
+        ├── WeakPasswordError       the password breaks the rules
+        ├── AgentExistsError        this e-mail already has an account in the commune
+        ├── UnknownServiceError     a membership of a service the catalogue does not know
+        └── SsoError                the OpenID Connect sign-in failed or matches no agent
 
 Third-party errors are translated once, at the boundary, with ``raise X(...) from exc``.
 Outcomes such as abstaining or handing off are values, not exceptions.
@@ -110,3 +122,131 @@ class RateLimitedError(InputError):
             f"Merci de patienter {retry_after_s} secondes avant de réessayer."
         )
         self.retry_after_s = retry_after_s
+
+
+class NotificationError(BackendError):
+    """An e-mail or SMS could not be sent.
+
+    ``permanent`` errors (a refused recipient, a channel that is not configured) are not
+    retried; the others are, with a growing delay.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class CaseError(ContactCenterError):
+    """A case operation is refused; ``message_fr`` is shown to the agent or the resident."""
+
+    status_code = 400
+    code = "case_error"
+
+    def __init__(self, message_fr: str) -> None:
+        super().__init__(message_fr)
+        self.message_fr = message_fr
+
+
+class CaseNotFoundError(CaseError):
+    """No case of this commune has this id."""
+
+    status_code = 404
+    code = "case_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("Cette demande est introuvable.")
+
+
+class InvalidCaseError(CaseError):
+    """A draft or a change cannot be accepted (unknown service, malformed contact...)."""
+
+    status_code = 422
+    code = "invalid_case"
+
+
+class InvalidTransitionError(CaseError):
+    """The life cycle of a case does not allow this status change."""
+
+    status_code = 409
+    code = "invalid_transition"
+
+    def __init__(self, from_label: str, to_label: str) -> None:
+        super().__init__(
+            f"Une demande au statut « {from_label} » ne peut pas passer au statut « {to_label} »."
+        )
+        self.from_label = from_label
+        self.to_label = to_label
+
+
+class AccountError(ContactCenterError):
+    """Sign-in or account management is refused; ``message_fr`` is shown to the agent."""
+
+    status_code = 400
+    code = "account_error"
+
+    def __init__(self, message_fr: str) -> None:
+        super().__init__(message_fr)
+        self.message_fr = message_fr
+
+
+class SignInRefusedError(AccountError):
+    """Wrong e-mail or password, or inactive account: the message never says which."""
+
+    status_code = 401
+    code = "sign_in_refused"
+
+    def __init__(self) -> None:
+        super().__init__("Adresse électronique ou mot de passe incorrect.")
+
+
+class SignInThrottledError(AccountError):
+    """Too many sign-in attempts from this client or for this account."""
+
+    status_code = 429
+    code = "too_many_attempts"
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(
+            "Trop de tentatives de connexion. "
+            f"Merci de patienter {retry_after_s} secondes avant de réessayer."
+        )
+        self.retry_after_s = retry_after_s
+
+
+class WeakPasswordError(AccountError):
+    """The password breaks one or more rules (each listed in the message)."""
+
+    status_code = 422
+    code = "weak_password"
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("Mot de passe refusé : " + " ; ".join(problems) + ".")
+        self.problems = problems
+
+
+class AgentExistsError(AccountError):
+    """An account with this e-mail already exists in this commune."""
+
+    status_code = 409
+    code = "agent_exists"
+
+    def __init__(self) -> None:
+        super().__init__("Un compte existe déjà pour cette adresse électronique.")
+
+
+class UnknownServiceError(AccountError):
+    """A service code that the catalogue does not know."""
+
+    status_code = 422
+    code = "unknown_service"
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"Service inconnu : « {code} ».")
+        self.service = code
+
+
+class SsoError(AccountError):
+    """The OpenID Connect sign-in failed, or its identity matches no active agent."""
+
+    status_code = 403
+    code = "sso_refused"

@@ -13,20 +13,28 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.turns = Counter(
-            "cc_turns_total", "Assistant turns by outcome", ["channel", "outcome", "reason"],
+            "cc_turns_total",
+            "Assistant turns by outcome",
+            ["channel", "outcome", "reason"],
             registry=self.registry,
         )
         self.rejected_inputs = Counter(
-            "cc_rejected_inputs_total", "Messages refused before processing", ["code"],
+            "cc_rejected_inputs_total",
+            "Messages refused before processing",
+            ["code"],
             registry=self.registry,
         )
         self.stage_seconds = Histogram(
-            "cc_stage_seconds", "Latency of each stage of a turn", ["stage"],
-            buckets=_LATENCY_BUCKETS, registry=self.registry,
+            "cc_stage_seconds",
+            "Latency of each stage of a turn",
+            ["stage"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
         )
 
-    def observe_turn(self, channel: str, abstained: bool, reason: str | None,
-                     latency_ms: dict[str, float]) -> None:
+    def observe_turn(
+        self, channel: str, abstained: bool, reason: str | None, latency_ms: dict[str, float]
+    ) -> None:
         """Count a finished turn and record its stage latencies."""
         outcome = "abstained" if abstained else "answered"
         self.turns.labels(channel=channel, outcome=outcome, reason=reason or "").inc()

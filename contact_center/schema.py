@@ -42,6 +42,8 @@ class Conversation(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )
+    #: The conversation engine's working state (e.g. a case intake in progress).
+    state: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, default=None)
 
     messages: Mapped[list[Message]] = relationship(
         back_populates="conversation",
@@ -57,9 +59,7 @@ class Message(Base):
     __table_args__ = (Index("ix_messages_conversation_seq", "conversation_id", "seq"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    conversation_id: Mapped[str] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE")
-    )
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     tenant_id: Mapped[str] = mapped_column(String(64), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     role: Mapped[str] = mapped_column(String(16))
@@ -68,6 +68,8 @@ class Message(Base):
     abstained: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), default="ok")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: The agent who wrote it (role ``agent``), else None.
+    author_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
@@ -102,3 +104,12 @@ class ExplanationRecord(Base):
     reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
     outcome: Mapped[str] = mapped_column(String(32))
     latency_ms: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: The routing decision: service, confidence, runners-up and what drove it.
+    routing: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    #: What the assistant did beyond answering: ``case_intake``, ``case_filed``,
+    #: ``case_status``, ``other_administration`` ...
+    action: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    case_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    #: Why the conversation went to a person (``routing.handoff.HANDOFF_REASONS``).
+    handoff_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    handoff_id: Mapped[str | None] = mapped_column(String(32), nullable=True)

@@ -12,12 +12,20 @@ import os
 import threading
 from dataclasses import dataclass, field
 
+from contact_center.actions import CaseActions
+from contact_center.authentication import Authentication
+from contact_center.cases import CaseStore
 from contact_center.conversations import ConversationStore
 from contact_center.db import Database, migrate
 from contact_center.engine import ConversationEngine, TurnActivity
+from contact_center.gru import GruConnector, build_gru
+from contact_center.handoff_desk import HandoffDesk
+from contact_center.handoffs import HandoffStore
 from contact_center.metrics import Metrics
+from contact_center.notifications import NotificationDispatcher, Notifier, build_notifier
 from contact_center.ratelimit import InMemoryRateLimiter, RateLimiter, RedisRateLimiter
-from contact_center.settings import Settings
+from contact_center.service_catalogue import ServiceCatalogue, seed_catalogues
+from contact_center.settings import Settings, routing_embeddings
 from knowledge_base.indexing import Indexer
 from retrieval.answer import GroundedAnswerer
 from retrieval.embeddings import Embedder, build_embedder
@@ -25,6 +33,7 @@ from retrieval.hybrid import HybridRetriever
 from retrieval.llm import ChatModel, build_chat_model
 from retrieval.qdrant_store import QdrantStore
 from retrieval.sparse import FrenchSparseEncoder
+from routing.classifier import RequestClassifier, build_classifier
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +79,8 @@ class BackgroundEmbedding:
                 if not self._wait_for_quiet():
                     return
                 self.embedded += self.indexer.embed_pending(
-                    progress=False, stop_event=interrupt  # type: ignore[arg-type]
+                    progress=False,
+                    stop_event=interrupt,  # type: ignore[arg-type]
                 )
                 if not interrupt.is_set():
                     return  # nothing pending any more
@@ -109,12 +119,28 @@ def _lower_thread_priority() -> None:
 class Services:
     """The composition root's container, put on ``app.state.services``."""
 
-    def __init__(self, settings: Settings, *, chat_model: ChatModel | None = None,
-                 embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        chat_model: ChatModel | None = None,
+        embedder: Embedder | None = None,
+        classifier: RequestClassifier | None = None,
+    ) -> None:
         self.settings = settings
         self.metrics = Metrics()
         self.database = Database(settings.database_url, echo=settings.database.echo)
         self.conversations = ConversationStore(self.database)
+        #: Agents' sign-in, sessions and audit log (contact_center/authentication.py).
+        self.auth = Authentication(settings, self.database)
+        self.catalogue = ServiceCatalogue(self.database)
+        self.handoffs = HandoffStore(self.database)
+        self.cases = CaseStore(self.database, tenant_names=settings.app.tenants)
+        self.gru: GruConnector = build_gru(settings.gru, self.cases)
+        self.notifier: Notifier = build_notifier(settings.notifications)
+        self.dispatcher = NotificationDispatcher(
+            self.database, self.notifier, settings.notifications
+        )
         self.embedder = embedder or build_embedder(settings.embeddings)
         self.sparse = FrenchSparseEncoder()
         self.store = QdrantStore(
@@ -136,6 +162,7 @@ class Services:
                 settings.chat.rate_limit_per_minute, settings.chat.rate_limit_burst
             )
         )
+        self.classifier = classifier
         self.activity = TurnActivity()
         self.background = BackgroundEmbedding(self.indexer, self.activity)
         self._kb_version = "empty"
@@ -150,18 +177,36 @@ class Services:
             embedding_model_id=self.embedder.model_id,
             kb_version=lambda: self._kb_version,
             activity=self.activity,
+            classifier=classifier,
+            actions=CaseActions(self.gru, self.catalogue),
+            desk=HandoffDesk(self.handoffs, self.catalogue),
         )
 
     def warm_up(self, *, llm: bool = True) -> None:
         """Migrate the database, open Qdrant, load the models."""
         self.settings.app.data_dir.mkdir(parents=True, exist_ok=True)
         migrate(self.database.engine)
+        tenants, catalogue_files = self.settings.app.tenants, self.settings.gru.catalogue_files
+        seed_catalogues(self.catalogue, tenants, catalogue_files)
         self.store.ensure_collection()
         self.refresh_kb_version()
         self.embedder.warm_up()
+        self.engine.classifier = self.classifier or self._build_classifier()
         if llm:
             self.chat_model.warm_up()
             self.llm_ready = True
+
+    def _build_classifier(self) -> RequestClassifier:
+        """The request classifier on its own encoder (trained once, then cached)."""
+        embeddings = routing_embeddings(self.settings)
+        same = embeddings.backend == self.settings.embeddings.backend and (
+            embeddings.model == self.settings.embeddings.model
+        )
+        encoder = self.embedder if same else build_embedder(embeddings)
+        self.classifier = build_classifier(
+            encoder, self.settings.models.dir, threshold=self.settings.routing.threshold
+        )
+        return self.classifier
 
     def start_background_embedding(self) -> None:
         """Fill dense vectors missing from the index, if any, without blocking."""
@@ -186,7 +231,9 @@ class Services:
     async def aclose(self) -> None:
         """Stop background work, release models and connections."""
         self.background.close()
+        self.dispatcher.close()
         await self.chat_model.aclose()
         self.llm_ready = False
         self.store.close()
+        self.auth.close()
         self.database.dispose()

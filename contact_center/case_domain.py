@@ -13,12 +13,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal, get_args
 
 from contact_center.case_schema import Case, CaseEvent
 from contact_center.errors import InvalidCaseError, InvalidTransitionError
+from contact_center.schema import aware
 from routing.catalogue import SERVICE_CODES
 
 
@@ -329,11 +330,6 @@ def case_view(row: Case, service_name: str, history: list[CaseEvent] | None = No
         updated_at=aware(row.updated_at),
         history=tuple(event_view(event) for event in history or ()),
     )
-
-
-def aware(moment: datetime) -> datetime:
-    """Stored timestamps are UTC; SQLite gives them back without their zone."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def parse_status(value: CaseStatus | str) -> CaseStatus:

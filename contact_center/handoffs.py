@@ -14,7 +14,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -24,7 +24,7 @@ from contact_center.conversations import MessageView
 from contact_center.db import Database
 from contact_center.errors import InputError
 from contact_center.handoff_schema import Handoff
-from contact_center.schema import Conversation, Message, utcnow
+from contact_center.schema import Conversation, Message, aware, utcnow
 from routing.handoff import REASON_LABELS, HandoffDecision
 
 _PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
@@ -79,6 +79,8 @@ class HandoffFigures:
     handoff_rate: float
     median_first_response_s: float | None
     first_contact_resolution: float | None
+    #: The commune's conversations (the denominator of the rates).
+    conversations: int = 0
 
 
 class HandoffStore:
@@ -195,6 +197,13 @@ class HandoffStore:
             row.service, row.status, row.claimed_by, row.claimed_at = service, "waiting", None, None
             return _view(row)
 
+    def attach_case(self, tenant_id: str, handoff_id: str, case_id: str) -> HandoffView:
+        """Link the case an agent opened during this exchange."""
+        with self._db.session() as session:
+            row = self._row(session, tenant_id, handoff_id)
+            row.case_id = case_id
+            return _view(row)
+
     def close(
         self,
         tenant_id: str,
@@ -252,6 +261,7 @@ class HandoffStore:
             handoff_rate=round(len({r.conversation_id for r in rows}) / total, 4) if total else 0.0,
             median_first_response_s=statistics.median(responses) if responses else None,
             first_contact_resolution=round(first_contact / len(closed), 4) if closed else None,
+            conversations=total or 0,
         )
 
     # -- internals -------------------------------------------------------------------------
@@ -332,10 +342,7 @@ def _conversations(session: Session, tenant_id: str) -> int:
 
 
 def _utc(moment: datetime | None) -> datetime | None:
-    """SQLite gives naive datetimes back: they were stored in UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+    return None if moment is None else aware(moment)
 
 
 def _view(row: Handoff) -> HandoffView:

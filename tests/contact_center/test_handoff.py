@@ -6,7 +6,6 @@ desk is fixed inside or outside the agents' hours.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +22,7 @@ from retrieval.embeddings import Embedder
 from retrieval.llm import FakeChatModel
 from routing.classifier import RequestClassifier
 from routing.handoff import HandoffDecision
-from tests.conftest import make_settings
+from tests.conftest import conversation_services
 
 #: Wednesday 25 November 2026, 10:00 in Paris: agents are there.
 OPEN = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -39,13 +38,9 @@ def build_client(
     classifier: RequestClassifier,
     **services_kwargs: Any,
 ) -> TestClient:
-    shutil.copytree(indexed_qdrant, tmp_path / "qdrant")
-    settings = make_settings(
-        tmp_path,
-        database={"url": database_url},
-        chat={"rate_limit_per_minute": 600, "rate_limit_burst": 100},
+    services = conversation_services(
+        tmp_path, indexed_qdrant, database_url, embedder, classifier, **services_kwargs
     )
-    services = Services(settings, embedder=embedder, classifier=classifier, **services_kwargs)
     assert services.engine.desk is not None
     services.engine.desk.clock = lambda: OPEN
     return TestClient(create_app(services=services))

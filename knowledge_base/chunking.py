@@ -96,6 +96,8 @@ def chunk_document(doc: Document, max_chars: int = 1200, min_chars: int = 200) -
             modified=doc.modified,
             service=doc.service,
             attribution=doc.attribution,
+            valid_from=doc.extra.get("valid_from"),
+            valid_until=doc.extra.get("valid_until"),
         )
         for ordinal, group in enumerate(groups)
     ]

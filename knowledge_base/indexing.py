@@ -19,6 +19,12 @@ vector per chunk, short or whole, for 11 times less embedding: about 3,000 texts
 A document counts as indexed once its first chunk (ordinal 0, which carries the version the
 next import compares) is written, and that chunk is written last: an import interrupted in the
 middle of a document is redone at the next run.
+
+Re-indexing a changed document is incremental: a chunk whose dense text is the same as the
+stored chunk at its ordinal keeps the stored vector (only changed chunks are embedded), and the
+new chunks overwrite the old ones in place (point ids are stable per ordinal) before the stale
+tail of a longer previous version is deleted, all while holding the store
+(:meth:`QdrantStore.exclusive`): the answer path never sees a half-replaced document.
 """
 
 from __future__ import annotations
@@ -206,15 +212,37 @@ class Indexer:
         sparse = [self.sparse_encoder.encode_document(sparse_text(c)) for c in batch.chunks]
         wanted = [self.wants_dense(c) for c in batch.chunks]
         vectors: list[np.ndarray | None] = [None] * len(batch.chunks)
+        kept = self._kept_vectors(batch) if self.embedder is not None else {}
+        for row, chunk in enumerate(batch.chunks):
+            if wanted[row] and chunk.id in kept:
+                vectors[row] = kept[chunk.id]
         if embed_now and self.embedder is not None:
-            rows = [i for i, wants in enumerate(wanted) if wants]
+            rows = [i for i, wants in enumerate(wanted) if wants and vectors[i] is None]
             for row, vector in zip(rows, self._embed([batch.chunks[i] for i in rows]), strict=True):
                 vectors[row] = vector
             counts["dense"] += len(rows)
-        for tenant_id, document_ids in batch.changed.items():
-            counts["deleted"] += self.store.delete_documents(tenant_id, document_ids)
-        self.store.upsert(batch.chunks, vectors, sparse, wants_dense=wanted)
+        new_ids = {chunk.id for chunk in batch.chunks}
+        with self.store.exclusive():  # queries wait: never a half-replaced document
+            stale: list[str] = []
+            for tenant_id, document_ids in batch.changed.items():
+                for document_id in document_ids:
+                    old = [c.id for c, _ in self.store.document_chunks(tenant_id, document_id)]
+                    counts["deleted"] += len(old)
+                    stale.extend(point_id for point_id in old if point_id not in new_ids)
+            self.store.upsert(batch.chunks, vectors, sparse, wants_dense=wanted)
+            self.store.delete_points(stale)
         counts["upserted"] += len(batch.chunks)
+
+    def _kept_vectors(self, batch: _Batch) -> dict[str, np.ndarray]:
+        """Stored vectors still valid for the batch's chunks (same dense text at that id)."""
+        if not batch.changed:
+            return {}
+        stored = self.store.dense_vectors([c.id for c in batch.chunks])
+        return {
+            chunk.id: stored[chunk.id][1]
+            for chunk in batch.chunks
+            if chunk.id in stored and dense_text(stored[chunk.id][0]) == dense_text(chunk)
+        }
 
     def wants_dense(self, chunk: Chunk) -> bool:
         """Whether ``chunk`` gets a dense vector under this indexer's ``dense_scope``."""

@@ -67,17 +67,28 @@ def load_markdown_document(path: Path, tenant_id: str) -> Document:
         raise ImportFormatError(f"Le fichier {path.name} n'est pas encodé en UTF-8.") from exc
     except OSError as exc:
         raise SourceUnavailableError(f"Cannot read {path}: {exc}") from exc
-    meta, body = _split_front_matter(raw, path.name)
+    return parse_markdown_document(raw, tenant_id, path.name, default_id=path.stem)
+
+
+def parse_markdown_document(
+    raw: str, tenant_id: str, name: str, *, default_id: str | None = None
+) -> Document:
+    """A page's text (front matter and body) as a :class:`Document`; ``name`` is for messages.
+
+    Raises:
+        ImportFormatError: The front matter, the title or the id is missing or malformed.
+    """
+    meta, body = _split_front_matter(raw, name)
     first_heading, sections = _sections(body)
     title = meta.get("title") or first_heading
     if not title:
         raise ImportFormatError(
-            f"Le fichier {path.name} n'a pas de titre : ajoutez « title: ... » dans l'en-tête."
+            f"Le fichier {name} n'a pas de titre : ajoutez « title: ... » dans l'en-tête."
         )
-    doc_id = meta.get("id") or path.stem
+    doc_id = meta.get("id") or default_id or ""
     if not _ID.match(doc_id):
         raise ImportFormatError(
-            f"Identifiant « {doc_id} » invalide dans {path.name} : utilisez lettres, chiffres, "
+            f"Identifiant « {doc_id} » invalide dans {name} : utilisez lettres, chiffres, "
             "tirets, points ou soulignés, sans espace."
         )
     return Document(
@@ -247,3 +258,31 @@ def _inline(text: str) -> str:
     text = _LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", text)
     text = _EMPHASIS.sub("", text).replace("`", "")
     return re.sub(r"\s+", " ", text).strip()
+
+
+#: Front-matter keys an administrator edits, in the order they are written.
+PAGE_KEYS = ("id", "title", "url", "service", "description", "valid_from", "valid_until")
+
+
+def split_page(raw: str, name: str) -> tuple[dict[str, str], str]:
+    """A page's front matter (as a dict) and its body; raises :class:`ImportFormatError`."""
+    return _split_front_matter(raw, name)
+
+
+def render_page(meta: dict[str, str | None], body: str) -> str:
+    """The page text (front matter, then body) that :func:`parse_markdown_document` reads."""
+    lines = ["---"]
+    for key in _KEYS:
+        value = (meta.get(key) or "").replace("\n", " ").strip()
+        if value:
+            lines.append(f"{key}: {value}")
+    lines.append("---")
+    return "\n".join(lines) + "\n" + body
+
+
+def demo_pages() -> list[tuple[dict[str, str], str]]:
+    """The demo town's pages as (front matter, body), for the administration's document store."""
+    return [
+        split_page(path.read_text(encoding="utf-8"), path.name)
+        for path in sorted(DEMO_DIR.glob("*.md"))
+    ]

@@ -16,6 +16,17 @@ rankings client-side (:mod:`retrieval.fusion`) rather than with Qdrant's ``Fusio
 fusion works per document, which ranked the right fiche first far more often than chunk-level
 RRF, and the fused list keeps each method's score (the abstention threshold and the explanation
 records need the dense cosine).
+
+Validity dates: a chunk whose ``valid_until`` is past or whose ``valid_from`` is to come is never
+returned by :meth:`QdrantStore.query`. On a server the query filters on the payload's
+``valid_from_day`` / ``valid_until_day`` (``YYYYMMDD`` integers). In local mode a filter costs a
+Python pass over every point, so the store keeps the few dated chunks in memory (loaded when the
+collection opens, kept up to date by every write), asks each method for ``limit`` + the number
+of chunks out of validity today, and drops those: exact, and free when nothing is dated.
+
+Replacing a document (:meth:`QdrantStore.exclusive`): the indexer holds the store's lock while it
+overwrites a document's points in place (ids are stable per ordinal) and deletes the stale tail,
+so that in local mode no query sees a half-written document.
 """
 
 from __future__ import annotations
@@ -25,6 +36,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +90,10 @@ class QdrantStore:
         self._ready = False
         #: Local mode only: every tenant that has points (a superset after deletions).
         self._tenants: set[str] | None = None
+        #: Local mode: point id -> (tenant, document, valid_from, valid_until) of dated chunks.
+        self._dated: dict[str, tuple[str, str, str | None, str | None]] = {}
+        #: Filter validity dates in the query (server) rather than in memory (local mode).
+        self.filter_dates_in_query = self.is_server
 
     @property
     def location(self) -> str:
@@ -104,6 +120,7 @@ class QdrantStore:
                     self._tune_local_storage(client)
                     self._tenants = self._present_tenants(client)
                     self._ready = True
+                    self._load_dated()
                     return False
                 logger.warning(
                     "qdrant collection rebuilt reason=dense_model_changed collection=%s model=%s",
@@ -114,6 +131,7 @@ class QdrantStore:
             self._create(client)
             self._tune_local_storage(client)
             self._tenants = None if self.is_server else set()
+            self._dated = {}
             self._ready = True
             return True
 
@@ -153,6 +171,8 @@ class QdrantStore:
             client = self._collection_client()
             if self._tenants is not None:  # before writing: queries must see the new tenants
                 self._tenants.update(chunk.tenant_id for chunk in chunks)
+            for chunk in chunks:
+                self._remember_dates(chunk)
             for start in range(0, len(points), _WRITE_BATCH):
                 client.upsert(self.collection, points[start : start + _WRITE_BATCH], wait=True)
 
@@ -199,7 +219,54 @@ class QdrantStore:
             existing = client.count(self.collection, count_filter=selector, exact=True).count
             if existing:
                 client.delete(self.collection, qm.FilterSelector(filter=selector), wait=True)
+            gone = set(document_ids)
+            for point_id, (tenant, document_id, _, _) in list(self._dated.items()):
+                if tenant == tenant_id and document_id in gone:
+                    del self._dated[point_id]
             return existing
+
+    def delete_points(self, ids: Sequence[str]) -> None:
+        """Delete points by id (a document's stale chunks after a shorter version)."""
+        if not ids:
+            return
+        with self._guard("delete_points"):
+            client = self._collection_client()
+            client.delete(self.collection, qm.PointIdsList(points=list(ids)), wait=True)
+            for point_id in ids:
+                self._dated.pop(point_id, None)
+
+    def document_chunks(self, tenant_id: str, document_id: str) -> list[tuple[Chunk, bool]]:
+        """Every indexed chunk of one document, by ordinal, with whether it has its vector."""
+        selector = qm.Filter(
+            must=[_match("tenant_id", tenant_id), _match("document_id", document_id)]
+        )
+        found = [
+            (payload_chunk(str(r.id), r.payload or {}), bool((r.payload or {}).get("has_dense")))
+            for r in self._scroll(selector, True)
+        ]
+        return sorted(found, key=lambda pair: pair[0].ordinal)
+
+    def dense_vectors(self, ids: Sequence[str]) -> dict[str, tuple[Chunk, np.ndarray]]:
+        """The stored chunk and dense vector of each of these points that has one."""
+        if not ids:
+            return {}
+        with self._guard("dense_vectors"):
+            records = self._collection_client().retrieve(
+                self.collection, list(ids), with_payload=True, with_vectors=[DENSE]
+            )
+        found: dict[str, tuple[Chunk, np.ndarray]] = {}
+        for record in records:
+            vectors = record.vector if isinstance(record.vector, dict) else {}
+            if (record.payload or {}).get("has_dense") and vectors.get(DENSE) is not None:
+                chunk = payload_chunk(str(record.id), record.payload or {})
+                found[str(record.id)] = (chunk, np.asarray(vectors[DENSE], dtype=np.float32))
+        return found
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the store for several writes: local-mode queries wait until the block ends."""
+        with self._lock:
+            yield
 
     def document_versions(self) -> dict[tuple[str, str], str]:
         """``(tenant_id, document_id) -> version`` of every indexed document."""
@@ -243,14 +310,21 @@ class QdrantStore:
         ``limit`` candidates; the fused list has at most ``limit`` chunks, grouped by document,
         best first, with ``dense_score`` (cosine), ``sparse_score`` (BM25) and ``ranks``.
         """
+        if not self._ready:  # opening the collection loads the dated chunks
+            self.ensure_collection()
         tenant_filter = self._tenant_filter(tenant_ids)
+        today = date.today()
+        excluded = set() if self.filter_dates_in_query else self._out_of_validity(today)
+        if self.filter_dates_in_query:
+            tenant_filter = _with_validity(tenant_filter, today)
+        fetch = limit + len(excluded)
         requests: list[tuple[str, qm.QueryRequest]] = []
         if dense_vec is not None:
             dense_query = np.asarray(dense_vec, dtype=np.float32).tolist()
-            requests.append((DENSE, _request(dense_query, DENSE, tenant_filter, limit)))
+            requests.append((DENSE, _request(dense_query, DENSE, tenant_filter, fetch)))
         if sparse_vec is not None and len(sparse_vec):
             sparse_query = qm.SparseVector(indices=sparse_vec.indices, values=sparse_vec.values)
-            requests.append((SPARSE, _request(sparse_query, SPARSE, tenant_filter, limit)))
+            requests.append((SPARSE, _request(sparse_query, SPARSE, tenant_filter, fetch)))
         if not requests:
             return []
         with self._guard("query"):
@@ -258,7 +332,11 @@ class QdrantStore:
                 self.collection, [request for _, request in requests]
             )
         rankings = {
-            name: [Hit(str(p.id), p.payload or {}, float(p.score)) for p in response.points]
+            name: [
+                Hit(str(p.id), p.payload or {}, float(p.score))
+                for p in response.points
+                if str(p.id) not in excluded
+            ][:limit]
             for (name, _), response in zip(requests, responses, strict=True)
         }
         return fuse(rankings, {DENSE: dense_weight, SPARSE: 1.0}, limit, payload_chunk)
@@ -364,7 +442,46 @@ class QdrantStore:
         except (AttributeError, KeyError, TypeError, sqlite3.Error) as exc:
             logger.debug("qdrant local storage left as is reason=%s", exc)
 
-    def _scroll(self, selector: qm.Filter, fields: list[str]) -> Iterator[qm.Record]:
+    def _remember_dates(self, chunk: Chunk) -> None:
+        """Keep the in-memory map of dated chunks up to date (called under the lock)."""
+        if chunk.valid_from or chunk.valid_until:
+            entry = (chunk.tenant_id, chunk.document_id, chunk.valid_from, chunk.valid_until)
+            self._dated[chunk.id] = entry
+        else:
+            self._dated.pop(chunk.id, None)
+
+    def _load_dated(self) -> None:
+        """Read the dated chunks once when the collection opens (local mode)."""
+        if self.filter_dates_in_query:
+            return
+        fields = ["tenant_id", "document_id", "valid_from", "valid_until"]
+        dated = qm.Filter(
+            should=[
+                qm.FieldCondition(key="valid_from_day", range=qm.Range(gte=0)),
+                qm.FieldCondition(key="valid_until_day", range=qm.Range(gte=0)),
+            ]
+        )
+        self._dated = {}
+        for record in self._scroll(dated, fields):
+            p = record.payload or {}
+            self._dated[str(record.id)] = (
+                p["tenant_id"],
+                p["document_id"],
+                p.get("valid_from"),
+                p.get("valid_until"),
+            )
+
+    def _out_of_validity(self, today: date) -> set[str]:
+        """Ids of the dated chunks that must not be retrieved today."""
+        day = today.isoformat()
+        with self._lock:
+            return {
+                point_id
+                for point_id, (_, _, start, end) in self._dated.items()
+                if (start and start > day) or (end and end < day)
+            }
+
+    def _scroll(self, selector: qm.Filter, fields: list[str] | bool) -> Iterator[qm.Record]:
         offset = None
         while True:
             with self._guard("scroll"):
@@ -410,6 +527,10 @@ def chunk_payload(chunk: Chunk, *, has_dense: bool, wants_dense: bool = True) ->
         "attribution": chunk.attribution,
         "has_dense": has_dense,
         "wants_dense": wants_dense,
+        "valid_from": chunk.valid_from,
+        "valid_until": chunk.valid_until,
+        "valid_from_day": _day_number(chunk.valid_from),
+        "valid_until_day": _day_number(chunk.valid_until),
     }
 
 
@@ -429,7 +550,27 @@ def payload_chunk(point_id: str, payload: dict[str, Any]) -> Chunk:
         modified=payload.get("modified"),
         service=payload.get("service"),
         attribution=payload.get("attribution", ""),
+        valid_from=payload.get("valid_from"),
+        valid_until=payload.get("valid_until"),
     )
+
+
+def _day_number(iso: str | None) -> int | None:
+    """``2025-01-31`` -> ``20250131`` (comparable in a Qdrant range), None when no date."""
+    return int(iso.replace("-", "")) if iso else None
+
+
+def _with_validity(selector: qm.Filter | None, today: date) -> qm.Filter:
+    """``selector`` plus: not expired (``valid_until`` >= today), not to come yet."""
+    day = int(today.strftime("%Y%m%d"))
+    out_of_validity: list[qm.Condition] = [
+        qm.FieldCondition(key="valid_until_day", range=qm.Range(lt=day)),
+        qm.FieldCondition(key="valid_from_day", range=qm.Range(gt=day)),
+    ]
+    must: list[qm.Condition] = []
+    if selector is not None and selector.must is not None:
+        must = list(selector.must) if isinstance(selector.must, list) else [selector.must]
+    return qm.Filter(must=must or None, must_not=out_of_validity)
 
 
 def _match(key: str, value: str | int | bool) -> qm.FieldCondition:

@@ -39,6 +39,8 @@ class Chunk:
         modified: ISO date of the document's last important modification, if known.
         service: Municipal service code the document belongs to, if known.
         attribution: Licence / source line to show wherever the content is shown.
+        valid_from: ISO date before which the passage must not be retrieved, if any.
+        valid_until: ISO date after which the passage must not be retrieved, if any.
     """
 
     id: str
@@ -54,6 +56,8 @@ class Chunk:
     modified: str | None = None
     service: str | None = None
     attribution: str = ""
+    valid_from: str | None = None
+    valid_until: str | None = None
 
     @property
     def heading(self) -> str:

@@ -1,0 +1,352 @@
+// Knowledge-base administration pages (vanilla JS, no build step). Texts are French.
+(() => {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  const state = { tenant: null, csrf: null, doc: null };
+
+  function say(text, error) {
+    $("status").textContent = text;
+    $("status").className = error ? "error" : "";
+  }
+
+  function el(tag, text, attrs) {
+    const node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = text;
+    Object.entries(attrs || {}).forEach(([k, v]) => node.setAttribute(k, v));
+    return node;
+  }
+
+  function button(text, onClick) {
+    const b = el("button", text, { type: "button" });
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  async function api(path, options) {
+    const opts = Object.assign({ headers: {} }, options || {});
+    if (opts.json !== undefined) {
+      opts.body = JSON.stringify(opts.json);
+      opts.headers["Content-Type"] = "application/json";
+    }
+    if (opts.method && opts.method !== "GET") opts.headers["X-CSRF-Token"] = state.csrf || "";
+    const base = path.startsWith("/api/") ? "" : `/api/v1/tenants/${encodeURIComponent(state.tenant)}/kb`;
+    const response = await fetch(base + path, opts);
+    if (response.status === 204) return null;
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(body.message || "La demande a échoué.");
+    return body;
+  }
+
+  async function run(action, done) {
+    try {
+      const result = await action();
+      if (done) say(done);
+      return result;
+    } catch (error) {
+      say(error.message, true);
+      return undefined;
+    }
+  }
+
+  // -- sign-in ---------------------------------------------------------------------------
+  function enter(session) {
+    state.tenant = session.agent.tenant_id;
+    state.csrf = session.csrf_token;
+    $("who").textContent = `${session.agent.name || session.agent.email} — commune « ${state.tenant} »`;
+    $("signin").hidden = true;
+    $("app").hidden = false;
+    loadDocuments();
+  }
+
+  $("signin-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const session = await run(() => api("/api/v1/auth/login", { method: "POST", json: {
+      tenant: $("signin-tenant").value, email: $("signin-email").value, password: $("signin-password").value,
+    } }));
+    if (session) enter(session);
+  });
+
+  $("signout").addEventListener("click", async () => {
+    await run(() => api("/api/v1/auth/logout", { method: "POST" }));
+    location.reload();
+  });
+
+  // -- tabs ------------------------------------------------------------------------------
+  const loaders = { documents: loadDocuments, answers: loadAnswers, unanswered: loadUnanswered, audit: loadAudit };
+  document.querySelectorAll("nav [data-tab]").forEach((tab) => tab.addEventListener("click", () => {
+    document.querySelectorAll("nav [data-tab]").forEach((t) => t.removeAttribute("aria-current"));
+    tab.setAttribute("aria-current", "page");
+    document.querySelectorAll("main > section").forEach((s) => { s.hidden = s.id !== `tab-${tab.dataset.tab}`; });
+    if (loaders[tab.dataset.tab]) loaders[tab.dataset.tab]();
+  }));
+
+  // -- documents -------------------------------------------------------------------------
+  const STATUS = { published: "Publié", draft: "Brouillon", unpublished: "Dépublié" };
+
+  function statusText(doc) {
+    let text = STATUS[doc.status] || doc.status;
+    if (doc.expired) text += " (expiré)";
+    if (doc.status === "published" && doc.published_version !== doc.current_version) {
+      text += " — modifications non publiées";
+    }
+    return text;
+  }
+
+  async function loadDocuments() {
+    const params = new URLSearchParams();
+    if ($("filter-q").value) params.set("q", $("filter-q").value);
+    if ($("filter-status").value) params.set("status", $("filter-status").value);
+    if ($("filter-service").value) params.set("service", $("filter-service").value);
+    const docs = await run(() => api(`/documents?${params}`));
+    if (!docs) return;
+    const body = $("documents");
+    body.replaceChildren();
+    docs.forEach((doc) => {
+      const row = el("tr");
+      row.append(el("td", doc.title), el("td", doc.service || "—"), el("td", statusText(doc)),
+        el("td", `v${doc.current_version}`),
+        el("td", [doc.valid_from && `du ${doc.valid_from}`, doc.valid_until && `au ${doc.valid_until}`].filter(Boolean).join(" ") || "—"));
+      const cell = el("td");
+      cell.append(button(`Modifier « ${doc.title} »`, () => openDocument(doc.id)));
+      row.append(cell);
+      body.append(row);
+    });
+    $("documents-caption").textContent = `Documents de la commune (${docs.length})`;
+  }
+
+  $("filters").addEventListener("submit", (event) => { event.preventDefault(); loadDocuments(); });
+
+  function fillEditor(doc) {
+    state.doc = doc;
+    const meta = doc ? doc.version.meta : {};
+    $("editor").hidden = false;
+    $("editor-title").textContent = doc ? `Modifier « ${doc.title} »` : "Nouveau document";
+    $("doc-id").value = doc ? doc.id : "";
+    $("doc-id").readOnly = Boolean(doc);
+    $("doc-title").value = meta.title || "";
+    $("doc-url").value = meta.url || "";
+    $("doc-description").value = meta.description || "";
+    $("doc-service").value = meta.service || "";
+    $("doc-valid-from").value = meta.valid_from || "";
+    $("doc-valid-until").value = meta.valid_until || "";
+    $("doc-body").value = doc ? doc.version.body : "";
+    $("doc-note").value = "";
+    $("doc-state").textContent = doc ? `État : ${statusText(doc)} — version ${doc.current_version}` : "";
+    $("preview").innerHTML = doc ? doc.preview_html : "";  // rendered and escaped by the server
+  }
+
+  async function openDocument(id) {
+    const doc = await run(() => api(`/documents/${encodeURIComponent(id)}`));
+    if (!doc) return;
+    fillEditor(doc);
+    loadVersions(id);
+    loadChunks(id);
+    $("doc-title").focus();
+  }
+
+  $("new-document").addEventListener("click", () => {
+    fillEditor(null);
+    $("versions").replaceChildren();
+    $("chunks").replaceChildren();
+    $("doc-id").focus();
+  });
+
+  function editorPage() {
+    const known = state.doc ? state.doc.version.meta : {};  // keeps fields the form does not show
+    return { meta: { ...known,
+      id: $("doc-id").value, title: $("doc-title").value, url: $("doc-url").value,
+      description: $("doc-description").value,
+      service: $("doc-service").value, valid_from: $("doc-valid-from").value,
+      valid_until: $("doc-valid-until").value,
+    }, body: $("doc-body").value, note: $("doc-note").value };
+  }
+
+  $("preview-button").addEventListener("click", async () => {
+    const result = await run(() => api("/preview", { method: "POST", json: editorPage() }));
+    if (result) $("preview").innerHTML = result.html;  // escaped by the server
+  });
+
+  $("editor-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const page = editorPage();
+    const doc = state.doc
+      ? await run(() => api(`/documents/${encodeURIComponent(state.doc.id)}`, { method: "PUT", json: page }),
+        "Document enregistré (nouvelle version). Publiez-le pour qu'il soit utilisé par l'assistant.")
+      : await run(() => api("/documents", { method: "POST", json: page }), "Document créé (brouillon).");
+    if (doc) { fillEditor(doc); loadVersions(doc.id); loadDocuments(); }
+  });
+
+  $("publish-button").addEventListener("click", async () => {
+    if (!state.doc) return say("Enregistrez d'abord le document.", true);
+    const id = state.doc.id;
+    const done = await run(() => api(`/documents/${encodeURIComponent(id)}/publish`, { method: "POST" }));
+    if (done) {
+      await openDocument(id);
+      say(`Document publié (version ${done.version}) : l'assistant l'utilise désormais.`);
+      loadDocuments();
+    }
+  });
+
+  $("unpublish-button").addEventListener("click", async () => {
+    if (!state.doc) return;
+    const id = state.doc.id;
+    await run(() => api(`/documents/${encodeURIComponent(id)}/unpublish`, { method: "POST" }),
+      "Document dépublié : l'assistant ne l'utilise plus.");
+    openDocument(id);
+  });
+
+  function diffBlock(diff) {
+    const pre = el("pre");
+    diff.split("\n").forEach((line) => {
+      const span = el("span", `${line}\n`);
+      if (line.startsWith("+") && !line.startsWith("+++")) span.className = "ins";
+      if (line.startsWith("-") && !line.startsWith("---")) span.className = "del";
+      pre.append(span);
+    });
+    return pre;
+  }
+
+  function versionItem(v, restore) {
+    const item = el("li");
+    item.append(el("p", `Version ${v.number} — ${new Date(v.created_at).toLocaleString("fr-FR")} — ${v.author}${v.note ? ` — ${v.note}` : ""}`));
+    const details = el("details");
+    details.append(el("summary", "Voir les modifications"), diffBlock(v.diff || "(aucune différence)"));
+    item.append(details, button(`Restaurer la version ${v.number}`, restore));
+    return item;
+  }
+
+  async function loadVersions(id) {
+    const versions = await run(() => api(`/documents/${encodeURIComponent(id)}/versions`));
+    if (!versions) return;
+    $("versions").replaceChildren(...versions.map((v) => versionItem(v, async () => {
+      const doc = await run(() => api(`/documents/${encodeURIComponent(id)}/versions/${v.number}/restore`, { method: "POST" }),
+        `Version ${v.number} restaurée (nouvelle version, à publier).`);
+      if (doc) { fillEditor(doc); loadVersions(id); }
+    })));
+  }
+
+  async function loadChunks(id) {
+    const chunks = await run(() => api(`/documents/${encodeURIComponent(id)}/chunks`));
+    if (!chunks) return;
+    $("chunks").replaceChildren(...chunks.map((c) => {
+      const item = el("li");
+      item.append(el("strong", c.heading || "(début)"), el("p", c.text),
+        el("small", c.has_dense ? "Vecteur sémantique calculé" : "Vecteur sémantique en attente"));
+      return item;
+    }));
+    if (!chunks.length) $("chunks").append(el("li", "Aucun passage indexé (document non publié)."));
+  }
+
+  // -- imports ---------------------------------------------------------------------------
+  $("import-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const file = $("import-file").files[0];
+    if (!file) return;
+    const query = new URLSearchParams({ filename: file.name, publish: $("import-publish").checked });
+    const doc = await run(() => api(`/imports?${query}`, { method: "POST", body: file }),
+      `Fichier « ${file.name} » importé.`);
+    if (doc) { document.querySelector('[data-tab="documents"]').click(); openDocument(doc.id); }
+  });
+
+  $("refresh-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    say("Actualisation des fiches en cours…");
+    const only = $("refresh-only").value.split(/\s+/).filter(Boolean);
+    const report = await run(() => api("/imports/service-public", { method: "POST", json: { only } }));
+    if (report) say(`${report.documents_seen} fiche(s) lues, ${report.documents_indexed} mise(s) à jour, ${report.documents_unchanged} inchangée(s).`);
+  });
+
+  // -- playground ------------------------------------------------------------------------
+  $("playground-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    say("Recherche en cours…");
+    const result = await run(() => api("/playground", { method: "POST", json: { question: $("playground-question").value } }), "Résultat affiché.");
+    if (!result) return;
+    const box = $("playground-answer");
+    box.replaceChildren(el("h3", "Réponse que donnerait l'assistant"), el("p", result.answer));
+    if (result.action === "validated_answer") box.append(el("p", "Réponse validée donnée directement (sans modèle de langage)."));
+    box.append(el("p", `Pertinence : ${result.relevance} (seuil ${result.min_relevance})`));
+    $("playground-chunks").replaceChildren(...result.chunks.map((c) => {
+      const item = el("li");
+      item.append(el("strong", `${c.title} — ${c.heading}`), el("p", c.text),
+        el("small", `Score ${c.score} · sémantique ${c.dense ?? "—"} · mots-clés ${c.sparse ?? "—"}`));
+      return item;
+    }));
+  });
+
+  // -- validated answers -----------------------------------------------------------------
+  function fillAnswer(a) {
+    $("answer-id").value = a.id || "";
+    $("answer-question").value = a.question || "";
+    $("answer-paraphrases").value = (a.paraphrases || []).join("\n");
+    $("answer-text").value = a.answer || "";
+    $("answer-sources").value = (a.sources || []).map((s) => s.id).join(" ");
+    $("answer-archived").checked = a.status === "archived";
+    $("answer-question").focus();
+  }
+
+  async function loadAnswers() {
+    const answers = await run(() => api("/answers"));
+    if (!answers) return;
+    $("answers").replaceChildren(...answers.map((a) => {
+      const item = el("li");
+      item.append(el("strong", a.question), el("p", a.answer),
+        el("small", `Version ${a.version}${a.status === "archived" ? " — archivée" : ""}`),
+        button(`Modifier la réponse « ${a.question} »`, () => fillAnswer(a)));
+      return item;
+    }));
+  }
+
+  $("answer-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const id = $("answer-id").value;
+    const json = {
+      question: $("answer-question").value, answer: $("answer-text").value,
+      paraphrases: $("answer-paraphrases").value.split("\n").map((p) => p.trim()).filter(Boolean),
+      sources: $("answer-sources").value.split(/\s+/).filter(Boolean).map((sid) => ({ id: sid })),
+      status: $("answer-archived").checked ? "archived" : "active",
+    };
+    const saved = await run(() => api(id ? `/answers/${id}` : "/answers", { method: id ? "PUT" : "POST", json }),
+      "Réponse validée enregistrée.");
+    if (saved) { fillAnswer({}); loadAnswers(); }
+  });
+
+  // -- unanswered questions --------------------------------------------------------------
+  async function loadUnanswered() {
+    const groups = await run(() => api("/unanswered"));
+    if (!groups) return;
+    $("unanswered").replaceChildren(...groups.map((g) => {
+      const item = el("li");
+      const list = el("ul");
+      g.examples.forEach((q) => list.append(el("li", q)));
+      item.append(el("strong", `${g.count} question(s) — ${Object.keys(g.reasons).join(", ")}`), list,
+        button("Créer un document", async () => {
+          const doc = await run(() => api("/unanswered/draft", { method: "POST", json: { title: g.examples[0].slice(0, 190), questions: g.examples } }),
+            "Brouillon créé : complétez-le puis publiez-le.");
+          if (doc) { document.querySelector('[data-tab="documents"]').click(); openDocument(doc.id); }
+        }),
+        button("Créer une réponse validée", () => {
+          document.querySelector('[data-tab="answers"]').click();
+          fillAnswer({ question: g.examples[0], paraphrases: g.examples.slice(1) });
+        }));
+      return item;
+    }));
+    if (!groups.length) $("unanswered").append(el("li", "Aucune question en attente."));
+  }
+
+  // -- audit log -------------------------------------------------------------------------
+  async function loadAudit() {
+    const entries = await run(() => api("/audit"));
+    if (!entries) return;
+    $("audit").replaceChildren(...entries.map((e) => {
+      const row = el("tr");
+      row.append(el("td", new Date(e.at).toLocaleString("fr-FR")), el("td", e.actor), el("td", e.action), el("td", e.target || "—"));
+      return row;
+    }));
+  }
+
+  // -- start -----------------------------------------------------------------------------
+  fetch("/api/v1/auth/me").then((r) => (r.ok ? r.json() : null)).then((me) => {
+    if (me && me.agent && me.agent.role === "admin") enter(me);
+  }).catch(() => {});
+})();

@@ -1,0 +1,74 @@
+"""Shared set-up of the console tests: the real app with keyword routing and a fixed clock.
+
+Routing uses the deterministic keyword classifier (these tests are about the console, not
+about routing quality), so that « acte de naissance » surely goes to ``etat_civil``; retrieval
+is the real hybrid search over the session's small index; the handoff desk's clock is fixed
+inside the agents' opening hours.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from contact_center.services import Services
+from retrieval.embeddings import Embedder
+from routing.classifier import FakeRequestClassifier
+from tests.conftest import free_port, make_settings
+
+#: Wednesday 25 November 2026, 10:00 in Paris: agents are there.
+OPEN = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+ASK_PERSON = "Je veux parler à un agent pour un acte de naissance"
+
+
+def console_services(
+    tmp_path: Path,
+    indexed_qdrant: Path,
+    database_url: str,
+    embedder: Embedder,
+    **overrides: Any,
+) -> Services:
+    """Services over a copy of the test index, keyword routing, the desk open."""
+    shutil.copytree(indexed_qdrant, tmp_path / "qdrant")
+    settings = make_settings(
+        tmp_path,
+        database={"url": database_url},
+        chat={"rate_limit_per_minute": 600, "rate_limit_burst": 100},
+        console={"heartbeat_s": 0.5},
+        notifications={"backend": "fake", "dispatch_interval_s": 0},
+        **overrides,
+    )
+    services = Services(settings, embedder=embedder, classifier=FakeRequestClassifier())
+    assert services.engine.desk is not None
+    services.engine.desk.clock = lambda: OPEN
+    return services
+
+
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """The app served by uvicorn in a thread; yields its base URL."""
+    import uvicorn
+
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

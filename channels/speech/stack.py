@@ -1,0 +1,123 @@
+"""The speech stack of a deployment: recogniser, synthesiser, endpointer factory, phrases.
+
+Built once from :class:`contact_center.settings.SpeechSection` by :func:`build_speech_stack`
+(the app's lifespan puts it on ``app.state.speech``), or assembled from fakes in tests.
+Fixed phrases (the AI notice, the holding phrase, the apology) are synthesised once at warm-up
+and replayed from memory: they cost no synthesis time during a call.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from channels.speech.french_speech import speakable
+from channels.speech.stt import FakeTranscriber, SpeechRecognizer, WhisperRecognizer
+from channels.speech.tts import (
+    EspeakSynthesizer,
+    FakeSynthesizer,
+    PiperSynthesizer,
+    SpeechSynthesizer,
+)
+from channels.speech.vad import Endpointer, EnergyDetector, SileroDetector, SpeechDetector
+from channels.speech.vocabulary import terms
+
+log = logging.getLogger(__name__)
+
+HOLDING_PHRASE = "Un instant, s'il vous plaît, je cherche la réponse."
+NOT_HEARD = "Je n'ai pas bien entendu. Pouvez-vous répéter, s'il vous plaît ?"
+APOLOGY = (
+    "Désolé, un incident technique m'empêche de vous répondre. "
+    "Je vous mets en relation avec un agent de la mairie."
+)
+
+
+@dataclass
+class SpeechStack:
+    """What a voice session needs, shared by every call."""
+
+    recognizer: SpeechRecognizer
+    synthesizer: SpeechSynthesizer
+    detector_factory: Callable[[], SpeechDetector]
+    settings: Any = None  # SpeechSection (kept loose: tests pass None)
+    _cache: dict[str, np.ndarray] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def warm_up(self, phrases: tuple[str, ...] = ()) -> None:
+        """Load the models and pre-synthesise the fixed phrases."""
+        for component in (self.recognizer, self.synthesizer):
+            warm = getattr(component, "warm_up", None)
+            if warm is not None:
+                warm()
+        for phrase in (HOLDING_PHRASE, NOT_HEARD, APOLOGY, *phrases):
+            self.speak(phrase, cache=True)
+
+    def endpointer(self) -> Endpointer:
+        """A fresh endpointer for one stream."""
+        s = self.settings
+        if s is None:
+            return Endpointer(self.detector_factory())
+        return Endpointer(
+            self.detector_factory(),
+            threshold=s.vad_threshold,
+            min_speech_ms=s.min_speech_ms,
+            end_silence_ms=s.end_silence_ms,
+            max_utterance_s=s.max_utterance_s,
+        )
+
+    def speak(self, text: str, *, cache: bool = False) -> np.ndarray:
+        """Speech for written French ``text`` (normalised first); fixed phrases from memory."""
+        with self._lock:
+            if text in self._cache:
+                return self._cache[text]
+        audio = self.synthesizer.synthesize(speakable(text))
+        if cache:
+            with self._lock:
+                self._cache[text] = audio
+        return audio
+
+    @property
+    def holding_after_s(self) -> float:
+        return float(getattr(self.settings, "holding_after_s", 1.0))
+
+
+def build_speech_stack(settings: Any, models_dir: Any) -> SpeechStack:
+    """The stack the settings choose (``CC_SPEECH__*``)."""
+    recognizer: SpeechRecognizer
+    if settings.stt_backend == "fake":
+        recognizer = FakeTranscriber(script=[])
+    else:
+        recognizer = WhisperRecognizer(
+            model_dir=settings.whisper_model_dir,
+            models_dir=models_dir,
+            language=settings.language,
+            cpu_threads=settings.stt_threads,
+            biasing=settings.biasing,
+            vocabulary=terms(settings.vocabulary),
+        )
+    return SpeechStack(
+        recognizer=recognizer,
+        synthesizer=build_synthesizer(settings),
+        detector_factory=SileroDetector if settings.vad_backend == "silero" else EnergyDetector,
+        settings=settings,
+    )
+
+
+def build_synthesizer(settings: Any) -> SpeechSynthesizer:
+    """Piper with the configured voice; espeak-ng in French without one; or the fake."""
+    backend = settings.tts_backend
+    if backend == "fake":
+        return FakeSynthesizer()
+    if backend == "piper" or (backend == "auto" and settings.piper_voice is not None):
+        if settings.piper_voice is None:
+            from channels.speech.tts import packaged_english_voice
+
+            log.warning("no Piper voice configured: using the packaged English voice")
+            return PiperSynthesizer(packaged_english_voice())
+        return PiperSynthesizer(settings.piper_voice)
+    return EspeakSynthesizer(settings.espeak_voice)

@@ -1,0 +1,240 @@
+"""Local stand-ins for Twilio, for the tests and the latency benchmark (no network).
+
+* :class:`TwilioVoiceStandIn`: the Calls resource of Twilio's REST API, as far as a transfer
+  needs it: ``POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json`` with ``Twiml``
+  (HTTP basic authentication). Accepted updates are kept in :attr:`updates`.
+* :class:`MediaStreamsClient`: plays Twilio's part of a Media Streams call against our
+  WebSocket: ``connected``, ``start``, caller audio as 20 ms μ-law ``media`` frames, ``dtmf``,
+  ``stop``; it acknowledges our ``mark`` frames as Twilio does once audio is played, and keeps
+  what it received (audio decoded back to PCM, ``clear`` frames) with arrival times.
+* :func:`signature`: the ``X-Twilio-Signature`` Twilio would send for a URL and its form.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+import numpy as np
+
+from channels.speech.audio import TELEPHONY_RATE, pcm16_to_ulaw, resample, ulaw_to_pcm16
+
+_CALL = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Calls/(?P<call>[^/]+)\.json$")
+
+
+def signature(auth_token: str, url: str, params: dict[str, str] | None = None) -> str:
+    """The ``X-Twilio-Signature`` of a request to ``url`` with form ``params``."""
+    from twilio.request_validator import RequestValidator
+
+    return str(RequestValidator(auth_token).compute_signature(url, params or {}))
+
+
+class TwilioVoiceStandIn:
+    """A threaded HTTP server on a free loopback port imitating Twilio's Calls resource."""
+
+    def __init__(self, account_sid: str, auth_token: str) -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        #: Accepted call updates: ``{"call_sid", "twiml", "at"}`` in arrival order.
+        self.updates: list[dict[str, Any]] = []
+        self.refused = 0
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def __enter__(self) -> TwilioVoiceStandIn:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def answer(self, path: str, authorization: str, form: dict[str, str]) -> tuple[int, Any]:
+        match = _CALL.match(path)
+        if match is None:
+            return 404, {"code": 20404, "message": "The requested resource was not found"}
+        pair = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        if match["sid"] != self.account_sid or authorization != f"Basic {pair}":
+            with self._lock:
+                self.refused += 1
+            return 401, {"code": 20003, "message": "Authentication Error", "status": 401}
+        with self._lock:
+            self.updates.append(
+                {"call_sid": match["call"], "twiml": form.get("Twiml", ""), "at": time.time()}
+            )
+        return 200, {
+            "sid": match["call"],
+            "account_sid": self.account_sid,
+            "status": "in-progress",
+            "api_version": "2010-04-01",
+            "uri": path,
+        }
+
+
+def _handler_for(stand_in: TwilioVoiceStandIn) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the http.server naming
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+            form = {key: values[0] for key, values in parse_qs(raw).items()}
+            status, document = stand_in.answer(
+                self.path.split("?")[0], self.headers.get("Authorization", ""), form
+            )
+            body = json.dumps(document).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            """Quiet."""
+
+    return Handler
+
+
+@dataclass
+class Received:
+    """One frame from our server, with its arrival time (``time.perf_counter``)."""
+
+    at: float
+    data: dict[str, Any]
+
+
+@dataclass
+class MediaStreamsClient:
+    """Twilio's side of a Media Streams call, over any text WebSocket.
+
+    Args:
+        send: Sends one text frame.
+        receive: Receives one text frame, or None after ``timeout`` seconds.
+        tenant: The commune passed as the stream's custom parameter.
+    """
+
+    send: Callable[[str], None]
+    receive: Callable[[float], str | None]
+    tenant: str = "demo"
+    call_sid: str = field(default_factory=lambda: "CA" + uuid.uuid4().hex)
+    stream_sid: str = field(default_factory=lambda: "MZ" + uuid.uuid4().hex)
+    account_sid: str = "AC" + "0" * 32
+    #: Acknowledge marks at once (playback is instantaneous here).
+    ack_marks: bool = True
+    received: list[Received] = field(default_factory=list)
+    _sent_ms: int = 0
+    _seq: int = 0
+
+    def _frame(self, event: str, **body: Any) -> None:
+        self._seq += 1
+        self.send(
+            json.dumps(
+                {
+                    "event": event,
+                    "sequenceNumber": str(self._seq),
+                    "streamSid": self.stream_sid,
+                    **body,
+                }
+            )
+        )
+
+    def start(self) -> None:
+        """``connected`` then ``start`` (μ-law, 8 kHz, mono)."""
+        self.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
+        self._frame(
+            "start",
+            start={
+                "streamSid": self.stream_sid,
+                "accountSid": self.account_sid,
+                "callSid": self.call_sid,
+                "tracks": ["inbound"],
+                "customParameters": {"tenant": self.tenant},
+                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+            },
+        )
+
+    def speak(self, samples: np.ndarray, sample_rate: int, *, realtime: bool = False) -> None:
+        """Send caller audio as 20 ms μ-law frames (paced in real time if asked)."""
+        ulaw = pcm16_to_ulaw(resample(samples, sample_rate, TELEPHONY_RATE))
+        started = time.perf_counter()
+        for n, i in enumerate(range(0, len(ulaw), 160)):
+            payload = base64.b64encode(ulaw[i : i + 160]).decode()
+            self._frame(
+                "media",
+                media={
+                    "track": "inbound",
+                    "chunk": str(n + 1),
+                    "timestamp": str(self._sent_ms),
+                    "payload": payload,
+                },
+            )
+            self._sent_ms += 20
+            if realtime:
+                delay = started + (n + 1) * 0.02 - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+            self.poll()
+
+    def silence(self, seconds: float, *, realtime: bool = False) -> None:
+        """Send line noise-free silence."""
+        self.speak(
+            np.zeros(int(seconds * TELEPHONY_RATE), np.int16), TELEPHONY_RATE, realtime=realtime
+        )
+
+    def dtmf(self, digit: str) -> None:
+        self._frame("dtmf", dtmf={"track": "inbound_track", "digit": digit})
+
+    def stop(self) -> None:
+        self._frame("stop", stop={"accountSid": self.account_sid, "callSid": self.call_sid})
+
+    def poll(self, timeout: float = 0.0) -> Received | None:
+        """Read one frame if there is one within ``timeout``."""
+        raw = self.receive(timeout)
+        if raw is None:
+            return None
+        item = Received(time.perf_counter(), json.loads(raw))
+        self.received.append(item)
+        if item.data.get("event") == "mark" and self.ack_marks:
+            self._frame("mark", mark=item.data["mark"])
+        return item
+
+    def wait_for(self, predicate: Callable[[Received], bool], timeout: float = 60.0) -> Received:
+        """Read frames until one matches; raises ``TimeoutError``."""
+        for item in self.received[self._checked :]:
+            self._checked += 1
+            if predicate(item):
+                return item
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            polled = self.poll(timeout=min(0.5, max(0.0, deadline - time.perf_counter())))
+            if polled is not None:
+                self._checked = len(self.received)
+                if predicate(polled):
+                    return polled
+        raise TimeoutError("no such frame from the server")
+
+    _checked: int = 0
+
+    def audio(self, since: int = 0) -> np.ndarray:
+        """Our server's audio received from frame ``since`` on, decoded to 8 kHz PCM16."""
+        chunks = [
+            base64.b64decode(r.data["media"]["payload"])
+            for r in self.received[since:]
+            if r.data.get("event") == "media"
+        ]
+        return ulaw_to_pcm16(b"".join(chunks)) if chunks else np.zeros(0, np.int16)
+
+    def events(self, name: str) -> list[Received]:
+        return [r for r in self.received if r.data.get("event") == name]

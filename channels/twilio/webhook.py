@@ -1,0 +1,148 @@
+"""Twilio's side of the phone channel: the incoming-call webhook and the Media Streams socket.
+
+``POST /twilio/voice`` is the number's "A call comes in" webhook. It checks
+``X-Twilio-Signature`` with twilio's ``RequestValidator`` over the URL Twilio called: behind a
+reverse proxy that is ``CC_TWILIO_VOICE__PUBLIC_URL`` + the path (or, when
+``trust_forwarded_headers``, the ``X-Forwarded-Proto``/``X-Forwarded-Host`` the proxy sets),
+never the internal URL. A bad signature gets 403. The answer is TwiML
+``<Connect><Stream url="wss://.../twilio/media-stream">`` with the commune as a parameter;
+nothing is recorded (no ``<Record>``, no ``record`` attribute).
+
+``/twilio/media-stream`` is the WebSocket Twilio connects to (its handshake is signed the same
+way, over the ``wss://`` URL); :class:`channels.twilio.call.TwilioCall` handles the frames.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Depends, HTTPException, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import Response
+from starlette.datastructures import URL
+
+from channels.twilio.call import TwilioCall
+from channels.twilio.media_stream import ProtocolError
+from channels.twilio.transfer import CallControl, TwilioCallControl
+from contact_center.api.deps import ServicesDep
+from contact_center.services import Services
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["phone (Twilio)"])
+
+STREAM_PATH = "/twilio/media-stream"
+UNAVAILABLE = (
+    "Le service téléphonique de la mairie n'est pas disponible pour le moment. "
+    "Merci de rappeler plus tard."
+)
+
+
+def public_url(url: URL, headers: Any, settings: Any) -> str:
+    """The URL Twilio used for this request (what its signature covers)."""
+    query = f"?{url.query}" if url.query else ""
+    if settings.public_url:
+        base = settings.public_url.rstrip("/")
+        if url.scheme in ("ws", "wss"):
+            base = base.replace("https://", "wss://").replace("http://", "ws://")
+        return f"{base}{url.path}{query}"
+    if settings.trust_forwarded_headers:
+        proto = (headers.get("x-forwarded-proto") or url.scheme).split(",")[0].strip()
+        if url.scheme in ("ws", "wss"):
+            proto = {"https": "wss", "http": "ws"}.get(proto, proto)
+        host = (headers.get("x-forwarded-host") or headers.get("host") or url.netloc).split(",")[0]
+        return f"{proto}://{host.strip()}{url.path}{query}"
+    return str(url)
+
+
+def _valid(signature: str | None, url: str, params: dict[str, str], settings: Any) -> bool:
+    if not settings.validate_signature:
+        return True
+    token = settings.auth_token.get_secret_value() if settings.auth_token else ""
+    if not token or not signature:
+        return False
+    from twilio.request_validator import RequestValidator
+
+    return bool(RequestValidator(token).validate(url, params, signature))
+
+
+def call_control(services: Services, app_state: Any) -> CallControl | None:
+    """The REST client for transfers (built once), or None without Twilio credentials."""
+    control = getattr(app_state, "twilio_calls", None)
+    settings = services.settings.twilio_voice
+    if control is None and settings.account_sid and settings.auth_token:
+        control = TwilioCallControl(
+            settings.account_sid,
+            settings.auth_token.get_secret_value(),
+            base_url=settings.base_url,
+            timeout_s=settings.timeout_s,
+        )
+        app_state.twilio_calls = control
+    return control
+
+
+def _twiml(body: str) -> Response:
+    return Response(body, media_type="application/xml")
+
+
+@router.post("/twilio/voice", include_in_schema=False)
+async def incoming_call(request: Request, services: ServicesDep) -> Response:
+    """TwiML connecting the call to the media stream (403 when the signature is wrong)."""
+    from twilio.twiml.voice_response import Connect, VoiceResponse
+
+    settings = services.settings.twilio_voice
+    # Twilio posts application/x-www-form-urlencoded (no python-multipart needed for that).
+    form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
+    url = public_url(request.url, request.headers, settings)
+    if not _valid(request.headers.get("x-twilio-signature"), url, form, settings):
+        log.warning("twilio webhook refused: bad signature")
+        raise HTTPException(403, {"code": "forbidden", "message": "Signature invalide."})
+    response = VoiceResponse()
+    if getattr(request.app.state, "speech", None) is None:
+        response.say(UNAVAILABLE, language="fr-FR")
+        return _twiml(str(response))
+    tenant = settings.numbers.get(form.get("To", ""), services.settings.app.default_tenant)
+    stream_url = public_url(
+        request.url.replace(path=STREAM_PATH, query=""), request.headers, settings
+    )
+    stream_url = stream_url.replace("https://", "wss://").replace("http://", "ws://")
+    connect = Connect()
+    stream = connect.stream(url=stream_url)
+    stream.parameter(name="tenant", value=tenant)
+    response.append(connect)
+    return _twiml(str(response))
+
+
+def _services(websocket: WebSocket) -> Services:
+    return websocket.app.state.services
+
+
+@router.websocket(STREAM_PATH)
+async def media_stream(
+    websocket: WebSocket, services: Annotated[Services, Depends(_services)]
+) -> None:
+    """Twilio Media Streams for one call."""
+    settings = services.settings.twilio_voice
+    url = public_url(websocket.url, websocket.headers, settings)
+    stack = getattr(websocket.app.state, "speech", None)
+    if stack is None or not _valid(websocket.headers.get("x-twilio-signature"), url, {}, settings):
+        await websocket.close(code=1008)
+        return
+    await websocket.accept()
+    call = TwilioCall(
+        websocket.send_text,
+        stack=stack,
+        engine=services.engine,
+        conversations=services.conversations,
+        catalogue=services.catalogue,
+        call_control=call_control(services, websocket.app.state),
+        default_tenant=services.settings.app.default_tenant,
+    )
+    try:
+        while await call.handle(await websocket.receive_text()):
+            pass
+    except (WebSocketDisconnect, ProtocolError) as exc:
+        log.info("media stream ended call_sid=%s (%s)", call.call_sid, type(exc).__name__)
+    finally:
+        if call.session is not None:
+            await call.session.close()

@@ -1,0 +1,186 @@
+/*!
+ * Voice mode of the citizen contact centre (browser microphone), loaded by widget.js or by
+ * the voice page (/voix). No dependency, no build step.
+ *
+ *   var talk = ContactCenterVoice.start({ apiBase: "", tenant: "demo", onEvent: fn });
+ *   talk.stop();
+ *
+ * The microphone is captured at the device rate, downsampled to 16 kHz mono PCM16 and streamed
+ * over the WebSocket /api/v1/voice; the server finds the end of each turn on silence, sends
+ * the transcript, the answer (text, sources) and its speech (PCM16, played as it arrives, each
+ * chunk acknowledged with its mark). A "clear" from the server (the resident spoke over the
+ * answer: barge-in) stops playback at once. Echo cancellation keeps our own voice out of the
+ * microphone.
+ */
+(function () {
+  "use strict";
+  if (window.ContactCenterVoice) return;
+
+  var TARGET_RATE = 16000;
+  var WORKLET =
+    "class Tap extends AudioWorkletProcessor { process(inputs) {" +
+    " if (inputs[0] && inputs[0][0]) this.port.postMessage(inputs[0][0].slice(0)); return true; } }" +
+    " registerProcessor('cc-tap', Tap);";
+
+  function wsUrl(apiBase) {
+    var base = new URL(apiBase || location.origin, location.href);
+    base.protocol = base.protocol === "https:" ? "wss:" : "ws:";
+    return base.origin + "/api/v1/voice";
+  }
+
+  /** Float32 samples at `rate` -> Int16 at 16 kHz (averaging: a cheap low-pass). */
+  function downsample(samples, rate) {
+    var ratio = rate / TARGET_RATE;
+    var out = new Int16Array(Math.floor(samples.length / ratio));
+    for (var i = 0; i < out.length; i++) {
+      var start = Math.floor(i * ratio), end = Math.floor((i + 1) * ratio), sum = 0;
+      for (var j = start; j < end; j++) sum += samples[j];
+      var v = sum / Math.max(1, end - start);
+      out[i] = Math.max(-1, Math.min(1, v)) * 0x7fff;
+    }
+    return out;
+  }
+
+  function Conversation(options) {
+    this.options = options;
+    this.onEvent = options.onEvent || function () {};
+    this.playing = [];
+    this.playAt = 0;
+  }
+
+  Conversation.prototype.start = async function () {
+    var self = this;
+    this.stream = await navigator.mediaDevices.getUserMedia({
+      audio: { echoCancellation: true, noiseSuppression: true, channelCount: 1 },
+    });
+    this.context = new AudioContext();
+    var module = URL.createObjectURL(new Blob([WORKLET], { type: "text/javascript" }));
+    await this.context.audioWorklet.addModule(module);
+    this.socket = new WebSocket(wsUrl(this.options.apiBase));
+    this.socket.binaryType = "arraybuffer";
+    this.socket.onopen = function () {
+      self.socket.send(JSON.stringify({
+        type: "start",
+        tenant_id: self.options.tenant,
+        conversation_id: self.options.conversationId || null,
+        sample_rate: TARGET_RATE,
+      }));
+      var source = self.context.createMediaStreamSource(self.stream);
+      self.tap = new AudioWorkletNode(self.context, "cc-tap");
+      self.tap.port.onmessage = function (event) {
+        if (self.socket.readyState === WebSocket.OPEN) {
+          self.socket.send(downsample(event.data, self.context.sampleRate).buffer);
+        }
+      };
+      source.connect(self.tap);
+    };
+    this.socket.onmessage = function (event) {
+      var message = JSON.parse(event.data);
+      if (message.type === "audio") self.play(message);
+      else if (message.type === "clear") self.clear();
+      self.onEvent(message);
+    };
+    this.socket.onclose = function () {
+      self.onEvent({ type: "closed" });
+    };
+    return this;
+  };
+
+  Conversation.prototype.play = function (message) {
+    var self = this;
+    var bytes = Uint8Array.from(atob(message.data), function (c) { return c.charCodeAt(0); });
+    var pcm = new Int16Array(bytes.buffer);
+    var buffer = this.context.createBuffer(1, pcm.length, message.sample_rate);
+    var channel = buffer.getChannelData(0);
+    for (var i = 0; i < pcm.length; i++) channel[i] = pcm[i] / 0x8000;
+    var node = this.context.createBufferSource();
+    node.buffer = buffer;
+    node.connect(this.context.destination);
+    this.playAt = Math.max(this.playAt, this.context.currentTime);
+    node.start(this.playAt);
+    this.playAt += buffer.duration;
+    this.playing.push(node);
+    node.onended = function () {
+      self.playing = self.playing.filter(function (n) { return n !== node; });
+      if (self.socket.readyState === WebSocket.OPEN && !node.cleared) {
+        self.socket.send(JSON.stringify({ type: "played", mark: message.mark }));
+      }
+    };
+  };
+
+  /** Barge-in: stop speaking now. */
+  Conversation.prototype.clear = function () {
+    this.playing.forEach(function (node) { node.cleared = true; try { node.stop(); } catch (e) {} });
+    this.playing = [];
+    this.playAt = 0;
+  };
+
+  Conversation.prototype.askForAgent = function () {
+    if (this.socket && this.socket.readyState === WebSocket.OPEN) {
+      this.socket.send(JSON.stringify({ type: "agent" }));
+    }
+  };
+
+  Conversation.prototype.stop = function () {
+    this.clear();
+    if (this.socket && this.socket.readyState === WebSocket.OPEN) {
+      this.socket.send(JSON.stringify({ type: "stop" }));
+      this.socket.close();
+    }
+    if (this.stream) this.stream.getTracks().forEach(function (t) { t.stop(); });
+    if (this.context) this.context.close();
+  };
+
+  /**
+   * Widget voice mode: a microphone button next to the text field. The transcript appears as
+   * the resident's message, the answer streams into an assistant message with its sources.
+   */
+  function attachToWidget(hooks) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "cc-mic";
+    button.setAttribute("aria-pressed", "false");
+    button.title = "Parler à l'assistant (micro)";
+    button.textContent = "🎤";
+    var talk = null;
+    var answer = null;
+    button.addEventListener("click", async function () {
+      if (talk) {
+        talk.stop();
+        talk = null;
+        button.setAttribute("aria-pressed", "false");
+        return;
+      }
+      button.setAttribute("aria-pressed", "true");
+      talk = new Conversation({
+        apiBase: hooks.apiBase,
+        tenant: hooks.tenant,
+        conversationId: hooks.conversationId(),
+        onEvent: function (m) {
+          if (m.type === "transcript") {
+            hooks.userMessage(m.text);
+            answer = hooks.assistantMessage();
+          } else if (m.type === "sources" && answer) answer.sources(m.sources);
+          else if (m.type === "answer_delta" && answer) answer.token(m.text);
+          else if (m.type === "done" && answer && answer.done) answer.done(m);
+        },
+      });
+      try {
+        await talk.start();
+      } catch (error) {
+        talk = null;
+        button.setAttribute("aria-pressed", "false");
+      }
+    });
+    hooks.inputRow.appendChild(button);
+  }
+
+  window.ContactCenterVoice = {
+    start: function (options) {
+      var talk = new Conversation(options);
+      talk.start();
+      return talk;
+    },
+    attachToWidget: attachToWidget,
+  };
+})();

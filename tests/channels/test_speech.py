@@ -1,0 +1,155 @@
+"""Speech building blocks: codecs, French text for the ear, endpointing, TTS and STT."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from channels.speech.audio import (
+    STT_RATE,
+    load_audio,
+    pcm16_to_ulaw,
+    resample,
+    ulaw_to_pcm16,
+)
+from channels.speech.french_speech import SentenceChunker, number_words, speakable
+from channels.speech.stack import SpeechStack
+from channels.speech.tts import (
+    EspeakSynthesizer,
+    FakeSynthesizer,
+    PiperSynthesizer,
+    SpeechSynthesizer,
+    packaged_english_voice,
+)
+from channels.speech.vad import Endpointer, SileroDetector, SpeechStarted, UtteranceEnded
+from tests.channels.conftest import clip
+
+
+def tone(seconds: float, rate: int, hz: float = 440.0) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return (np.sin(2 * np.pi * hz * t) * 10000).astype(np.int16)
+
+
+def test_mulaw_round_trip_keeps_the_signal() -> None:
+    signal = tone(0.1, 8000)
+    decoded = ulaw_to_pcm16(pcm16_to_ulaw(signal))
+    assert decoded.dtype == np.int16 and decoded.size == signal.size
+    # G.711 keeps speech within a few percent of full scale.
+    assert np.max(np.abs(decoded.astype(int) - signal)) < 0.03 * 32768
+    assert pcm16_to_ulaw(np.zeros(4, np.int16)) == b"\xff" * 4  # μ-law silence
+
+
+def test_resampling_keeps_duration_and_pitch() -> None:
+    signal = tone(1.0, 22_050, hz=300)
+    down = resample(signal, 22_050, 8000)
+    assert down.size == 8000
+    spectrum = np.abs(np.fft.rfft(down.astype(float)))
+    assert abs(np.argmax(spectrum) * 8000 / down.size - 300) < 3
+    assert resample(down, 8000, 16_000).size == 16_000
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("Le service ouvre de 8 h 30 à 12 h.", "Le service ouvre de huit heures trente à midi."),
+        ("Le timbre coûte 25,50 €.", "Le timbre coûte vingt-cinq euros cinquante."),
+        ("Rendez-vous le 14/07/2025.", "Rendez-vous le quatorze juillet deux mille vingt-cinq."),
+        (
+            "Appelez le 01 99 00 10 02 [1].",
+            "Appelez le zéro un, quatre-vingt-dix-neuf, zéro zéro, dix, zéro deux.",
+        ),
+        (
+            "M. le Maire reçoit au 3e étage, bureau n° 71.",
+            "Monsieur le Maire reçoit au troisième étage, bureau numéro soixante et onze.",
+        ),
+        (
+            "Le 1er mars, 80 % des 1 250 dossiers.",
+            "Le premier mars, quatre-vingts pour cent des mille deux cent cinquante dossiers.",
+        ),
+    ],
+)
+def test_answers_are_spoken_as_a_french_listener_expects(written: str, spoken: str) -> None:
+    assert speakable(written) == spoken
+
+
+def test_number_words() -> None:
+    assert number_words(91) == "quatre-vingt-onze"
+    assert number_words(2_000_000) == "deux millions"
+    assert number_words(380) == "trois cent quatre-vingts"
+
+
+def test_sentences_are_cut_as_soon_as_complete() -> None:
+    chunker = SentenceChunker()
+    assert chunker.feed("Bonjour M. Dupont, votre carte") == []
+    assert chunker.feed(" est prête. Venez la ") == ["Bonjour M. Dupont, votre carte est prête."]
+    assert chunker.feed("chercher en mairie [1].") == []
+    assert chunker.flush() == ["Venez la chercher en mairie [1]."]
+
+
+def test_endpointer_finds_one_utterance_in_a_real_clip() -> None:
+    audio = load_audio(clip("stp-quelle-heure-est-il.wav"))
+    endpointer = Endpointer(SileroDetector(), end_silence_ms=600)
+    silence = np.zeros(STT_RATE, np.int16)
+    events = []
+    for chunk in np.array_split(np.concatenate([silence, audio, silence]), 60):
+        events += endpointer.feed(chunk)
+    kinds = [type(event) for event in events]
+    assert kinds == [SpeechStarted, UtteranceEnded]
+    utterance = events[1].audio
+    assert 0.5 * audio.size < utterance.size < audio.size + STT_RATE
+
+
+class SynthesizerContract:
+    """What every :class:`SpeechSynthesizer` must do."""
+
+    def make(self) -> SpeechSynthesizer:
+        raise NotImplementedError
+
+    def test_speaks_a_sentence_as_int16_at_its_rate(self) -> None:
+        synthesizer = self.make()
+        audio = synthesizer.synthesize(speakable("Bonjour, la mairie ouvre à 9 h."))
+        assert isinstance(synthesizer, SpeechSynthesizer)
+        assert audio.dtype == np.int16
+        assert 0.5 < audio.size / synthesizer.sample_rate < 10
+        assert np.abs(audio).max() > 1000
+
+    def test_says_nothing_for_empty_text(self) -> None:
+        assert self.make().synthesize("  ").size == 0
+
+
+class TestFakeSynthesizer(SynthesizerContract):
+    def make(self) -> SpeechSynthesizer:
+        return FakeSynthesizer()
+
+
+@pytest.mark.slow
+class TestPiperEnglishVoice(SynthesizerContract):
+    def make(self) -> SpeechSynthesizer:
+        pytest.importorskip("piper")
+        return PiperSynthesizer(packaged_english_voice())
+
+
+class TestEspeakFrench(SynthesizerContract):
+    def make(self) -> SpeechSynthesizer:
+        synthesizer = EspeakSynthesizer("fr")
+        if synthesizer._binary is None:
+            pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
+        return synthesizer
+
+
+@pytest.mark.slow
+def test_whisper_transcribes_real_french_clips(real_stack: SpeechStack) -> None:
+    heard = real_stack.recognizer.transcribe(load_audio(clip("stp-ferme-tous-les-volets.wav")))
+    assert "tous les vol" in heard.lower()  # Whisper base hears « volés » at times
+    heard = real_stack.recognizer.transcribe(clip("fleurs-fr-000.ogg"))  # a path works too
+    assert "accident" in heard.lower() and "montagneux" in heard.lower()
+
+
+@pytest.mark.slow
+def test_espeak_french_is_understood_by_whisper(real_stack: SpeechStack) -> None:
+    espeak = EspeakSynthesizer("fr")
+    if espeak._binary is None:
+        pytest.skip("espeak-ng is not installed")
+    audio = espeak.synthesize(speakable("Je voudrais une carte d'identité."))
+    heard = real_stack.recognizer.transcribe(resample(audio, espeak.sample_rate, STT_RATE))
+    assert "carte" in heard.lower()

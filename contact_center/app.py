@@ -18,11 +18,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
+from channels.twilio.webhook import router as twilio_router
+from channels.voice.routes import router as voice_router
+from channels.webchat.live import router as webchat_live_router
 from channels.webchat.routes import router as webchat_router
 from contact_center.api.auth import router as auth_router
 from contact_center.api.cases import router as cases_router
+from contact_center.api.console import router as console_api_router
 from contact_center.api.health import router as health_router
+from contact_center.api.kb_admin import pages as kb_admin_pages
+from contact_center.api.kb_admin import router as kb_admin_router
 from contact_center.api.records import router as records_router
+from contact_center.console.routes import router as console_page_router
 from contact_center.services import Services
 from contact_center.settings import Settings
 
@@ -40,6 +47,13 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         built.start_background_embedding()
         built.dispatcher.start()
         app.state.services = built
+        if settings.speech.enabled and getattr(app.state, "speech", None) is None:
+            # Voice channels (browser, phone): models load once here (tests may pre-set it).
+            from channels.speech.stack import build_speech_stack
+
+            app.state.speech = build_speech_stack(settings.speech, settings.models.dir)
+        if getattr(app.state, "speech", None) is not None:
+            await anyio.to_thread.run_sync(app.state.speech.warm_up)
         log.info("contact centre ready kb_version=%s", built.kb_version)
         try:
             yield
@@ -56,13 +70,20 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         CORSMiddleware,
         allow_origins=settings.app.cors_origins,
         allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type"],
+        allow_headers=["Content-Type", "Last-Event-ID"],  # EventSource resumes with it
     )
     app.include_router(health_router)
     app.include_router(records_router)
     app.include_router(auth_router)
     app.include_router(cases_router)
     app.include_router(webchat_router)
+    app.include_router(voice_router)
+    app.include_router(twilio_router)
+    app.include_router(kb_admin_router)
+    app.include_router(kb_admin_pages)
+    app.include_router(webchat_live_router)
+    app.include_router(console_api_router)
+    app.include_router(console_page_router)
     _install_error_handlers(app)
     return app
 

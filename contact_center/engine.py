@@ -38,6 +38,7 @@ from contact_center.turns import (
     completed,
     routing_dict,
 )
+from contact_center.validated_answers import ValidatedAnswers
 from retrieval.answer import (
     GroundedAnswerer,
     detect_injection,
@@ -147,7 +148,8 @@ class ConversationEngine:
         if (context.state or {}).get("kind") == "handoff":
             # A person holds the conversation: the assistant stays silent.
             if self.on_resident_message is not None:
-                self.on_resident_message(tenant_id, conversation_id, text)
+                notify = self.on_resident_message  # it may read the database: off the loop
+                await anyio.to_thread.run_sync(lambda: notify(tenant_id, conversation_id, text))
             yield completed("", [], False, None, {}, started, action="with_agent")
             return
         decision = await anyio.to_thread.run_sync(lambda: self._route(text))
@@ -318,6 +320,10 @@ class ConversationEngine:
                 events = self._responder.answer(question, tenant_id, history or [], decision)
             async for event in events:
                 yield event
+
+    def use_validated_answers(self, validated: ValidatedAnswers) -> None:
+        """Give administrators' validated answers before retrieval when a question matches."""
+        self._responder.validated_answers = validated
 
     def _context(self, conversation_id: str) -> TurnContext:
         store = self._require_store()

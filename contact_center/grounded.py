@@ -32,6 +32,7 @@ from contact_center.turns import (
     routing_dict,
     source_dict,
 )
+from contact_center.validated_answers import ValidatedAnswers, validated_answer_events
 from retrieval.answer import ABSTAIN_TEXT, REFUSAL_INJECTION, GroundedAnswerer, detect_injection
 from retrieval.hybrid import HybridRetriever, SearchResult
 from retrieval.llm import ChatMessage
@@ -48,6 +49,10 @@ FAILURE_TEXT = (
 
 class GroundedResponder:
     """Retrieval, grounded generation and citation checking for one turn."""
+
+    #: Administrators' validated answers, given before retrieval when the question matches
+    #: one closely (contact_center/validated_answers.py); None: always retrieve.
+    validated_answers: ValidatedAnswers | None = None
 
     def __init__(
         self,
@@ -114,6 +119,13 @@ class GroundedResponder:
         if detect_injection(question):
             yield completed(REFUSAL_INJECTION, [], True, "injection", latency, started)
             return
+        if self.validated_answers is not None:
+            lookup = self.validated_answers
+            pinned = await anyio.to_thread.run_sync(lambda: lookup.match(question, tenant_id))
+            if pinned is not None:
+                async for event in validated_answer_events(pinned, started):
+                    yield event
+                return
         try:
             result = await anyio.to_thread.run_sync(
                 lambda: self._retriever.search(question, tenant_id, self._retrieval.top_k)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from contact_center.actions import ASK_CONTACT, ActionReply
-from contact_center.handoffs import HandoffStore
+from contact_center.handoffs import HandoffStore, HandoffView
 from contact_center.intake import IntakeState
 from contact_center.opening_hours import is_open
 from contact_center.schema import utcnow
@@ -51,6 +51,8 @@ class HandoffDesk:
         self.store = store
         self._catalogue = catalogue
         self.clock = clock
+        #: Called with each handoff opened (the console's live queue listens to it).
+        self.on_opened: Callable[[HandoffView], None] | None = None
 
     def open(
         self,
@@ -89,6 +91,8 @@ class HandoffDesk:
             channel=channel,
             details={"routing": _routing_brief(routing)},
         )
+        if self.on_opened is not None:
+            self.on_opened(view)
         return ActionReply(
             prefix + QUEUED.format(service=name),
             "handoff",

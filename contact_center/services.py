@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass, field
 
 from contact_center.actions import CaseActions
+from contact_center.agent_desk import AgentDesk
 from contact_center.authentication import Authentication
 from contact_center.cases import CaseStore
 from contact_center.conversations import ConversationStore
@@ -21,12 +22,18 @@ from contact_center.engine import ConversationEngine, TurnActivity
 from contact_center.gru import GruConnector, build_gru
 from contact_center.handoff_desk import HandoffDesk
 from contact_center.handoffs import HandoffStore
+from contact_center.kb_documents import DocumentLibrary
 from contact_center.metrics import Metrics
 from contact_center.notifications import NotificationDispatcher, Notifier, build_notifier
 from contact_center.ratelimit import InMemoryRateLimiter, RateLimiter, RedisRateLimiter
+from contact_center.realtime import EventBus, build_bus
+from contact_center.routing_corrections import RoutingCorrections
 from contact_center.service_catalogue import ServiceCatalogue, seed_catalogues
 from contact_center.settings import Settings, routing_embeddings
+from contact_center.unanswered import UnansweredQuestions
+from contact_center.validated_answers import ValidatedAnswers
 from knowledge_base.indexing import Indexer
+from knowledge_base.markdown import DEMO_TENANT, demo_pages
 from retrieval.answer import GroundedAnswerer
 from retrieval.embeddings import Embedder, build_embedder
 from retrieval.hybrid import HybridRetriever
@@ -135,6 +142,10 @@ class Services:
         self.auth = Authentication(settings, self.database)
         self.catalogue = ServiceCatalogue(self.database)
         self.handoffs = HandoffStore(self.database)
+        #: Live events between residents and agents (Redis pub/sub when replicas share one).
+        self.bus: EventBus = build_bus(settings.redis)
+        #: Agents' routing corrections, extra examples of the request classifier.
+        self.corrections = RoutingCorrections(self.database)
         self.cases = CaseStore(self.database, tenant_names=settings.app.tenants)
         self.gru: GruConnector = build_gru(settings.gru, self.cases)
         self.notifier: Notifier = build_notifier(settings.notifications)
@@ -181,6 +192,24 @@ class Services:
             actions=CaseActions(self.gru, self.catalogue),
             desk=HandoffDesk(self.handoffs, self.catalogue),
         )
+        # Knowledge-base administration: documents, validated answers, unanswered questions.
+        self.kb_documents = DocumentLibrary(
+            self.database, self.auth.audit, self.indexer, self.refresh_kb_version
+        )
+        self.validated_answers = ValidatedAnswers(
+            self.database, self.auth.audit, self.embedder, self.sparse
+        )
+        self.unanswered = UnansweredQuestions(
+            self.database, self.embedder, settings.retrieval.min_relevance
+        )
+        self.engine.use_validated_answers(self.validated_answers)
+        #: Agents' actions on handoffs, published live (contact_center/agent_desk.py).
+        self.agent_desk = AgentDesk(
+            self.handoffs, self.conversations, self.catalogue, self.gru, self.bus
+        )
+        self.engine.on_resident_message = self.agent_desk.resident_wrote
+        if self.engine.desk is not None:
+            self.engine.desk.on_opened = self.agent_desk.opened
 
     def warm_up(self, *, llm: bool = True) -> None:
         """Migrate the database, open Qdrant, load the models."""
@@ -191,6 +220,8 @@ class Services:
         self.store.ensure_collection()
         self.refresh_kb_version()
         self.embedder.warm_up()
+        if DEMO_TENANT in tenants:  # the demo town's pages become editable documents
+            self.kb_documents.seed(DEMO_TENANT, demo_pages())
         self.engine.classifier = self.classifier or self._build_classifier()
         if llm:
             self.chat_model.warm_up()
@@ -204,7 +235,10 @@ class Services:
         )
         encoder = self.embedder if same else build_embedder(embeddings)
         self.classifier = build_classifier(
-            encoder, self.settings.models.dir, threshold=self.settings.routing.threshold
+            encoder,
+            self.settings.models.dir,
+            extra_examples=self.corrections.examples(),  # agents' corrections: retrains
+            threshold=self.settings.routing.threshold,
         )
         return self.classifier
 
@@ -236,4 +270,5 @@ class Services:
         self.llm_ready = False
         self.store.close()
         self.auth.close()
+        await self.bus.aclose()
         self.database.dispose()

@@ -160,6 +160,16 @@ class GruSection(BaseModel):
     catalogue_files: dict[str, Path] = Field(default_factory=dict)
 
 
+class ConsoleSection(BaseModel):
+    """The agents' console."""
+
+    #: Commune id -> JSON file of canned responses; communes without one get the generic
+    #: contact_center/data/canned_responses_demo.json.
+    canned_responses_files: dict[str, Path] = Field(default_factory=dict)
+    #: Seconds between keep-alive comments on idle live streams (proxies close silent ones).
+    heartbeat_s: float = Field(default=15.0, gt=0)
+
+
 class SmtpSection(BaseModel):
     """Outgoing e-mail; no ``host`` means e-mails are not sent (marked failed at once)."""
 
@@ -251,6 +261,60 @@ class OidcSection(BaseModel):
         return self
 
 
+class SpeechSection(BaseModel):
+    """Voice channels (browser microphone, phone): speech-to-text, text-to-speech, turn ends.
+
+    Off by default (the models cost memory and a second at start-up): ``CC_SPEECH__ENABLED``.
+    """
+
+    enabled: bool = False
+    #: ``whisper``: faster-whisper (the ``speech`` extra); ``fake``: scripted (tests).
+    stt_backend: Literal["whisper", "fake"] = "whisper"
+    #: A CTranslate2 Whisper folder; empty assembles Whisper base from its packages.
+    whisper_model_dir: Path | None = None
+    language: str = "fr"
+    stt_threads: int = 2
+    #: Municipal vocabulary given to Whisper: ``prompt`` (its previous text), ``hotwords``, ``off``.
+    biasing: Literal["off", "prompt", "hotwords"] = "prompt"
+    #: The commune's own terms and street names, added to channels/speech/vocabulary.py's.
+    vocabulary: tuple[str, ...] = ()
+    #: ``auto``: Piper with ``piper_voice`` when set, else espeak-ng in French.
+    tts_backend: Literal["auto", "piper", "espeak", "fake"] = "auto"
+    #: A Piper voice (``.onnx``, its ``.onnx.json`` next to it), e.g. fr_FR-siwis-medium.onnx.
+    piper_voice: Path | None = None
+    espeak_voice: str = "fr"
+    #: ``silero``: Silero VAD (bundled with faster-whisper); ``energy``: a level threshold.
+    vad_backend: Literal["silero", "energy"] = "silero"
+    vad_threshold: float = 0.5
+    #: Speech needed before an utterance counts (and before barge-in interrupts playback).
+    min_speech_ms: int = 200
+    #: Silence that ends the resident's turn.
+    end_silence_ms: int = 700
+    max_utterance_s: float = 30.0
+    #: The holding phrase is spoken when no sentence is ready this long after the transcript.
+    holding_after_s: float = 1.0
+
+
+class TwilioVoiceSection(BaseModel):
+    """Phone calls through Twilio Programmable Voice and Media Streams."""
+
+    account_sid: str | None = None
+    #: Checks ``X-Twilio-Signature`` and authenticates transfers (REST API).
+    auth_token: SecretStr | None = None
+    #: Twilio's API, or a stand-in (tests): where call transfers (``<Dial>``) are sent.
+    base_url: str = "https://api.twilio.com"
+    #: The public origin Twilio calls (``https://contact.val-fleuri.fr``) when a reverse proxy
+    #: sits in front: the signature covers that URL, not the internal one.
+    public_url: str | None = None
+    #: Else rebuild the public URL from ``X-Forwarded-Proto``/``X-Forwarded-Host`` (trusted proxy).
+    trust_forwarded_headers: bool = False
+    #: Refuse unsigned webhooks (403); turn off only for local experiments.
+    validate_signature: bool = True
+    #: Called number (E.164) -> commune; others go to ``app.default_tenant``.
+    numbers: dict[str, str] = Field(default_factory=dict)
+    timeout_s: float = 10.0
+
+
 class Settings(BaseSettings):
     """All settings; see the README for the environment variables."""
 
@@ -271,9 +335,12 @@ class Settings(BaseSettings):
     privacy: PrivacySection = Field(default_factory=PrivacySection)
     kb: KnowledgeBaseSection = Field(default_factory=KnowledgeBaseSection)
     gru: GruSection = Field(default_factory=GruSection)
+    console: ConsoleSection = Field(default_factory=ConsoleSection)
     notifications: NotificationsSection = Field(default_factory=NotificationsSection)
     auth: AuthSection = Field(default_factory=AuthSection)
     oidc: OidcSection = Field(default_factory=OidcSection)
+    speech: SpeechSection = Field(default_factory=SpeechSection)
+    twilio_voice: TwilioVoiceSection = Field(default_factory=TwilioVoiceSection)
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
+from channels.webchat.live import HandoffStateOut, handoff_state
 from channels.webchat.sse import encode_event
 from contact_center.api.deps import ServicesDep, client_key, require_tenant
 from contact_center.engine import AI_NOTICE, TurnCompleted
@@ -55,6 +56,8 @@ class ConversationOut(BaseModel):
     tenant_id: str
     notice: str
     messages: list[MessageOut]
+    #: The latest exchange with an agent, if any (the page follows it live, or asks a rating).
+    handoff: HandoffStateOut | None = None
 
 
 @router.post("/api/v1/conversations", status_code=201)
@@ -72,8 +75,9 @@ def get_conversation(conversation_id: str, services: ServicesDep) -> Conversatio
     if view is None:
         raise HTTPException(404, {"code": "not_found", "message": "Conversation introuvable."})
     messages = [MessageOut(**m.__dict__) for m in view.messages]
+    handoff = handoff_state(services.handoffs.latest_for(conversation_id))
     return ConversationOut(
-        id=view.id, tenant_id=view.tenant_id, notice=AI_NOTICE, messages=messages
+        id=view.id, tenant_id=view.tenant_id, notice=AI_NOTICE, messages=messages, handoff=handoff
     )
 
 
@@ -111,7 +115,10 @@ async def _stream(
             services.metrics.observe_turn("web", event.abstained, event.reason, event.latency_ms)
             log.info(
                 "turn done conversation_id=%s abstained=%s reason=%s total_ms=%s",
-                conversation_id, event.abstained, event.reason, event.latency_ms.get("total"),
+                conversation_id,
+                event.abstained,
+                event.reason,
+                event.latency_ms.get("total"),
             )
         yield encode_event(event)
 

@@ -4,6 +4,7 @@ from alembic import context
 
 import contact_center.account_schema  # noqa: F401 - registers its tables on Base.metadata
 import contact_center.handoff_schema  # noqa: F401 - registers its tables on Base.metadata
+import contact_center.routing_corrections  # noqa: F401 - registers its table
 from contact_center.schema import Base
 
 connection = context.config.attributes.get("connection")

@@ -75,6 +75,22 @@
     interrupted: "La réponse a été interrompue. Votre question est enregistrée : vous pouvez la reformuler ou réessayer dans quelques instants.",
     retry: "Réessayer",
     started: "Nouvelle conversation commencée.",
+    agent: "Agent de la mairie",
+    agentLabel: "Message de l'agent de la mairie",
+    forwarded: "Message transmis à l'agent.",
+    exchangeEnded: "L'échange avec l'agent est terminé.",
+    ratingLegend: "Comment évaluez-vous cet échange avec l'agent ?",
+    ratingChoices: [
+      "1 – Très insatisfait",
+      "2 – Insatisfait",
+      "3 – Moyennement satisfait",
+      "4 – Satisfait",
+      "5 – Très satisfait",
+    ],
+    ratingSend: "Envoyer mon avis",
+    ratingMissing: "Choisissez une note avant d'envoyer votre avis.",
+    ratingThanks: "Merci pour votre avis.",
+    ratingAsked: "L'échange est terminé. Vous pouvez donner votre avis dans la conversation.",
   };
 
   // ------------------------------------------------------------------ styles
@@ -138,6 +154,18 @@
     ".cc-cite:hover { text-decoration: underline; }",
     ".cc-msg--error .cc-bubble { background: #ffe9e9; color: #ce0500; }",
     ".cc-msg--abstained .cc-bubble { border-left: .25em solid #b34000; }",
+    ".cc-msg--agent { align-self: flex-start; }",
+    ".cc-msg--agent .cc-bubble { background: #e3fdeb; border: 1px solid #18753c; border-bottom-left-radius: .25em;",
+    "  white-space: pre-wrap; }",
+    ".cc-msg--agent .cc-who { color: #18753c; }",
+    ".cc-event { align-self: center; margin: 0; max-width: 95%; padding: .25em .75em; border-radius: 1em;",
+    "  background: #eee; color: #3a3a3a; font-size: .8125em; text-align: center; }",
+    ".cc-rating { margin: 0; padding: .625em .875em; border: 1px solid #cacafb; border-radius: .5em; background: #f5f5fe; }",
+    ".cc-rating legend { padding: 0 .25em; font-weight: 700; font-size: .9375em; }",
+    ".cc-rating label { display: flex; align-items: center; gap: .5em; margin: .25em 0; font-size: .9375em; cursor: pointer; }",
+    ".cc-rating input { width: 1.125em; height: 1.125em; margin: 0; accent-color: #000091; }",
+    ".cc-rating .cc-alert { margin: .5em 0 0; }",
+    ".cc-rating .cc-retry { margin-top: .5em; }",
 
     /* typing dots */
     ".cc-dots { display: inline-flex; gap: .25em; padding: .25em 0; }",
@@ -505,6 +533,9 @@
     controller: null,
     opener: null,
     statusTimer: null,
+    events: null, // EventSource following the agent while one holds the conversation
+    agentMessages: {}, // ids of the agent's messages shown (a reconnection may repeat one)
+    ratingShown: false,
   };
 
   function buildUi() {
@@ -691,8 +722,15 @@
       if (m.role === "user") appendUserMessage(m.content);
       else if (m.role === "assistant" && m.status === "failed") appendAssistantMessage().fail(m.content);
       else if (m.role === "assistant") appendAssistantMessage().finish(m);
+      else if (m.role === "agent") appendAgentMessage(m);
     });
     scrollToEnd(true);
+    var handoff = conversation.handoff;
+    if (handoff && (handoff.status === "waiting" || handoff.status === "claimed")) {
+      followAgent(messages.length ? messages[messages.length - 1].id : null);
+    } else if (handoff && handoff.rating_pending) {
+      askRating(TEXT.exchangeEnded);
+    }
   }
 
   function showLoadFailure() {
@@ -710,6 +748,9 @@
 
   async function startNewConversation() {
     if (state.controller) state.controller.abort();
+    stopFollowing();
+    state.agentMessages = {};
+    state.ratingShown = false;
     store.clear();
     state.loading = null;
     ui.log.replaceChildren();
@@ -804,6 +845,11 @@
     }
 
     return {
+      /** A silent turn (an agent holds the conversation): no assistant bubble at all. */
+      remove: function () {
+        end("silent");
+        article.remove();
+      },
       get finished() {
         return finished;
       },
@@ -964,10 +1010,15 @@
           setStatus(TEXT.writing);
         } else if (name === "token") {
           if (typeof data.text === "string") message.token(data.text);
+        } else if (name === "done" && data.action === "with_agent") {
+          message.remove(); // the agent answers, through the events stream
+          setStatus(TEXT.forwarded, 4000);
+          followAgent(null);
         } else if (name === "done") {
           var failed = message.finished; // an error event came first and is what stays shown
           message.finish(data);
           if (!failed) setStatus(TEXT.received, 4000);
+          if (data.action === "handoff") followAgent(data.message_id);
         } else if (name === "error") {
           message.fail(data.message || TEXT.interrupted);
           setStatus("");
@@ -984,7 +1035,149 @@
     setStreaming(false);
   }
 
+  // ---------------------------------------------------------------- the agent, live
+
+  function appendAgentMessage(m) {
+    if (m.id) {
+      if (state.agentMessages[m.id]) return;
+      state.agentMessages[m.id] = true;
+    }
+    removeIntro();
+    growing(function () {
+      ui.log.appendChild(
+        el(
+          "article",
+          { class: "cc-msg cc-msg--agent", "aria-label": TEXT.agentLabel },
+          el("p", { class: "cc-who", "aria-hidden": "true", text: TEXT.agent }),
+          el("div", { class: "cc-bubble", text: m.content })
+        )
+      );
+    });
+  }
+
+  /** A line about the exchange (an agent joined, the conversation was transferred...). */
+  function appendEvent(text) {
+    if (!text) return;
+    growing(function () {
+      ui.log.appendChild(el("p", { class: "cc-event", text: text }));
+    });
+  }
+
+  /** Follows what the agent does (EventSource reconnects by itself, resuming after the last
+   *  agent message it received); ``after`` is the last message already shown. */
+  function followAgent(after) {
+    if (state.events || !state.conversationId || typeof EventSource !== "function") return;
+    var url = config.apiBase + "/api/v1/conversations/" + encodeURIComponent(state.conversationId) + "/events";
+    if (after) url += "?after=" + encodeURIComponent(after);
+    var source = new EventSource(url);
+    state.events = source;
+    function on(name, handler) {
+      source.addEventListener(name, function (message) {
+        if (state.events !== source) return;
+        var data;
+        try {
+          data = JSON.parse(message.data);
+        } catch (e) {
+          return; // not ours
+        }
+        handler(data);
+      });
+    }
+    on("status", function (data) {
+      if (data.status === "waiting" || data.status === "claimed") return;
+      stopFollowing();
+      if (data.rating_pending) askRating(TEXT.exchangeEnded);
+    });
+    on("agent_joined", function (data) {
+      appendEvent(data.message);
+    });
+    on("agent_message", appendAgentMessage);
+    on("transferred", function (data) {
+      appendEvent(data.message);
+    });
+    on("closed", function (data) {
+      stopFollowing();
+      askRating(data.message);
+    });
+    on("handed_back", function (data) {
+      stopFollowing();
+      appendEvent(data.message);
+    });
+  }
+
+  function stopFollowing() {
+    if (state.events) state.events.close();
+    state.events = null;
+  }
+
+  /** The 1 to 5 rating of the exchange (a radio group), posted once. */
+  function askRating(closingText) {
+    if (state.ratingShown) return;
+    state.ratingShown = true;
+    appendEvent(closingText);
+    var legendId = nextId("rating");
+    var fieldset = el("fieldset", { class: "cc-rating" }, el("legend", { id: legendId, text: TEXT.ratingLegend }));
+    TEXT.ratingChoices.forEach(function (label, i) {
+      fieldset.appendChild(
+        el("label", null, el("input", { type: "radio", name: "cc-rating", value: String(i + 1) }), el("span", { text: label }))
+      );
+    });
+    var problem = el("p", { class: "cc-alert", role: "alert" });
+    var submit = el("button", { type: "submit", class: "cc-retry", text: TEXT.ratingSend });
+    fieldset.appendChild(problem);
+    fieldset.appendChild(submit);
+    var form = el("form", { class: "cc-rating-form", "aria-labelledby": legendId, novalidate: true }, fieldset);
+    form.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      var chosen = form.querySelector("input[name='cc-rating']:checked");
+      if (!chosen) {
+        problem.textContent = TEXT.ratingMissing;
+        return;
+      }
+      submit.disabled = true;
+      problem.textContent = "";
+      try {
+        var response = await api("/conversations/" + encodeURIComponent(state.conversationId) + "/rating", {
+          method: "POST",
+          body: { score: parseInt(chosen.value, 10) },
+        });
+        if (response.ok || response.status === 409) {
+          var thanks = response.ok ? TEXT.ratingThanks : await refusalMessage(response, "");
+          form.replaceWith(el("p", { class: "cc-event", role: "status", text: thanks }));
+          setStatus("");
+          return;
+        }
+        problem.textContent = await refusalMessage(response, "");
+      } catch (e) {
+        problem.textContent = TEXT.unavailable;
+      }
+      submit.disabled = false;
+    });
+    growing(function () {
+      ui.log.appendChild(form);
+    });
+    setStatus(TEXT.ratingAsked, 6000);
+  }
+
   // ---------------------------------------------------------------- start
+
+  // Voice mode (channels/webchat/static/voice.js): a microphone button, loaded on demand;
+  // data-voice="false" on the script tag leaves it out.
+  if (script.dataset.voice !== "false") {
+    var voiceTag = document.createElement("script");
+    voiceTag.src = config.apiBase + "/voice.js";
+    voiceTag.onload = function () {
+      window.ContactCenterVoice.attachToWidget({
+        apiBase: config.apiBase,
+        tenant: config.tenant,
+        inputRow: ui.input.parentNode,
+        conversationId: function () { return store.get(); },
+        userMessage: appendUserMessage,
+        assistantMessage: appendAssistantMessage,
+      });
+    };
+    document.head.appendChild(voiceTag);
+  }
 
   window.ContactCenterWidget = {
     open: function () {

@@ -27,7 +27,8 @@ from contact_center.api.cases import router as cases_router
 from contact_center.api.console import router as console_api_router
 from contact_center.api.health import router as health_router
 from contact_center.api.kb_admin import pages as kb_admin_pages
-from contact_center.api.kb_admin import router as kb_admin_router
+from contact_center.api.kb_admin_answers import router as kb_answers_router
+from contact_center.api.kb_admin_documents import router as kb_documents_router
 from contact_center.api.records import router as records_router
 from contact_center.console.routes import router as console_page_router
 from contact_center.services import Services
@@ -79,7 +80,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(webchat_router)
     app.include_router(voice_router)
     app.include_router(twilio_router)
-    app.include_router(kb_admin_router)
+    app.include_router(kb_documents_router)
+    app.include_router(kb_answers_router)
     app.include_router(kb_admin_pages)
     app.include_router(webchat_live_router)
     app.include_router(console_api_router)

@@ -22,6 +22,7 @@ from contact_center.engine import ConversationEngine, TurnActivity
 from contact_center.gru import GruConnector, build_gru
 from contact_center.handoff_desk import HandoffDesk
 from contact_center.handoffs import HandoffStore
+from contact_center.kb_catalogue import DocumentCatalogue
 from contact_center.kb_documents import DocumentLibrary
 from contact_center.metrics import Metrics
 from contact_center.notifications import NotificationDispatcher, Notifier, build_notifier
@@ -195,6 +196,9 @@ class Services:
         # Knowledge-base administration: documents, validated answers, unanswered questions.
         self.kb_documents = DocumentLibrary(
             self.database, self.auth.audit, self.indexer, self.refresh_kb_version
+        )
+        self.kb_catalogue = DocumentCatalogue(
+            self.kb_documents, self.store, lambda: self._kb_version
         )
         self.validated_answers = ValidatedAnswers(
             self.database, self.auth.audit, self.embedder, self.sparse

@@ -18,11 +18,8 @@ RRF, and the fused list keeps each method's score (the abstention threshold and 
 records need the dense cosine).
 
 Validity dates: a chunk whose ``valid_until`` is past or whose ``valid_from`` is to come is never
-returned by :meth:`QdrantStore.query`. On a server the query filters on the payload's
-``valid_from_day`` / ``valid_until_day`` (``YYYYMMDD`` integers). In local mode a filter costs a
-Python pass over every point, so the store keeps the few dated chunks in memory (loaded when the
-collection opens, kept up to date by every write), asks each method for ``limit`` + the number
-of chunks out of validity today, and drops those: exact, and free when nothing is dated.
+returned by :meth:`QdrantStore.query`: filtered in the query on a server, dropped from a few more
+candidates in local mode (:mod:`retrieval.validity`).
 
 Replacing a document (:meth:`QdrantStore.exclusive`): the indexer holds the store's lock while it
 overwrites a document's points in place (ids are stable per ordinal) and deletes the stale tail,
@@ -49,6 +46,7 @@ from contact_center.settings import QdrantSection
 from retrieval.fusion import Hit, fuse
 from retrieval.sparse import SparseVec
 from retrieval.types import Chunk, ScoredChunk
+from retrieval.validity import DATED, DATED_FIELDS, DatedChunks, payload_fields, with_validity
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +55,21 @@ SPARSE = "bm25"
 #: Weight of the dense ranking against 1 for BM25 in the fusion: 2 ranked best on the PIAF
 #: questions and as well as 1 on the residents' questions (bench/bench_retrieval.py).
 DENSE_WEIGHT = 2.0
+#: Payload fields of :meth:`QdrantStore.document_heads`: everything but the text.
+_HEAD = [
+    "tenant_id",
+    "document_id",
+    "ordinal",
+    "title",
+    "url",
+    "source",
+    "version",
+    "modified",
+    "service",
+    "attribution",
+    "valid_from",
+    "valid_until",
+]
 _WRITE_BATCH = 256
 _SCROLL_PAGE = 1024
 
@@ -90,8 +103,8 @@ class QdrantStore:
         self._ready = False
         #: Local mode only: every tenant that has points (a superset after deletions).
         self._tenants: set[str] | None = None
-        #: Local mode: point id -> (tenant, document, valid_from, valid_until) of dated chunks.
-        self._dated: dict[str, tuple[str, str, str | None, str | None]] = {}
+        #: Local mode: the dated chunks, to drop from the candidates out of their validity.
+        self._dated = DatedChunks()
         #: Filter validity dates in the query (server) rather than in memory (local mode).
         self.filter_dates_in_query = self.is_server
 
@@ -131,7 +144,7 @@ class QdrantStore:
             self._create(client)
             self._tune_local_storage(client)
             self._tenants = None if self.is_server else set()
-            self._dated = {}
+            self._dated.clear()
             self._ready = True
             return True
 
@@ -171,8 +184,7 @@ class QdrantStore:
             client = self._collection_client()
             if self._tenants is not None:  # before writing: queries must see the new tenants
                 self._tenants.update(chunk.tenant_id for chunk in chunks)
-            for chunk in chunks:
-                self._remember_dates(chunk)
+            self._dated.remember(chunks)
             for start in range(0, len(points), _WRITE_BATCH):
                 client.upsert(self.collection, points[start : start + _WRITE_BATCH], wait=True)
 
@@ -219,10 +231,7 @@ class QdrantStore:
             existing = client.count(self.collection, count_filter=selector, exact=True).count
             if existing:
                 client.delete(self.collection, qm.FilterSelector(filter=selector), wait=True)
-            gone = set(document_ids)
-            for point_id, (tenant, document_id, _, _) in list(self._dated.items()):
-                if tenant == tenant_id and document_id in gone:
-                    del self._dated[point_id]
+            self._dated.forget_documents(tenant_id, document_ids)
             return existing
 
     def delete_points(self, ids: Sequence[str]) -> None:
@@ -232,8 +241,7 @@ class QdrantStore:
         with self._guard("delete_points"):
             client = self._collection_client()
             client.delete(self.collection, qm.PointIdsList(points=list(ids)), wait=True)
-            for point_id in ids:
-                self._dated.pop(point_id, None)
+            self._dated.forget_points(ids)
 
     def document_chunks(self, tenant_id: str, document_id: str) -> list[tuple[Chunk, bool]]:
         """Every indexed chunk of one document, by ordinal, with whether it has its vector."""
@@ -277,6 +285,14 @@ class QdrantStore:
             versions[(payload["tenant_id"], payload["document_id"])] = payload["version"]
         return versions
 
+    def document_heads(self, tenant_id: str) -> list[Chunk]:
+        """The first chunk of each of a tenant's documents, without its text (for listings).
+
+        One filtered scroll over every point: in local mode, cache the result.
+        """
+        selector = qm.Filter(must=[_match("tenant_id", tenant_id), _match("ordinal", 0)])
+        return [payload_chunk(str(r.id), r.payload or {}) for r in self._scroll(selector, _HEAD)]
+
     def chunks_without_dense(self, limit: int) -> list[Chunk]:
         """Up to ``limit`` chunks still waiting for their dense vector."""
         with self._guard("chunks_without_dense"):
@@ -314,9 +330,9 @@ class QdrantStore:
             self.ensure_collection()
         tenant_filter = self._tenant_filter(tenant_ids)
         today = date.today()
-        excluded = set() if self.filter_dates_in_query else self._out_of_validity(today)
+        excluded = set() if self.filter_dates_in_query else self._dated.out_of_validity(today)
         if self.filter_dates_in_query:
-            tenant_filter = _with_validity(tenant_filter, today)
+            tenant_filter = with_validity(tenant_filter, today)
         fetch = limit + len(excluded)
         requests: list[tuple[str, qm.QueryRequest]] = []
         if dense_vec is not None:
@@ -442,44 +458,13 @@ class QdrantStore:
         except (AttributeError, KeyError, TypeError, sqlite3.Error) as exc:
             logger.debug("qdrant local storage left as is reason=%s", exc)
 
-    def _remember_dates(self, chunk: Chunk) -> None:
-        """Keep the in-memory map of dated chunks up to date (called under the lock)."""
-        if chunk.valid_from or chunk.valid_until:
-            entry = (chunk.tenant_id, chunk.document_id, chunk.valid_from, chunk.valid_until)
-            self._dated[chunk.id] = entry
-        else:
-            self._dated.pop(chunk.id, None)
-
     def _load_dated(self) -> None:
         """Read the dated chunks once when the collection opens (local mode)."""
-        if self.filter_dates_in_query:
-            return
-        fields = ["tenant_id", "document_id", "valid_from", "valid_until"]
-        dated = qm.Filter(
-            should=[
-                qm.FieldCondition(key="valid_from_day", range=qm.Range(gte=0)),
-                qm.FieldCondition(key="valid_until_day", range=qm.Range(gte=0)),
-            ]
-        )
-        self._dated = {}
-        for record in self._scroll(dated, fields):
-            p = record.payload or {}
-            self._dated[str(record.id)] = (
-                p["tenant_id"],
-                p["document_id"],
-                p.get("valid_from"),
-                p.get("valid_until"),
+        if not self.filter_dates_in_query:
+            self._dated.load(
+                (str(record.id), record.payload or {})
+                for record in self._scroll(DATED, DATED_FIELDS)
             )
-
-    def _out_of_validity(self, today: date) -> set[str]:
-        """Ids of the dated chunks that must not be retrieved today."""
-        day = today.isoformat()
-        with self._lock:
-            return {
-                point_id
-                for point_id, (_, _, start, end) in self._dated.items()
-                if (start and start > day) or (end and end < day)
-            }
 
     def _scroll(self, selector: qm.Filter, fields: list[str] | bool) -> Iterator[qm.Record]:
         offset = None
@@ -527,10 +512,7 @@ def chunk_payload(chunk: Chunk, *, has_dense: bool, wants_dense: bool = True) ->
         "attribution": chunk.attribution,
         "has_dense": has_dense,
         "wants_dense": wants_dense,
-        "valid_from": chunk.valid_from,
-        "valid_until": chunk.valid_until,
-        "valid_from_day": _day_number(chunk.valid_from),
-        "valid_until_day": _day_number(chunk.valid_until),
+        **payload_fields(chunk.valid_from, chunk.valid_until),
     }
 
 
@@ -553,24 +535,6 @@ def payload_chunk(point_id: str, payload: dict[str, Any]) -> Chunk:
         valid_from=payload.get("valid_from"),
         valid_until=payload.get("valid_until"),
     )
-
-
-def _day_number(iso: str | None) -> int | None:
-    """``2025-01-31`` -> ``20250131`` (comparable in a Qdrant range), None when no date."""
-    return int(iso.replace("-", "")) if iso else None
-
-
-def _with_validity(selector: qm.Filter | None, today: date) -> qm.Filter:
-    """``selector`` plus: not expired (``valid_until`` >= today), not to come yet."""
-    day = int(today.strftime("%Y%m%d"))
-    out_of_validity: list[qm.Condition] = [
-        qm.FieldCondition(key="valid_until_day", range=qm.Range(lt=day)),
-        qm.FieldCondition(key="valid_from_day", range=qm.Range(gt=day)),
-    ]
-    must: list[qm.Condition] = []
-    if selector is not None and selector.must is not None:
-        must = list(selector.must) if isinstance(selector.must, list) else [selector.must]
-    return qm.Filter(must=must or None, must_not=out_of_validity)
 
 
 def _match(key: str, value: str | int | bool) -> qm.FieldCondition:

@@ -16,8 +16,9 @@ from contact_center.services import Services
 from contact_center.settings import Settings
 from contact_center.testing import ChatHarness, sign_in
 from retrieval.embeddings import Embedder
+from retrieval.types import Chunk
 from routing.classifier import RequestClassifier
-from tests.conftest import make_settings
+from tests.conftest import TEST_FICHES, make_settings
 
 KB = "/api/v1/tenants/demo/kb"
 HOURS_DOC = "vf-mairie-horaires"
@@ -56,7 +57,7 @@ def edit_body(client: TestClient, doc_id: str, old: str, new: str, **extra: obje
 
 def test_versions_diff_restore_and_audit(admin_client: TestClient) -> None:
     client = admin_client
-    listed = client.get(f"{KB}/documents", params={"q": "hôtel de ville"}).json()
+    listed = client.get(f"{KB}/documents", params={"q": "hôtel de ville"}).json()["items"]
     assert [d["id"] for d in listed] == [HOURS_DOC] and listed[0]["status"] == "published"
 
     saved = edit_body(
@@ -112,11 +113,66 @@ def test_expired_document_is_not_retrieved(admin_client: TestClient) -> None:
         f"{KB}/documents/{HOURS_DOC}",
         json={"meta": meta, "body": doc["version"]["body"], "publish": True},
     )
-    assert client.get(f"{KB}/documents", params={"status": "expired"}).json()[0]["id"] == HOURS_DOC
+    expired = client.get(f"{KB}/documents", params={"status": "expired"}).json()
+    assert [d["id"] for d in expired["items"]] == [HOURS_DOC]
     found = services_of(client).retriever.search(
         "horaires de l'hôtel de ville de Val-Fleuri", "demo"
     )
     assert HOURS_DOC not in {s.chunk.document_id for s in found.chunks}
+
+
+def test_service_public_fiches_are_listed_read_only_with_their_chunks(
+    admin_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = admin_client
+    store = services_of(client).store
+    reads: list[str] = []
+    read_heads = store.document_heads
+
+    def counted(tenant_id: str) -> list[Chunk]:
+        reads.append(tenant_id)
+        return read_heads(tenant_id)
+
+    monkeypatch.setattr(store, "document_heads", counted)
+
+    everything = client.get(f"{KB}/documents", params={"limit": 200}).json()
+    local = [d for d in everything["items"] if not d["read_only"]]
+    fiches = everything["items"][len(local) :]  # the commune's own documents come first
+    assert local and everything["total"] == len(local) + len(TEST_FICHES)
+    assert {f["id"] for f in fiches} == set(TEST_FICHES)
+    assert [f["title"] for f in fiches] == sorted((f["title"] for f in fiches), key=str.casefold)
+    passport = next(f for f in fiches if f["id"] == "F14929")
+    assert passport["title"] == "Passeport d'un majeur : première demande"
+    assert passport["url"].endswith("/F14929") and passport["modified"] == "2020-08-26"
+    assert passport["source"] == "service-public" and passport["status"] == "published"
+    assert passport["indexed_version"] and passport["current_version"] is None
+
+    second = client.get(
+        f"{KB}/documents", params={"source": "service-public", "offset": 10, "limit": 10}
+    ).json()
+    assert second["total"] == len(TEST_FICHES)
+    assert [d["id"] for d in second["items"]] == [f["id"] for f in fiches[10:20]]
+    found = client.get(f"{KB}/documents", params={"q": "PASSEPORT", "source": "service-public"})
+    assert {d["id"] for d in found.json()["items"]} == {
+        "F1373",
+        "F14807",
+        "F14929",
+        "F18704",
+        "F21091",
+    }
+    assert client.get(f"{KB}/documents", params={"status": "draft"}).json()["items"] == []
+    assert reads == ["national"]  # read once for this knowledge-base version
+
+    chunks = client.get(f"{KB}/documents/F14929/chunks").json()
+    assert len(chunks) > 1 and any("passeport" in c["text"] for c in chunks)
+    assert [c["ordinal"] for c in chunks] == list(range(len(chunks)))
+    assert client.get(f"{KB}/documents/F14929").status_code == 404  # read-only: no editor
+    assert client.get(f"{KB}/documents/F14929/versions").status_code == 404
+    assert client.get(f"{KB}/documents/F99999/chunks").status_code == 404
+
+    client.post(f"{KB}/documents/{HOURS_DOC}/unpublish")  # the index changed: read again
+    assert client.get(f"{KB}/documents").json()["total"] == everything["total"]
+    assert reads == ["national", "national"]
 
 
 def test_imports_each_format_and_refuses_bad_files(admin_client: TestClient) -> None:
@@ -147,7 +203,7 @@ def test_imports_each_format_and_refuses_bad_files(admin_client: TestClient) -> 
     )
     assert pdf.status_code == 201 and "250 euros" in pdf.json()["version"]["body"]
 
-    count = len(client.get(f"{KB}/documents").json())
+    count = client.get(f"{KB}/documents").json()["total"]
     for name, data, words in [
         ("vide.md", b"", "vide"),
         ("menu.html", b"<body><nav>Accueil</nav></body>", "pas de texte exploitable"),
@@ -157,7 +213,7 @@ def test_imports_each_format_and_refuses_bad_files(admin_client: TestClient) -> 
     ]:
         refused = client.post(f"{KB}/imports", params={"filename": name}, content=data)
         assert refused.status_code == 422 and words in refused.json()["message"], name
-    assert len(client.get(f"{KB}/documents").json()) == count  # nothing half-imported
+    assert client.get(f"{KB}/documents").json()["total"] == count  # nothing half-imported
 
 
 def test_validated_answer_short_circuits_the_llm(admin_client: TestClient) -> None:

@@ -2,7 +2,8 @@
 (() => {
   "use strict";
   const $ = (id) => document.getElementById(id);
-  const state = { tenant: null, csrf: null, doc: null };
+  const state = { tenant: null, csrf: null, doc: null, offset: 0 };
+  const PAGE_SIZE = 50;
 
   function say(text, error) {
     $("status").textContent = text;
@@ -92,33 +93,55 @@
     return text;
   }
 
+  const SOURCES = { local: "Commune", "service-public": "service-public.fr" };
+
   async function loadDocuments() {
-    const params = new URLSearchParams();
-    if ($("filter-q").value) params.set("q", $("filter-q").value);
-    if ($("filter-status").value) params.set("status", $("filter-status").value);
-    if ($("filter-service").value) params.set("service", $("filter-service").value);
-    const docs = await run(() => api(`/documents?${params}`));
-    if (!docs) return;
+    const params = new URLSearchParams({ offset: state.offset, limit: PAGE_SIZE });
+    ["q", "source", "status", "service"].forEach((name) => {
+      if ($(`filter-${name}`).value) params.set(name, $(`filter-${name}`).value);
+    });
+    const page = await run(() => api(`/documents?${params}`));
+    if (!page) return;
     const body = $("documents");
     body.replaceChildren();
-    docs.forEach((doc) => {
+    page.items.forEach((doc) => {
       const row = el("tr");
-      row.append(el("td", doc.title), el("td", doc.service || "—"), el("td", statusText(doc)),
-        el("td", `v${doc.current_version}`),
+      row.append(el("td", doc.title), el("td", SOURCES[doc.source] || doc.source), el("td", doc.service || "—"),
+        el("td", statusText(doc)),
+        el("td", doc.read_only ? (doc.modified ? `modifiée le ${doc.modified}` : "—") : `v${doc.current_version}`),
         el("td", [doc.valid_from && `du ${doc.valid_from}`, doc.valid_until && `au ${doc.valid_until}`].filter(Boolean).join(" ") || "—"));
       const cell = el("td");
-      cell.append(button(`Modifier « ${doc.title} »`, () => openDocument(doc.id)));
+      cell.append(doc.read_only
+        ? button(`Voir les passages de « ${doc.title} »`, () => openFiche(doc))
+        : button(`Modifier « ${doc.title} »`, () => openDocument(doc.id)));
       row.append(cell);
       body.append(row);
     });
-    $("documents-caption").textContent = `Documents de la commune (${docs.length})`;
+    const last = Math.min(page.offset + page.items.length, page.total);
+    $("documents-caption").textContent = page.total
+      ? `Documents ${page.offset + 1} à ${last} sur ${page.total}` : "Aucun document";
+    $("previous-page").disabled = page.offset === 0;
+    $("next-page").disabled = last >= page.total;
   }
 
-  $("filters").addEventListener("submit", (event) => { event.preventDefault(); loadDocuments(); });
+  $("filters").addEventListener("submit", (event) => { event.preventDefault(); state.offset = 0; loadDocuments(); });
+  $("previous-page").addEventListener("click", () => { state.offset = Math.max(0, state.offset - PAGE_SIZE); loadDocuments(); });
+  $("next-page").addEventListener("click", () => { state.offset += PAGE_SIZE; loadDocuments(); });
+
+  async function openFiche(doc) {  // a national fiche: read-only, its indexed chunks only
+    $("editor").hidden = true;
+    $("fiche").hidden = false;
+    $("fiche-title").textContent = doc.title;
+    const link = el("a", doc.url, { href: doc.url, rel: "noopener" });
+    $("fiche-link").replaceChildren("Fiche nationale en lecture seule : ", link);
+    await loadChunks(doc.id, "fiche-chunks");
+    $("fiche-title").focus();
+  }
 
   function fillEditor(doc) {
     state.doc = doc;
     const meta = doc ? doc.version.meta : {};
+    $("fiche").hidden = true;
     $("editor").hidden = false;
     $("editor-title").textContent = doc ? `Modifier « ${doc.title} »` : "Nouveau document";
     $("doc-id").value = doc ? doc.id : "";
@@ -225,16 +248,16 @@
     })));
   }
 
-  async function loadChunks(id) {
+  async function loadChunks(id, listId = "chunks") {
     const chunks = await run(() => api(`/documents/${encodeURIComponent(id)}/chunks`));
     if (!chunks) return;
-    $("chunks").replaceChildren(...chunks.map((c) => {
+    $(listId).replaceChildren(...chunks.map((c) => {
       const item = el("li");
       item.append(el("strong", c.heading || "(début)"), el("p", c.text),
         el("small", c.has_dense ? "Vecteur sémantique calculé" : "Vecteur sémantique en attente"));
       return item;
     }));
-    if (!chunks.length) $("chunks").append(el("li", "Aucun passage indexé (document non publié)."));
+    if (!chunks.length) $(listId).append(el("li", "Aucun passage indexé (document non publié)."));
   }
 
   // -- imports ---------------------------------------------------------------------------

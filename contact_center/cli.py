@@ -96,6 +96,9 @@ def _parser() -> argparse.ArgumentParser:
     erase.add_argument("--containing", help="an e-mail address or phone number")
     erase.set_defaults(handler=_privacy_erase)
 
+    from eval.cli import add_parser as add_eval_parser  # light: the runners load on use
+
+    add_eval_parser(sub)
     register_agents(sub)
     return parser
 

@@ -26,10 +26,11 @@ produce no text (noise, out-of-vocabulary speech). Optional ``licence``.
 
 Conversations (:func:`load_conversation_dataset`)::
 
-    {"id": "lost-id-card", "turns": [
+    {"id": "lost-id-card", "tenant": "demo", "turns": [
         {"user": "j'ai perdu ma carte", "expect": {"action": "answer", "source_any": ["F1344"]}},
         {"user": "je veux parler à quelqu'un", "expect": {"action": "handoff", "reason": "..."}}]}
 
+    tenant      optional: the commune the conversation is opened with (default: the run's)
     action      required: "answer", "abstain", "handoff" or "file_case"
     source_any  optional: the answer must cite at least one of these document ids
     reason      optional, free text (why this outcome is expected)
@@ -138,10 +139,11 @@ class ConversationTurn:
 
 @dataclass(frozen=True)
 class Conversation:
-    """A scripted multi-turn conversation."""
+    """A scripted multi-turn conversation (``tenant``: its commune, if not the run's)."""
 
     id: str
     turns: tuple[ConversationTurn, ...]
+    tenant: str | None = None
 
 
 # --- field readers: each raises InvalidRecord with a reason a town can act on ----------------
@@ -307,7 +309,7 @@ def parse_conversation_record(record: dict[str, Any]) -> Conversation:
             "missing field 'turns'" if turns is None else "field 'turns' must be a non-empty list"
         )
     parsed = tuple(_parse_turn(position, turn) for position, turn in enumerate(turns, start=1))
-    return Conversation(id=conversation_id, turns=parsed)
+    return Conversation(id=conversation_id, turns=parsed, tenant=optional_str(record, "tenant"))
 
 
 def speech_parser(

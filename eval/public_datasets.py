@@ -12,6 +12,12 @@
 - ``audio/manifest.jsonl``: ``path`` (relative to the manifest) + ``transcript``; the
   ``oov_*`` clips (out-of-vocabulary speech) expect no text at all. Rows keep their ``licence``:
   the VoxForge clips are GPL-3.0, to be measured with but not redistributed.
+- ``routing/dansmarue_paris_anomaly_types.csv`` (Paris "DansMaRue" street reports, BSD): the
+  active report types become routing examples, the type and its parent as the text (« Objets
+  abandonnés : Meubles et éléments de décoration ») and the service
+  that handles such reports in the demo catalogue as the label (:data:`DANSMARUE_SERVICES`).
+  Types whose owner is a judgement call (stray animals, rodents, greening proposals) and the
+  generic "Autre" types are left out.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from eval.datasets import (
     InvalidRecord,
     LineProblem,
     RetrievalExample,
+    RoutingExample,
     SpeechExample,
     load_jsonl,
     optional_str,
@@ -38,6 +45,7 @@ PIAF_SQUAD_105 = Path("qa/piaf_spf_squad_105.jsonl")
 PIAF_QUESTIONS_535 = Path("qa/piaf_questions_spf_535.jsonl")
 DILA_FAQ = Path("qa/dila_teleservice_faq_questions.csv")
 AUDIO_MANIFEST = Path("audio/manifest.jsonl")
+DANSMARUE = Path("routing/dansmarue_paris_anomaly_types.csv")
 
 #: Prefix of the speech clips that must produce no transcript.
 OUT_OF_VOCABULARY_PREFIX = "oov_"
@@ -127,3 +135,56 @@ def load_audio_manifest(path: Path | str, *, check_files: bool = True) -> list[S
         )
 
     return load_jsonl(path, parse)
+
+
+#: DansMaRue type path prefix -> service code (``None``: left out), first match wins.
+DANSMARUE_SERVICES: tuple[tuple[str, str | None], ...] = (
+    (
+        "Arbres, végétaux et animaux > Problèmes d'animaux et d'insectes > Malpropreté",
+        "proprete_dechets",
+    ),
+    ("Arbres, végétaux et animaux > Problèmes d'animaux et d'insectes", None),
+    ("Arbres, végétaux et animaux", "voirie"),
+    ("Problème sur un chantier > Chantier concernant un bâtiment", "urbanisme"),
+    ("Problème sur un chantier", "voirie"),
+    ("Objets abandonnés", "proprete_dechets"),
+    ("Propreté", "proprete_dechets"),
+    ("Graffitis", "proprete_dechets"),
+    ("Voirie et déplacements", "voirie"),
+    ("Mobiliers urbains dégradés", "voirie"),
+    ("Éclairage", "voirie"),
+    ("Eau et assainissement", "voirie"),
+    ("Dégradation du sol", "voirie"),
+    ("Du vert près de chez moi", None),
+)
+
+
+def load_dansmarue(path: Path | str) -> list[RoutingExample]:
+    """Routing examples from the DansMaRue types CSV (``label,category,path,active`` columns).
+
+    Raises:
+        DatasetError: The header lacks a column, or a row has no label or path.
+    """
+    reader = csv.DictReader(io.StringIO("\n".join(read_lines(path))))
+    missing = {"label", "path", "active"} - set(reader.fieldnames or ())
+    if missing:
+        raise DatasetError(path, [LineProblem(1, f"missing column(s) {sorted(missing)}")])
+    examples: list[RoutingExample] = []
+    problems: list[LineProblem] = []
+    for row in reader:
+        label, type_path = (row.get("label") or "").strip(), (row.get("path") or "").strip()
+        if not label or not type_path:
+            problems.append(LineProblem(reader.line_num, "missing 'label' or 'path'"))
+            continue
+        if row.get("active", "").strip() != "1" or label == "Autre":
+            continue
+        service = next(
+            (s for prefix, s in DANSMARUE_SERVICES if type_path.startswith(prefix)), None
+        )
+        if service is not None:
+            # The type's parent gives the label its sense ("Objets abandonnés : Meubles").
+            text = " : ".join(part.strip() for part in type_path.split(">")[-2:])
+            examples.append(RoutingExample(text=text, service=service))
+    if problems:
+        raise DatasetError(path, problems)
+    return examples

@@ -22,15 +22,27 @@ def test_metrics_of_a_small_dataset_on_the_real_index(
     settings = RetrievalSection()
     retriever = HybridRetriever(store, embedder, FrenchSparseEncoder(), settings)
     examples = [
-        RetrievalExample(question="J'ai perdu ma carte d'identité, que faire ?",
-                         relevant=("F1344",), expect="answer"),
-        RetrievalExample(question="Quelle est la recette de la blanquette de veau ?",
-                         relevant=(), expect="abstain"),
+        RetrievalExample(
+            question="J'ai perdu ma carte d'identité, que faire ?",
+            relevant=("F1344",),
+            expect="answer",
+        ),
+        RetrievalExample(
+            question="Quelle est la recette de la blanquette de veau ?",
+            relevant=(),
+            expect="abstain",
+        ),
         RetrievalExample(question="Comment se pacser ?", relevant=("F99999",), expect="answer"),
     ]
-    metrics = evaluate_retrieval(retriever, examples, min_relevance=settings.min_relevance)
+    result = evaluate_retrieval(retriever, examples, min_relevance=settings.min_relevance)
     store.close()
+    metrics = result.metrics
     assert metrics["answerable"] == 2
     assert metrics["recall@10"] == 0.5  # F1344 found; the made-up F99999 cannot be
     assert metrics["recall@1"] == 0.5
-    assert metrics["abstention_accuracy"] == 1.0
+    assert metrics["mrr"] == 0.5  # 1/1 for F1344, 0 for F99999
+    assert metrics["abstained_out_of_scope"] == 1.0
+    assert result.figures["recall_curve"][1] == 0.5
+    assert len(result.latencies_ms["search"]) == 3
+    first = result.details[0]
+    assert (first["rank"], first["top"][0], first["abstained"]) == (1, "F1344", False)

@@ -180,6 +180,7 @@ class ConversationEngine:
     ) -> AsyncIterator[TurnEvent]:
         """Act on the request if it calls for it, else answer; hand off when that fails."""
         reply: ActionReply | None = None
+        action_failed = False
         if self.actions is not None and not detect_injection(text):
             try:
                 reply = await anyio.to_thread.run_sync(
@@ -189,18 +190,10 @@ class ConversationEngine:
                 )
             except Exception:  # noqa: BLE001 - the resident gets an apology, never a crash
                 log.exception("action failed conversation_id=%s", conversation_id)
-                yield TurnFailed(code="action_failure", message=FAILURE_TEXT)
-                yield completed(
-                    FAILURE_TEXT,
-                    [],
-                    True,
-                    "action_failure",
-                    {},
-                    started,
-                    routing=routing_dict(decision),
-                )
-                return
-        if reply is not None:
+                action_failed = True
+        if action_failed:
+            events = _action_failure(decision, started)
+        elif reply is not None:
             events = self._responder.say(reply, text, tenant_id, decision, started)
         else:
             events = self._responder.answer(text, tenant_id, context.history, decision)
@@ -398,3 +391,13 @@ class ConversationEngine:
         if self._conversations is None:
             raise RuntimeError("this engine was built without a conversation store")
         return self._conversations
+
+
+async def _action_failure(
+    decision: RouteDecision | None, started: float
+) -> AsyncIterator[TurnEvent]:
+    """The apology for an action that failed (a handoff follows, see ``_maybe_hand_off``)."""
+    yield TurnFailed(code="action_failure", message=FAILURE_TEXT)
+    yield completed(
+        FAILURE_TEXT, [], True, "action_failure", {}, started, routing=routing_dict(decision)
+    )

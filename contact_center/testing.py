@@ -141,3 +141,12 @@ def sign_in(
     body = response.json()
     client.headers["X-CSRF-Token"] = body["csrf_token"]
     return SignedIn(body["agent"], body["csrf_token"], email, TEST_PASSWORD)
+
+
+class FailingActions:
+    """Case actions that always raise, to exercise the engine's degradation (a stand-in for a
+    database gone away in the middle of a case intake). Set it as ``engine.actions``."""
+
+    def handle(self, **_: Any) -> None:
+        """Fail like a lost database connection would."""
+        raise ConnectionError("fake: the database went away")

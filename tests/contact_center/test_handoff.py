@@ -237,3 +237,15 @@ def test_queue_order_claims_and_closing(database_url: str, tmp_path: Path) -> No
     assert figures.first_contact_resolution == 1.0
     assert figures.median_first_response_s == 180.0  # opened at 10:01, answered at 10:04
     database.dispose()
+
+
+def test_a_failing_action_apologises_and_hands_off(app_client: TestClient) -> None:
+    from contact_center.testing import FailingActions
+
+    services_of(app_client).engine.actions = FailingActions()  # type: ignore[assignment]
+    chat = ChatHarness(app_client)
+    turn = chat.send("Un lampadaire est en panne rue des Lilas")
+    (error,) = turn.of("error")
+    assert "incident technique" in error["message"]
+    assert "Je transmets notre conversation" in error["message"]
+    assert last_record(app_client, chat)["handoff_reason"] == "tool_failure"

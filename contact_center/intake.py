@@ -209,13 +209,18 @@ def find_tracking_code(text: str, *, whole_message: bool = False) -> str | None:
 
     A ten-letter word (« lampadaire ») has the shape of a code: a candidate counts only when it
     is written with dashes or dots, or holds a digit, or (``whole_message``, when the assistant
-    has just asked for the code) is the whole message.
+    has just asked for the code) is the whole message. Groups separated by spaces (« né en 1985
+    dans la… ») count only where the message speaks of a code or of following a request.
     """
     whole = normalise_tracking_code(text.strip(" .!?")) if whole_message else None
     if whole is not None:
         return whole
+    about_a_code = whole_message or asks_case_status(text) or "code" in fold(text)
     for match in _CODE_RE.finditer(text):
         raw = match.group(0)
+        spaced = any(sep.isspace() for sep in (match.group(2), match.group(4)) if sep)
+        if spaced and not about_a_code:
+            continue
         written_as_code = match.group(2) in {"-", "."} or any(c.isdigit() for c in raw)
         code = normalise_tracking_code(raw)
         if written_as_code and code is not None:

@@ -78,6 +78,7 @@ def test_contacts_are_found_in_free_text() -> None:
         ("le code 7K3MQ9XW2B", "7K3M-Q9XW-2B"),
         ("un lampadaire est en panne", None),
         ("signalement du 12/11/2026", None),
+        ("Je suis né en 1985 dans la Creuse", None),
     ],
 )
 def test_tracking_codes_are_read_forgivingly(text: str, code: str | None) -> None:

@@ -238,10 +238,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One headless Chromium for the whole session (tests get their own contexts); skipped
-    when Playwright or Chromium is missing."""
+    """One headless Chromium per test module (tests get their own contexts); skipped when
+    Playwright or Chromium is missing. Not per session: Playwright's sync API keeps an event
+    loop running in the main thread while it is open, and later tests call ``asyncio.run``."""
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium not found at {CHROMIUM} (set CHROMIUM_PATH)")

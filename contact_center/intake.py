@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from contact_center.tracking_codes import normalise_tracking_code
 from retrieval.sparse import strip_accents
+from routing.phrases import first_cue, fold
 
 Step = Literal["location", "contact", "confirm", "tracking_code"]
 
@@ -92,13 +93,8 @@ _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE_RE = re.compile(r"(?:(?:\+|00)33[ .-]?(?:\(0\))?[ .-]?|\b0)[1-9](?:[ .-]?\d{2}){4}\b")
 
 
-def fold(text: str) -> str:
-    """Lower case, accents and typographic apostrophes folded, spaces collapsed."""
-    return " ".join(strip_accents(text).replace("’", "'").lower().split())
-
-
 def _has_any(folded: str, cues: tuple[str, ...]) -> bool:
-    return any(re.search(rf"(?<![\w']){re.escape(cue)}(?![\w])", folded) for cue in cues)
+    return first_cue(folded, cues) is not None
 
 
 def is_question(text: str) -> bool:

@@ -17,11 +17,10 @@ data a town can extend; each decision names the cue that fired, for the explanat
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from retrieval.sparse import strip_accents
+from routing.phrases import first_cue, fold
 
 HandoffReason = Literal[
     "resident_request",
@@ -97,25 +96,14 @@ class HandoffDecision:
     explanation: dict[str, Any] = field(default_factory=dict)
 
 
-def _fold(text: str) -> str:
-    return " ".join(strip_accents(text).replace("’", "'").lower().split())
-
-
-def _cue(folded: str, cues: tuple[str, ...]) -> str | None:
-    for cue in cues:
-        if re.search(rf"(?<![\w']){re.escape(cue)}(?![\w])", folded):
-            return cue
-    return None
-
-
 def handoff_before_answer(text: str) -> HandoffDecision | None:
     """A handoff the resident's words call for at once, or None."""
-    folded = _fold(text)
-    if cue := _cue(folded, _SENSITIVE):
+    folded = fold(text)
+    if cue := first_cue(folded, _SENSITIVE):
         return HandoffDecision("sensitive", "urgent", SENSITIVE_SERVICE, {"cue": cue})
-    if cue := _cue(folded, _ASK_PERSON):
+    if cue := first_cue(folded, _ASK_PERSON):
         return HandoffDecision("resident_request", "normal", None, {"cue": cue})
-    if cue := _cue(folded, _COMPLAINT):
+    if cue := first_cue(folded, _COMPLAINT):
         return HandoffDecision("complaint", "high", None, {"cue": cue})
     return None
 

@@ -8,6 +8,7 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY foundation foundation
 COPY contact_center contact_center
 COPY channels channels
 COPY retrieval retrieval

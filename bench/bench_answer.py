@@ -14,9 +14,9 @@ import asyncio
 import statistics
 import time
 
+from contact_center.conversation.turns import AnswerDelta, SourcesFound, TurnCompleted
 from contact_center.services import Services
 from contact_center.settings import Settings
-from contact_center.turns import AnswerDelta, SourcesFound, TurnCompleted
 
 QUESTIONS = (
     "J'ai perdu ma carte d'identité, que faire ?",

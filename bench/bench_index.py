@@ -24,13 +24,14 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from contact_center.settings import EmbeddingsSection, KnowledgeBaseSection, QdrantSection
 from knowledge_base.chunking import chunk_document
 from knowledge_base.documents import Document
 from knowledge_base.indexing import Indexer, dense_text, sparse_text
 from knowledge_base.service_public import fetch_package, iter_fiches
+from knowledge_base.settings import KnowledgeBaseSection
 from retrieval.embeddings import Embedder, build_embedder
 from retrieval.qdrant_store import QdrantStore
+from retrieval.settings import EmbeddingsSection, QdrantSection
 from retrieval.sparse import FrenchSparseEncoder
 from retrieval.types import Chunk
 

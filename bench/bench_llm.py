@@ -27,11 +27,11 @@ from dataclasses import dataclass
 
 import httpx
 
-from contact_center.settings import LLMSection, ModelsSection
+from foundation.model_assets import ModelsSection, resolve_gguf_path
 from retrieval.answer import check_citations
 from retrieval.llamacpp import LlamaCppChatModel
-from retrieval.model_assets import resolve_gguf_path
 from retrieval.prompts import PROMPT_VERSION, SYSTEM_PROMPT, build_messages, fixed_prefix
+from retrieval.settings import LLMSection
 from retrieval.types import Chunk, ScoredChunk
 
 CNI = "Carte d'identité : perte ou vol"
@@ -217,7 +217,7 @@ async def start_model(args: argparse.Namespace) -> LlamaCppChatModel:
         threads=args.threads,
     )
     started = time.perf_counter()
-    path = resolve_gguf_path(settings, ModelsSection().dir)
+    path = resolve_gguf_path(settings.model_path, settings.embedded_model, ModelsSection().dir)
     print(f"model {path.name} ready in {time.perf_counter() - started:.1f} s")
     model = LlamaCppChatModel(
         path,

@@ -29,13 +29,13 @@ from pathlib import Path
 import numpy as np
 
 from bench.bench_index import default_package, full_text, load_corpus
-from contact_center.settings import EmbeddingsSection, QdrantSection, RetrievalSection
 from knowledge_base.chunking import chunk_document
 from knowledge_base.indexing import Indexer, dense_text, sparse_text
 from retrieval.embeddings import Embedder, build_embedder
 from retrieval.fusion import RRF_K
 from retrieval.hybrid import HybridRetriever
 from retrieval.qdrant_store import QdrantStore
+from retrieval.settings import EmbeddingsSection, QdrantSection, RetrievalSection
 from retrieval.sparse import FrenchSparseEncoder
 from retrieval.types import NATIONAL_TENANT, Chunk
 

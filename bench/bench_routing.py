@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from contact_center.settings import EmbeddingsSection  # noqa: E402
 from retrieval.embeddings import build_embedder  # noqa: E402
+from retrieval.settings import EmbeddingsSection  # noqa: E402
 from routing.classifier import (  # noqa: E402
     DEFAULT_THRESHOLD,
     HELDOUT_EXAMPLES_PATH,

@@ -22,17 +22,17 @@ from channels.twilio.webhook import router as twilio_router
 from channels.voice.routes import router as voice_router
 from channels.webchat.live import router as webchat_live_router
 from channels.webchat.routes import router as webchat_router
-from contact_center.api.auth import router as auth_router
-from contact_center.api.cases import router as cases_router
-from contact_center.api.console import router as console_api_router
-from contact_center.api.health import router as health_router
-from contact_center.api.kb_admin import pages as kb_admin_pages
-from contact_center.api.kb_admin_answers import router as kb_answers_router
-from contact_center.api.kb_admin_documents import router as kb_documents_router
-from contact_center.api.records import router as records_router
-from contact_center.console.routes import router as console_page_router
 from contact_center.services import Services
 from contact_center.settings import Settings
+from contact_center.web.auth_api import router as auth_router
+from contact_center.web.cases_api import router as cases_router
+from contact_center.web.console_api import router as console_api_router
+from contact_center.web.console_page import router as console_page_router
+from contact_center.web.health import router as health_router
+from contact_center.web.kb_admin_api import pages as kb_admin_pages
+from contact_center.web.kb_answers_api import router as kb_answers_router
+from contact_center.web.kb_documents_api import router as kb_documents_router
+from contact_center.web.records_api import router as records_router
 
 log = logging.getLogger(__name__)
 

@@ -16,12 +16,12 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from contact_center.cli_agents import register as register_agents
-from contact_center.errors import ContactCenterError
+from contact_center.agents.commands import register as register_agents
 from contact_center.settings import Settings
+from foundation.errors import ContactCenterError
 
 if TYPE_CHECKING:
-    from contact_center.conversations import ConversationStore
+    from contact_center.conversation.store import ConversationStore
     from contact_center.services import Services
 
 log = logging.getLogger("contact_center")
@@ -164,7 +164,7 @@ def _kb_reindex(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:
-    from contact_center.turns import source_dict
+    from contact_center.conversation.turns import source_dict
 
     services = _services(settings, llm=False)
     try:
@@ -185,7 +185,7 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    from contact_center.turns import TurnCompleted
+    from contact_center.conversation.turns import TurnCompleted
 
     services = _services(settings, llm=True)
     tenant = args.tenant or settings.app.default_tenant
@@ -249,7 +249,7 @@ def _route(args: argparse.Namespace, settings: Settings) -> int:
 
 def _conversations(settings: Settings) -> ConversationStore:
     """The conversation store alone (privacy commands need neither Qdrant nor models)."""
-    from contact_center.conversations import ConversationStore
+    from contact_center.conversation.store import ConversationStore
     from contact_center.db import Database, migrate
 
     database = Database(settings.database_url)

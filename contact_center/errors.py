@@ -1,4 +1,5 @@
-"""The contact centre's exception tree.
+"""The contact centre's exception tree (its base and the lower floors' errors:
+:mod:`foundation.errors`).
 
 ::
 
@@ -35,45 +36,7 @@ Outcomes such as abstaining or handing off are values, not exceptions.
 
 from __future__ import annotations
 
-
-class ContactCenterError(Exception):
-    """Root of every error raised on purpose by the contact centre."""
-
-
-class ConfigurationError(ContactCenterError):
-    """The settings cannot work as given."""
-
-
-class ModelAssetError(ContactCenterError):
-    """A model could not be assembled from its packages, or its checksum differs."""
-
-
-class SourceUnavailableError(ContactCenterError):
-    """A knowledge-base source cannot be reached (npm missing, package unreachable...)."""
-
-
-class ImportFormatError(ContactCenterError):
-    """A file to import is malformed; nothing of it was imported."""
-
-
-class BackendError(ContactCenterError):
-    """A backend (embeddings, vector store, LLM) failed while serving."""
-
-
-class EmbeddingError(BackendError):
-    """The embedding model failed."""
-
-
-class VectorStoreError(BackendError):
-    """Qdrant failed."""
-
-
-class LLMError(BackendError):
-    """The LLM server failed or answered something unusable."""
-
-
-class LLMTimeoutError(LLMError):
-    """The LLM did not answer in time."""
+from foundation.errors import BackendError, ContactCenterError
 
 
 class InputError(ContactCenterError):

@@ -12,27 +12,27 @@ import os
 import threading
 from dataclasses import dataclass, field
 
-from contact_center.actions import CaseActions
-from contact_center.agent_desk import AgentDesk
-from contact_center.authentication import Authentication
-from contact_center.cases import CaseStore
-from contact_center.conversations import ConversationStore
+from contact_center.agents.authentication import Authentication
+from contact_center.conversation.actions import CaseActions
+from contact_center.conversation.engine import ConversationEngine, TurnActivity
+from contact_center.conversation.store import ConversationStore
 from contact_center.db import Database, migrate
-from contact_center.engine import ConversationEngine, TurnActivity
-from contact_center.gru import GruConnector, build_gru
-from contact_center.handoff_desk import HandoffDesk
-from contact_center.handoffs import HandoffStore
-from contact_center.kb_catalogue import DocumentCatalogue
-from contact_center.kb_documents import DocumentLibrary
+from contact_center.gru.cases import CaseStore
+from contact_center.gru.connector import GruConnector, build_gru
+from contact_center.gru.notifications import NotificationDispatcher, Notifier, build_notifier
+from contact_center.gru.service_catalogue import ServiceCatalogue, seed_catalogues
+from contact_center.handoffs.agent_desk import AgentDesk
+from contact_center.handoffs.assistant_desk import HandoffDesk
+from contact_center.handoffs.queue import HandoffStore
+from contact_center.handoffs.realtime import EventBus, build_bus
+from contact_center.kb_admin.browse import DocumentBrowser
+from contact_center.kb_admin.local_documents import DocumentLibrary
+from contact_center.kb_admin.routing_corrections import RoutingCorrections
+from contact_center.kb_admin.unanswered import UnansweredQuestions
+from contact_center.kb_admin.validated_answers import ValidatedAnswers
 from contact_center.metrics import Metrics
-from contact_center.notifications import NotificationDispatcher, Notifier, build_notifier
 from contact_center.ratelimit import InMemoryRateLimiter, RateLimiter, RedisRateLimiter
-from contact_center.realtime import EventBus, build_bus
-from contact_center.routing_corrections import RoutingCorrections
-from contact_center.service_catalogue import ServiceCatalogue, seed_catalogues
 from contact_center.settings import Settings, routing_embeddings
-from contact_center.unanswered import UnansweredQuestions
-from contact_center.validated_answers import ValidatedAnswers
 from knowledge_base.indexing import Indexer
 from knowledge_base.markdown import DEMO_TENANT, demo_pages
 from retrieval.answer import GroundedAnswerer
@@ -139,7 +139,7 @@ class Services:
         self.metrics = Metrics()
         self.database = Database(settings.database_url, echo=settings.database.echo)
         self.conversations = ConversationStore(self.database)
-        #: Agents' sign-in, sessions and audit log (contact_center/authentication.py).
+        #: Agents' sign-in, sessions and audit log (contact_center/agents/authentication.py).
         self.auth = Authentication(settings, self.database)
         self.catalogue = ServiceCatalogue(self.database)
         self.handoffs = HandoffStore(self.database)
@@ -197,9 +197,7 @@ class Services:
         self.kb_documents = DocumentLibrary(
             self.database, self.auth.audit, self.indexer, self.refresh_kb_version
         )
-        self.kb_catalogue = DocumentCatalogue(
-            self.kb_documents, self.store, lambda: self._kb_version
-        )
+        self.kb_catalogue = DocumentBrowser(self.kb_documents, self.store, lambda: self._kb_version)
         self.validated_answers = ValidatedAnswers(
             self.database, self.auth.audit, self.embedder, self.sparse
         )
@@ -207,7 +205,7 @@ class Services:
             self.database, self.embedder, settings.retrieval.min_relevance
         )
         self.engine.use_validated_answers(self.validated_answers)
-        #: Agents' actions on handoffs, published live (contact_center/agent_desk.py).
+        #: Agents' actions on handoffs, published live (contact_center/handoffs/agent_desk.py).
         self.agent_desk = AgentDesk(
             self.handoffs, self.conversations, self.catalogue, self.gru, self.bus
         )

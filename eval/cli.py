@@ -23,8 +23,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from contact_center.errors import ContactCenterError
 from contact_center.settings import Settings
+from foundation.errors import ContactCenterError
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ValidationError
 
-from contact_center.errors import ConfigurationError
 from contact_center.settings import Settings
+from foundation.errors import ConfigurationError
 
 RetrievalMode = Literal["hybrid", "dense", "sparse"]
 #: Values of the ``retrieval.mode`` knob.

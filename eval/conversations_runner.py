@@ -1,8 +1,8 @@
 """Scripted conversations through the real web-chat protocol, each turn's action checked.
 
 Each scenario (:func:`eval.datasets.load_conversation_dataset`) is played with
-:class:`contact_center.testing.ChatHarness` (HTTP + Server-Sent Events, as the widget does)
-against the app in-process or a running deployment. After each resident message, the check of
+:class:`contact_center.testing.chat_harness.ChatHarness` (HTTP + Server-Sent Events, as the widget
+does) against the app in-process or a running deployment. After each resident message, the check of
 the expected action judges what the resident saw:
 
 * ``answer``: a completed, non-abstained turn; with ``source_any``, citing one of those ids;
@@ -30,7 +30,7 @@ from typing import Any, Literal, Protocol
 
 from tqdm import tqdm
 
-from contact_center.testing import ChatHarness, TurnResult
+from contact_center.testing.chat_harness import ChatHarness, TurnResult
 from eval.datasets import Conversation, TurnExpectation
 from eval.results import EvalResult, Metric, ratio
 

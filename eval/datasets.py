@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
-from contact_center.errors import ImportFormatError, SourceUnavailableError
+from foundation.errors import ImportFormatError, SourceUnavailableError
 
 Expect = Literal["answer", "abstain", "handoff"]
 TurnAction = Literal["answer", "abstain", "handoff", "file_case"]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from contact_center.errors import ConfigurationError
+from foundation.errors import ConfigurationError
 
 #: The thresholds shipped with the package.
 THRESHOLDS_PATH = Path(__file__).resolve().parent / "thresholds.json"

@@ -21,8 +21,8 @@ import re
 from itertools import chain
 from pathlib import Path
 
-from contact_center.errors import ConfigurationError
 from contact_center.settings import Settings
+from foundation.errors import ConfigurationError
 from retrieval.embeddings import Embedder
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from contact_center.errors import LLMError
 from eval.text_metrics import split_sentences
+from foundation.errors import LLMError
 from retrieval.llm import ChatMessage, ChatModel
 
 JUDGE_SYSTEM_PROMPT = (

@@ -17,9 +17,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from contact_center.errors import ConfigurationError
 from eval import datasets, public_datasets
 from eval.datasets import BUNDLED_DATA_DIR, read_lines
+from foundation.errors import ConfigurationError
 
 #: Scripted conversations shipped with the package.
 CONVERSATIONS_FR = BUNDLED_DATA_DIR / "conversations_fr.jsonl"

@@ -36,8 +36,8 @@ def evaluate_routing(
         dataset: Dataset name, for the result.
         config: Configuration label, for the result.
     """
-    from routing.catalogue import SERVICE_CODES
     from routing.evaluate import expected_calibration_error
+    from routing.service_definitions import SERVICE_CODES
 
     result = EvalResult(kind="routing", dataset=dataset, config=config)
     if examples:

@@ -23,10 +23,10 @@ from typing import Any, Protocol, runtime_checkable
 
 from tqdm import tqdm
 
-from contact_center.errors import ConfigurationError
 from eval.datasets import SpeechExample
 from eval.metrics import corpus_cer, corpus_wer, wer
 from eval.results import EvalResult, ratio
+from foundation.errors import ConfigurationError
 
 #: Extra that installs faster-whisper and the Whisper base packages.
 SPEECH_EXTRA = "speech"

@@ -21,7 +21,7 @@ from html.parser import HTMLParser
 from pathlib import PurePath
 from typing import Any
 
-from contact_center.errors import ImportFormatError
+from foundation.errors import ImportFormatError
 from knowledge_base.markdown import parse_markdown_document, render_page, split_page
 
 SCANNED_PDF = (

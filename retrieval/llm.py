@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import SecretStr
 
-from contact_center.errors import ConfigurationError, LLMError, LLMTimeoutError
-from contact_center.settings import LLMSection
+from foundation.errors import ConfigurationError, LLMError, LLMTimeoutError
+from retrieval.settings import LLMSection
 
 if TYPE_CHECKING:
     import httpx
@@ -298,13 +298,13 @@ def build_chat_model(settings: LLMSection, models_dir: Path) -> ChatModel:
             timeout_s=settings.timeout_s,
         )
     # Imported here: these modules build on this one.
+    from foundation.model_assets import resolve_gguf_path
     from retrieval.llamacpp import LlamaCppChatModel
-    from retrieval.model_assets import resolve_gguf_path
     from retrieval.prompts import fixed_prefix
 
     name = settings.model_path.name if settings.model_path else settings.embedded_model
     return LlamaCppChatModel(
-        lambda: resolve_gguf_path(settings, models_dir),
+        lambda: resolve_gguf_path(settings.model_path, settings.embedded_model, models_dir),
         model_id=f"llamacpp/{name}",
         n_ctx=settings.n_ctx,
         threads=settings.threads,

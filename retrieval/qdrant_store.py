@@ -41,9 +41,9 @@ import numpy as np
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
-from contact_center.errors import VectorStoreError
-from contact_center.settings import QdrantSection
+from foundation.errors import VectorStoreError
 from retrieval.fusion import Hit, fuse
+from retrieval.settings import QdrantSection
 from retrieval.sparse import SparseVec
 from retrieval.types import Chunk, ScoredChunk
 from retrieval.validity import DATED, DATED_FIELDS, DatedChunks, payload_fields, with_validity

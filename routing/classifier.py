@@ -24,9 +24,9 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from scipy import sparse
 
-from contact_center.errors import ConfigurationError, ModelAssetError
+from foundation.errors import ConfigurationError, ModelAssetError
 from retrieval.embeddings import Embedder
-from routing.catalogue import SERVICE_CODES, TRIAGE_SERVICE
+from routing.service_definitions import SERVICE_CODES, TRIAGE_SERVICE
 from routing.text_model import (
     FEATURE_VERSION,
     TextModel,
@@ -334,8 +334,8 @@ class FakeRequestClassifier:
     each service of the table, in order (substring match). The first service matched is the
     decision, with confidence 0.9 and reason ``keyword``; the next two distinct services matched
     are the alternatives (0.05 each). With no match the decision is
-    :data:`~routing.catalogue.TRIAGE_SERVICE` with confidence 0, ``needs_triage`` and reason
-    ``low_confidence``. It says nothing about routing quality.
+    :data:`~routing.service_definitions.TRIAGE_SERVICE` with confidence 0, ``needs_triage`` and
+    reason ``low_confidence``. It says nothing about routing quality.
 
     Args:
         keywords: ``(service, fragments)`` pairs; fragments are matched on folded text.

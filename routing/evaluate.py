@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from routing.catalogue import SERVICE_CODES
 from routing.classifier import LabelledExample, RequestClassifier, RouteDecision
+from routing.service_definitions import SERVICE_CODES
 
 #: Thresholds that :func:`tune_threshold` considers.
 CANDIDATE_THRESHOLDS: tuple[float, ...] = tuple(round(0.2 + 0.05 * i, 2) for i in range(13))

@@ -1,8 +1,8 @@
 """Matching residents' words against lists of French cue phrases (accent- and case-folded).
 
 Used by the handoff policy (:mod:`routing.handoff`) and the case intake
-(:mod:`contact_center.intake`): a cue matches as a whole word or phrase, so « tag » does not
-fire inside « étage » and « non » does not fire inside « nonante ».
+(:mod:`contact_center.conversation.intake`): a cue matches as a whole word or phrase, so « tag »
+does not fire inside « étage » and « non » does not fire inside « nonante ».
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ import numpy as np
 from scipy import sparse
 from threadpoolctl import threadpool_limits
 
-from contact_center.errors import ModelAssetError
+from foundation.errors import ModelAssetError
 from retrieval.sparse import strip_accents
 
 #: Bump when features, training or the file format change, so cached models are rebuilt.

@@ -22,19 +22,15 @@ from fastapi.testclient import TestClient
 
 from contact_center.app import create_app
 from contact_center.services import Services
-from contact_center.settings import (
-    EmbeddingsSection,
-    KnowledgeBaseSection,
-    QdrantSection,
-    Settings,
-    routing_embeddings,
-)
+from contact_center.settings import Settings, routing_embeddings
 from knowledge_base.documents import Document, Section
 from knowledge_base.indexing import Indexer
 from knowledge_base.markdown import load_demo_documents
 from knowledge_base.service_public import fetch_package, iter_fiches
+from knowledge_base.settings import KnowledgeBaseSection
 from retrieval.embeddings import Embedder, build_embedder
 from retrieval.qdrant_store import QdrantStore
+from retrieval.settings import EmbeddingsSection, QdrantSection
 from retrieval.sparse import FrenchSparseEncoder
 from routing.classifier import RequestClassifier, build_classifier
 

@@ -21,7 +21,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import numpy as np
 
 from channels.speech.audio import STT_RATE, load_audio, pcm16_to_float
-from contact_center.errors import ConfigurationError
+from foundation.errors import ConfigurationError
 
 #: Extra that installs faster-whisper and the Whisper base packages.
 SPEECH_EXTRA = "speech"
@@ -46,7 +46,7 @@ def whisper_base_dir(models_dir: Path) -> Path:
     Raises:
         ModelAssetError: A package is missing, or ``model.bin`` fails its checksum.
     """
-    from retrieval.model_assets import PackagedPart, SplitModel, assemble_model, locate_part
+    from foundation.model_assets import PackagedPart, SplitModel, assemble_model, locate_part
 
     parts = tuple(
         PackagedPart(

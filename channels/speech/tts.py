@@ -21,7 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from channels.speech.audio import read_wav
-from contact_center.errors import ConfigurationError
+from foundation.errors import ConfigurationError
 
 
 @runtime_checkable

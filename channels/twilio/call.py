@@ -21,10 +21,10 @@ from channels.speech.stack import SpeechStack
 from channels.twilio import media_stream as ms
 from channels.twilio.transfer import CallControl, e164
 from channels.voice.session import VoiceSession
-from contact_center.conversations import ConversationStore
-from contact_center.engine import ConversationEngine
-from contact_center.service_catalogue import ServiceCatalogue
-from routing.catalogue import TRIAGE_SERVICE
+from contact_center.conversation.engine import ConversationEngine
+from contact_center.conversation.store import ConversationStore
+from contact_center.gru.service_catalogue import ServiceCatalogue
+from routing.service_definitions import TRIAGE_SERVICE
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 * :class:`TwilioVoiceStandIn`: Twilio's REST API, whose Calls resource a transfer uses
   (``POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json`` with ``Twiml``); it is
-  :class:`contact_center.testing_twilio.TwilioStandIn`, which also serves the Messages
+  :class:`contact_center.testing.twilio_standin.TwilioStandIn`, which also serves the Messages
   resource. Accepted updates are kept in its ``updates``.
 * :class:`MediaStreamsClient`: plays Twilio's part of a Media Streams call against our
   WebSocket: ``connected``, ``start``, caller audio as 20 ms μ-law ``media`` frames, ``dtmf``,
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from channels.speech.audio import TELEPHONY_RATE, pcm16_to_ulaw, resample, ulaw_to_pcm16
-from contact_center.testing_twilio import TwilioStandIn
+from contact_center.testing.twilio_standin import TwilioStandIn
 
 #: The REST API stand-in, under the name the voice channel's tests use.
 TwilioVoiceStandIn = TwilioStandIn

@@ -2,7 +2,7 @@
 
 ``POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json`` with ``Twiml`` ends the media
 stream and dials the service's number. The client reaches Twilio through ``base_url`` (a local
-stand-in in tests: :class:`contact_center.testing_twilio.TwilioStandIn`).
+stand-in in tests: :class:`contact_center.testing.twilio_standin.TwilioStandIn`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import logging
 import re
 from typing import Protocol
 
-from contact_center.errors import ConfigurationError
+from foundation.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 

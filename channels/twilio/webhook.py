@@ -25,8 +25,8 @@ from starlette.datastructures import URL
 from channels.twilio.call import TwilioCall
 from channels.twilio.media_stream import ProtocolError
 from channels.twilio.transfer import CallControl, TwilioCallControl
-from contact_center.api.deps import ServicesDep
 from contact_center.services import Services
+from contact_center.web.deps import ServicesDep
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["phone (Twilio)"])

@@ -28,7 +28,7 @@ from fastapi.responses import FileResponse
 
 from channels.speech.audio import STT_RATE, resample
 from channels.voice.session import VoiceSession
-from contact_center.engine import AI_NOTICE
+from contact_center.conversation.engine import AI_NOTICE
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"

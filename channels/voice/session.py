@@ -1,8 +1,8 @@
 """One spoken conversation, whatever carries the audio (Twilio call or browser WebSocket).
 
 The session listens (endpointer on 16 kHz PCM), transcribes each utterance, runs the turn
-through the same :class:`~contact_center.engine.ConversationEngine` as the web chat (same
-knowledge base, answers and explanation records, with the channel's name), and speaks the
+through the same :class:`~contact_center.conversation.engine.ConversationEngine` as the web chat
+(same knowledge base, answers and explanation records, with the channel's name), and speaks the
 answer sentence by sentence as it streams. Around that:
 
 * the AI notice is spoken first;
@@ -33,9 +33,9 @@ import numpy as np
 from channels.speech.french_speech import SentenceChunker
 from channels.speech.stack import APOLOGY, HOLDING_PHRASE, NOT_HEARD, SpeechStack
 from channels.speech.vad import SpeechStarted, UtteranceEnded
-from contact_center.engine import AI_NOTICE, ConversationEngine
+from contact_center.conversation.engine import AI_NOTICE, ConversationEngine
+from contact_center.conversation.turns import AnswerDelta, SourcesFound, TurnCompleted, TurnFailed
 from contact_center.errors import InputError
-from contact_center.turns import AnswerDelta, SourcesFound, TurnCompleted, TurnFailed
 
 log = logging.getLogger(__name__)
 

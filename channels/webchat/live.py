@@ -19,11 +19,11 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from contact_center.agent_desk import message_payload
-from contact_center.api.deps import ServicesDep
-from contact_center.api.streams import bus_stream, sse_frame
-from contact_center.handoffs import ACTIVE, HandoffView
-from contact_center.realtime import Event, conversation_channel
+from contact_center.handoffs.agent_desk import message_payload
+from contact_center.handoffs.queue import ACTIVE, HandoffView
+from contact_center.handoffs.realtime import Event, conversation_channel
+from contact_center.web.deps import ServicesDep
+from contact_center.web.streams import bus_stream, sse_frame
 
 router = APIRouter(tags=["web chat"])
 

@@ -15,9 +15,9 @@ from pydantic import BaseModel, Field
 
 from channels.webchat.live import HandoffStateOut, handoff_state
 from channels.webchat.sse import encode_event
-from contact_center.api.deps import ServicesDep, client_key, require_tenant
-from contact_center.engine import AI_NOTICE, TurnCompleted
+from contact_center.conversation.engine import AI_NOTICE, TurnCompleted
 from contact_center.errors import InputError, RateLimitedError
+from contact_center.web.deps import ServicesDep, client_key, require_tenant
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from contact_center.turns import (
+from contact_center.conversation.turns import (
     AnswerDelta,
     SourcesFound,
     TurnAccepted,

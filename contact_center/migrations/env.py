@@ -2,10 +2,13 @@
 
 from alembic import context
 
-import contact_center.account_schema  # noqa: F401 - registers its tables on Base.metadata
-import contact_center.handoff_schema  # noqa: F401 - registers its tables on Base.metadata
-import contact_center.routing_corrections  # noqa: F401 - registers its table
-from contact_center.schema import Base
+import contact_center.agents.schema  # noqa: F401 - each import registers its tables on Base.metadata
+import contact_center.conversation.schema  # noqa: F401
+import contact_center.gru.schema  # noqa: F401
+import contact_center.handoffs.schema  # noqa: F401
+import contact_center.kb_admin.routing_corrections  # noqa: F401
+import contact_center.kb_admin.schema  # noqa: F401
+from contact_center.db import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only through contact_center.db.migrate

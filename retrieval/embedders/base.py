@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from contact_center.errors import ContactCenterError, EmbeddingError
+from foundation.errors import ContactCenterError, EmbeddingError
 
 logger = logging.getLogger(__name__)
 

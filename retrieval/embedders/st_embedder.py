@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from contact_center.errors import ConfigurationError
+from foundation.errors import ConfigurationError
 from retrieval.embedders.base import BatchedEmbedder
 
 INSTALL_HINT = "pip install 'contact-center[sentence-transformers]'"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from contact_center.errors import ConfigurationError
+from foundation.errors import ConfigurationError
 from retrieval.embedders.base import BatchedEmbedder
 
 

@@ -19,7 +19,7 @@ from channels.speech.vad import EnergyDetector
 from channels.twilio import media_stream as ms
 from channels.twilio.testing import TwilioVoiceStandIn, signature
 from contact_center.app import create_app
-from contact_center.schema import Conversation
+from contact_center.conversation.schema import Conversation
 from contact_center.services import Services
 from contact_center.settings import Settings
 from tests.channels.conftest import AUTH_TOKEN, build_services, clip, phone_call, serve
@@ -200,7 +200,11 @@ def test_barge_in_clears_playback_and_the_new_utterance_is_heard(
         call.silence(1.2)
         call.wait_for(lambda r: _is("mark")(r) and r.at > second_clear.at, timeout=90)
     said = [text.lower() for role, text in _phone_messages(services) if role == "user"]
-    assert any("est-il" in s for s in said) and any("tous les" in s for s in said)
+    # Both utterances are heard, the one that interrupted the notice and the one that
+    # interrupted the answer. Whisper base's reading of the first one varies with where the
+    # barge-in cut the audio on a busy machine (« quelle heure est-il », « qu'est-ce qu'il… »).
+    assert len(said) == 2 and said[0].startswith("qu"), said
+    assert "tous les" in said[1], said
 
 
 def test_dtmf_zero_transfers_the_call_to_the_routed_service(

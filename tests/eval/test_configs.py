@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from contact_center.errors import ConfigurationError
 from contact_center.settings import Settings
 from eval.configs import apply_overrides, build_configs, parse_assignment, parse_axis
+from foundation.errors import ConfigurationError
 
 
 def test_assignments_and_axes_are_parsed() -> None:

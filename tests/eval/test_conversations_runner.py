@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from contact_center.testing import TurnResult
+from contact_center.testing.chat_harness import TurnResult
 from eval.conversations_runner import CheckOutcome, default_checks, evaluate_conversations
 from eval.datasets import Conversation, ConversationTurn, TurnExpectation
 from eval.loading import CONVERSATIONS_FR, load_examples

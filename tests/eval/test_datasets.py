@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from contact_center.errors import ImportFormatError, SourceUnavailableError
 from eval.datasets import (
     QUESTIONS_DEMO_TOWN,
     QUESTIONS_FR,
@@ -30,6 +29,7 @@ from eval.public_datasets import (
     load_dila_faq,
     load_piaf_dataset,
 )
+from foundation.errors import ImportFormatError, SourceUnavailableError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED_DATA = Path(os.environ.get("CC_EVAL_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))

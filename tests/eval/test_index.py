@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from contact_center.errors import ConfigurationError
 from eval.index import check_index, ensure_index, index_dimension, index_folder
+from foundation.errors import ConfigurationError
 from retrieval.embedders.fake_embedder import FakeEmbedder
 from tests.conftest import make_settings
 

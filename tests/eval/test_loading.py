@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from contact_center.errors import ConfigurationError
 from eval.datasets import QUESTIONS_DEMO_TOWN, QUESTIONS_FR, DatasetError
 from eval.loading import SPEECH_FR, default_datasets, load_examples, sniff_format
 from eval.public_datasets import DANSMARUE, load_dansmarue
+from foundation.errors import ConfigurationError
 
 SHARED_DATA = Path(
     os.environ.get("CC_EVAL_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from contact_center.settings import QdrantSection, RetrievalSection
 from eval.datasets import RetrievalExample
 from eval.retrieval_runner import evaluate_retrieval
 from retrieval.embeddings import Embedder
 from retrieval.hybrid import HybridRetriever
 from retrieval.qdrant_store import QdrantStore
+from retrieval.settings import QdrantSection, RetrievalSection
 from retrieval.sparse import FrenchSparseEncoder
 
 

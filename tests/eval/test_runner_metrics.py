@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from contact_center.engine import TurnCompleted
-from contact_center.testing import TurnResult
+from contact_center.conversation.engine import TurnCompleted
+from contact_center.testing.chat_harness import TurnResult
 from eval.answers_runner import EnergyModel, _citation_score, _Turn, answer_metrics
 from eval.conversations_runner import (
     FileCaseCheck,

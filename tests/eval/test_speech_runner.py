@@ -6,10 +6,10 @@ import sys
 
 import pytest
 
-from contact_center.errors import ConfigurationError
 from contact_center.settings import Settings
 from eval.loading import load_examples
 from eval.speech_runner import Transcriber, build_transcriber, evaluate_speech
+from foundation.errors import ConfigurationError
 
 
 def test_without_faster_whisper_the_message_names_the_extra(

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from contact_center.errors import ImportFormatError
+from foundation.errors import ImportFormatError
 from knowledge_base.importers import SCANNED_PDF, read_upload
 from knowledge_base.markdown import parse_markdown_document, render_page
 

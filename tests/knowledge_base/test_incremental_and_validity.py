@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from contact_center.settings import QdrantSection, RetrievalSection
 from knowledge_base.chunking import chunk_document
 from knowledge_base.documents import Document, Section
 from knowledge_base.indexing import Indexer
 from retrieval.embeddings import FakeEmbedder
 from retrieval.hybrid import HybridRetriever
 from retrieval.qdrant_store import QdrantStore
+from retrieval.settings import QdrantSection, RetrievalSection
 from retrieval.sparse import FrenchSparseEncoder
 
 FILL = " Les informations pratiques sont affichées à l'accueil de la mairie." * 10

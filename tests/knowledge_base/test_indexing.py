@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from contact_center.settings import QdrantSection, RetrievalSection
 from knowledge_base.chunking import chunk_document
 from knowledge_base.documents import Document, Section
 from knowledge_base.indexing import Indexer, dense_text
 from retrieval.embeddings import FakeEmbedder
 from retrieval.hybrid import HybridRetriever
 from retrieval.qdrant_store import QdrantStore
+from retrieval.settings import QdrantSection, RetrievalSection
 from retrieval.sparse import FrenchSparseEncoder
 from retrieval.types import NATIONAL_TENANT
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from contact_center.errors import ImportFormatError
+from foundation.errors import ImportFormatError
 from knowledge_base.chunking import chunk_document
 from knowledge_base.markdown import load_demo_documents, load_markdown_document
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from contact_center.errors import SourceUnavailableError
+from foundation.errors import SourceUnavailableError
 from knowledge_base.documents import DILA_ATTRIBUTION, Document
 from knowledge_base.service_public import fetch_package, iter_fiches, parse_fiche
 from retrieval.types import NATIONAL_TENANT

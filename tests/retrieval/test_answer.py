@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from contact_center.errors import LLMError
-from contact_center.settings import RetrievalSection
+from foundation.errors import LLMError
 from retrieval.answer import (
     ABSTAIN_TEXT,
     REFUSAL_INJECTION,
@@ -15,6 +14,7 @@ from retrieval.answer import (
 )
 from retrieval.llm import ChatMessage, FakeChatModel
 from retrieval.prompts import SYSTEM_PROMPT, build_messages, fixed_prefix, format_passages
+from retrieval.settings import RetrievalSection
 from retrieval.types import Chunk, ScoredChunk
 
 

@@ -7,8 +7,7 @@ import importlib.util
 import numpy as np
 import pytest
 
-from contact_center.errors import ConfigurationError, EmbeddingError
-from contact_center.settings import EmbeddingsSection
+from foundation.errors import ConfigurationError, EmbeddingError
 from retrieval.embedders.base import BatchedEmbedder
 from retrieval.embeddings import (
     Embedder,
@@ -18,6 +17,7 @@ from retrieval.embeddings import (
     Usem3Embedder,
     build_embedder,
 )
+from retrieval.settings import EmbeddingsSection
 
 QUESTION = "J'ai perdu ma carte d'identité, que faire ?"
 RELATED = "Carte d'identité d'un majeur : en cas de perte, il faut refaire la carte en mairie."

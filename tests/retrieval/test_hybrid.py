@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from contact_center.errors import EmbeddingError
-from contact_center.settings import QdrantSection, RetrievalSection
+from foundation.errors import EmbeddingError
 from retrieval.embeddings import Embedder
 from retrieval.fusion import CHUNKS_PER_DOCUMENT, Hit, fuse
 from retrieval.hybrid import HybridRetriever, diversify
 from retrieval.qdrant_store import QdrantStore, payload_chunk
+from retrieval.settings import QdrantSection, RetrievalSection
 from retrieval.sparse import FrenchSparseEncoder
 from retrieval.types import Chunk, ScoredChunk
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from contact_center.errors import ConfigurationError, LLMError, LLMTimeoutError
-from contact_center.settings import LLMSection
+from foundation.errors import ConfigurationError, LLMError, LLMTimeoutError
+from foundation.model_assets import smollm2_path
 from retrieval.llamacpp import EmbeddedLlamaCppServer, LlamaCppChatModel
 from retrieval.llm import (
     ChatMessage,
@@ -24,8 +24,8 @@ from retrieval.llm import (
     OpenAICompatibleChatModel,
     build_chat_model,
 )
-from retrieval.model_assets import smollm2_path
 from retrieval.prompts import build_messages
+from retrieval.settings import LLMSection
 from retrieval.types import Chunk, ScoredChunk
 
 

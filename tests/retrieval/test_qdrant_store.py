@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from contact_center.errors import VectorStoreError
-from contact_center.settings import QdrantSection
+from foundation.errors import VectorStoreError
 from retrieval.embeddings import FakeEmbedder
 from retrieval.qdrant_store import QdrantStore
+from retrieval.settings import QdrantSection
 from retrieval.sparse import FrenchSparseEncoder
 from retrieval.types import NATIONAL_TENANT, Chunk, chunk_point_id
 

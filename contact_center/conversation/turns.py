@@ -1,0 +1,184 @@
+"""The events of one resident turn, and the count of turns in progress.
+
+A channel renders the events: :class:`SourcesFound` at once, :class:`AnswerDelta` as it
+streams, :class:`TurnCompleted` at the end (or :class:`TurnFailed` with the French apology).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from retrieval.hybrid import SearchResult
+from retrieval.types import ScoredChunk
+from routing.classifier import RouteDecision
+
+
+@dataclass(frozen=True)
+class TurnAccepted:
+    """The resident's message is stored."""
+
+    message_id: str
+
+
+@dataclass(frozen=True)
+class SourcesFound:
+    """Retrieval is done: the passages the answer will be grounded on."""
+
+    sources: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class AnswerDelta:
+    """A piece of the streamed answer."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class TurnCompleted:
+    """The final answer, its citations checked, and what it cites."""
+
+    message_id: str | None
+    answer: str
+    sources: list[dict[str, Any]]
+    abstained: bool
+    reason: str | None
+    latency_ms: dict[str, float]
+    relevance: float | None = None
+    retrieved: list[dict[str, Any]] = field(default_factory=list)
+    #: The routing decision (service, confidence, runners-up, explanation), if routed.
+    routing: dict[str, Any] | None = None
+    #: What the assistant did beyond answering (see :mod:`contact_center.conversation.actions`).
+    action: str | None = None
+    #: The case filed in this turn: number, tracking code, service, status, due date.
+    case: dict[str, Any] = field(default_factory=dict)
+    #: The handoff opened in this turn: id, reason code, service.
+    handoff: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TurnFailed:
+    """A stage failed: ``message`` is the French text for the resident."""
+
+    code: str
+    message: str
+
+
+TurnEvent = TurnAccepted | SourcesFound | AnswerDelta | TurnCompleted | TurnFailed
+
+
+class TurnActivity:
+    """Counts the turns in progress, so that background work steps aside while residents wait.
+
+    On two CPU cores, computing dense vectors during an answer doubles its time to first token.
+    """
+
+    def __init__(self) -> None:
+        self._active = 0
+        self._lock = threading.Lock()
+        #: Set while no turn is in progress.
+        self.idle = threading.Event()
+        #: Set while at least one turn is in progress.
+        self.busy = threading.Event()
+        self.idle.set()
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Mark one turn as in progress for the duration of the block."""
+        with self._lock:
+            self._active += 1
+            self.idle.clear()
+            self.busy.set()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._active -= 1
+                if self._active == 0:
+                    self.busy.clear()
+                    self.idle.set()
+
+
+def source_dict(n: int, scored: ScoredChunk) -> dict[str, Any]:
+    """The citable view of a passage, numbered as in the prompt."""
+    chunk = scored.chunk
+    return {
+        "n": n,
+        "id": chunk.document_id,
+        "chunk_id": chunk.id,
+        "title": chunk.title,
+        "url": chunk.url,
+        "heading": chunk.heading,
+        "score": round(float(scored.score), 4),
+        "attribution": chunk.attribution,
+    }
+
+
+def ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)
+
+
+def retrieved_summary(result: SearchResult) -> list[dict[str, Any]]:
+    return [
+        {
+            "chunk_id": s.chunk.id,
+            "document_id": s.chunk.document_id,
+            "version": s.chunk.version,
+            "score": round(float(s.score), 4),
+            "dense": None if s.dense_score is None else round(float(s.dense_score), 4),
+            "sparse": None if s.sparse_score is None else round(float(s.sparse_score), 4),
+        }
+        for s in result.chunks
+    ]
+
+
+def completed(
+    answer: str,
+    sources: list[dict[str, Any]],
+    abstained: bool,
+    reason: str | None,
+    latency: dict[str, float],
+    started: float,
+    *,
+    relevance: float | None = None,
+    retrieved: list[dict[str, Any]] | None = None,
+    routing: dict[str, Any] | None = None,
+    action: str | None = None,
+    case: dict[str, Any] | None = None,
+    handoff: dict[str, Any] | None = None,
+) -> TurnCompleted:
+    return TurnCompleted(
+        message_id=None,
+        answer=answer,
+        sources=sources,
+        abstained=abstained,
+        reason=reason,
+        latency_ms={**latency, "total": ms_since(started)},
+        relevance=relevance,
+        retrieved=retrieved or [],
+        routing=routing,
+        action=action,
+        case=case or {},
+        handoff=handoff or {},
+    )
+
+
+def routing_dict(decision: RouteDecision | None) -> dict[str, Any] | None:
+    """The routing decision as stored in the explanation record."""
+    if decision is None:
+        return None
+    return {
+        "service": decision.service,
+        "confidence": round(decision.confidence, 4),
+        "alternatives": [
+            {"service": service, "confidence": round(p, 4)} for service, p in decision.alternatives
+        ],
+        "reason": decision.reason,
+        "needs_triage": decision.needs_triage,
+        "explanation": decision.explanation,
+    }

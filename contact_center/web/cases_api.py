@@ -1,0 +1,308 @@
+"""REST API of cases: the agents' endpoints and the residents' public tracking lookup.
+
+Agents' endpoints (``/api/v1/tenants/{tenant}/cases``) work on the built-in case store. They
+have no sign-in yet: every one goes through the single dependency :func:`current_agent`, set on
+the router, which the console issue replaces with a real check (and the agent's id as actor).
+
+The public lookup ``/api/v1/tenants/{tenant}/suivi/{tracking_code}`` goes through the GRU port,
+is rate-limited per client, and shows only the citizen view; a wrong code and another
+commune's code get the same 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from contact_center.errors import CaseError
+from contact_center.gru.cases import (
+    CaseContact,
+    CaseDraft,
+    CaseReceipt,
+    CaseStatus,
+    CaseUpdate,
+    CaseView,
+)
+from contact_center.web.deps import CurrentAgent, ServicesDep, client_key, require_tenant
+from routing.service_definitions import SERVICE_CODES
+
+NOT_FOUND_FR = "Aucune demande ne correspond à ce code de suivi."
+
+
+def current_agent(tenant: str, agent: CurrentAgent) -> str:
+    """Who acts on cases: the signed-in agent of this commune (their id is the actor)."""
+    if tenant != agent.tenant_id:
+        raise HTTPException(
+            404, {"code": "unknown_tenant", "message": "Cette commune n'est pas desservie."}
+        )
+    return agent.id
+
+
+AgentDep = Annotated[str, Depends(current_agent)]
+
+agent_router = APIRouter(
+    prefix="/api/v1/tenants/{tenant}", tags=["cases"], dependencies=[Depends(current_agent)]
+)
+public_router = APIRouter(prefix="/api/v1/tenants/{tenant}", tags=["suivi"])
+
+
+class ContactIn(BaseModel):
+    """The resident's contact details; stored only with ``consent``."""
+
+    name: str | None = Field(default=None, max_length=255)
+    email: str | None = Field(default=None, max_length=255)
+    phone: str | None = Field(default=None, max_length=32)
+    consent: bool = False
+
+
+class CaseIn(BaseModel):
+    """A request filed by an agent (counter, phone call, letter...)."""
+
+    service: str = Field(json_schema_extra={"enum": list(SERVICE_CODES)})
+    channel: str = Field(default="counter", min_length=1, max_length=16)
+    summary: str = Field(min_length=1, max_length=255)
+    description: str = Field(default="", max_length=10_000)
+    location: str | None = Field(default=None, max_length=1000)
+    conversation_id: str | None = Field(default=None, max_length=32)
+    contact: ContactIn | None = None
+    priority: Literal["low", "normal", "high", "urgent"] = "normal"
+
+
+class ReceiptOut(BaseModel):
+    """The filed case; ``tracking_code`` is shown this once, to give to the resident."""
+
+    case_id: str
+    number: str
+    tracking_code: str
+    service: str
+    service_name: str
+    status: CaseStatus
+    status_label: str
+    due_date: date
+    contact_kept: bool
+    message: str
+
+
+class ContactOut(BaseModel):
+    """Contact details the resident agreed to leave."""
+
+    name: str | None
+    email: str | None
+    phone: str | None
+
+
+class EventOut(BaseModel):
+    """One entry of a case's history."""
+
+    seq: int
+    kind: str
+    actor: str
+    at: datetime
+    from_status: str | None
+    to_status: str | None
+    changes: dict[str, Any]
+    reason: str | None
+
+
+class CaseOut(BaseModel):
+    """A case as agents see it."""
+
+    id: str
+    number: str
+    service: str
+    service_name: str
+    channel: str
+    summary: str
+    description: str
+    location: str | None
+    conversation_id: str | None
+    contact: ContactOut | None
+    priority: str
+    status: CaseStatus
+    status_label: str
+    citizen_status_label: str
+    assigned_to: str | None
+    due_date: date
+    created_at: datetime
+    updated_at: datetime
+    history: list[EventOut]
+
+
+class CasePageOut(BaseModel):
+    """One page of cases, most recent first."""
+
+    items: list[CaseOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class StatusChangeIn(BaseModel):
+    """A status change; the reason is quoted to the resident in the notice that follows."""
+
+    status: CaseStatus
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class CasePatchIn(BaseModel):
+    """Fields to change (absent: unchanged; ``assigned_to: ""`` unassigns)."""
+
+    priority: Literal["low", "normal", "high", "urgent"] | None = None
+    assigned_to: str | None = Field(default=None, max_length=128)
+    summary: str | None = Field(default=None, max_length=255)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class CitizenStatusOut(BaseModel):
+    """All a tracking code shows."""
+
+    tracking_code: str
+    service_name: str
+    status_label: str
+    updated_on: date
+    due_date: date
+
+
+@contextmanager
+def _french_errors() -> Iterator[None]:
+    """Domain refusals become HTTP errors with their French message."""
+    try:
+        yield
+    except CaseError as exc:
+        raise HTTPException(exc.status_code, {"code": exc.code, "message": exc.message_fr}) from exc
+
+
+@agent_router.post("/cases", status_code=201)
+def create_case(tenant: str, body: CaseIn, services: ServicesDep, agent: AgentDep) -> ReceiptOut:
+    """File a request on a resident's behalf; give them the tracking code returned."""
+    require_tenant(services, tenant)
+    contact = CaseContact(**body.contact.model_dump()) if body.contact else None
+    draft = CaseDraft(
+        tenant_id=tenant,
+        service=body.service,
+        channel=body.channel,
+        summary=body.summary,
+        description=body.description,
+        location=body.location,
+        conversation_id=body.conversation_id,
+        contact=contact,
+        priority=body.priority,
+        actor=agent,
+    )
+    with _french_errors():
+        return _receipt_out(services.gru.file_case(draft))
+
+
+@agent_router.get("/cases")
+def list_cases(
+    tenant: str,
+    services: ServicesDep,
+    service: str | None = None,
+    status: CaseStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> CasePageOut:
+    """The commune's cases, most recent first, filtered by service and status."""
+    require_tenant(services, tenant)
+    page = services.cases.list(tenant, service=service, status=status, limit=limit, offset=offset)
+    items = [_case_out(view) for view in page.items]
+    return CasePageOut(items=items, total=page.total, limit=page.limit, offset=page.offset)
+
+
+@agent_router.get("/cases/{case_id}")
+def get_case(tenant: str, case_id: str, services: ServicesDep) -> CaseOut:
+    """A case with its full history."""
+    require_tenant(services, tenant)
+    view = services.cases.get(tenant, case_id)
+    if view is None:
+        raise HTTPException(404, {"code": "case_not_found", "message": "Demande introuvable."})
+    return _case_out(view)
+
+
+@agent_router.post("/cases/{case_id}/status")
+def change_status(
+    tenant: str, case_id: str, body: StatusChangeIn, services: ServicesDep, agent: AgentDep
+) -> CaseOut:
+    """Move a case along its life cycle (409 when the move is not allowed)."""
+    require_tenant(services, tenant)
+    with _french_errors():
+        view = services.cases.transition(
+            tenant, case_id, body.status, actor=agent, reason=body.reason
+        )
+    return _case_out(view)
+
+
+@agent_router.patch("/cases/{case_id}")
+def patch_case(
+    tenant: str, case_id: str, body: CasePatchIn, services: ServicesDep, agent: AgentDep
+) -> CaseOut:
+    """Change priority, assignment or summary."""
+    require_tenant(services, tenant)
+    changes = CaseUpdate(priority=body.priority, assigned_to=body.assigned_to, summary=body.summary)
+    with _french_errors():
+        view = services.cases.update(tenant, case_id, changes, actor=agent, reason=body.reason)
+    return _case_out(view)
+
+
+@public_router.get(
+    "/suivi/{tracking_code}",
+    response_model=CitizenStatusOut,
+    responses={404: {"description": NOT_FOUND_FR}, 429: {"description": "Trop de recherches"}},
+)
+def track_case(
+    tenant: str, tracking_code: str, request: Request, response: Response, services: ServicesDep
+) -> CitizenStatusOut | JSONResponse:
+    """Where a resident's request stands, from its tracking code (no sign-in)."""
+    wait = services.rate_limiter.hit(f"suivi:{client_key(request)}")
+    if wait:
+        message = (
+            "Vous avez effectué beaucoup de recherches en peu de temps. "
+            f"Merci de patienter {wait} secondes avant de réessayer."
+        )
+        return JSONResponse(
+            {"code": "rate_limited", "message": message},
+            status_code=429,
+            headers={"Retry-After": str(wait)},
+        )
+    require_tenant(services, tenant)
+    response.headers["Cache-Control"] = "no-store"
+    found = services.gru.citizen_status(tenant, tracking_code[:64])
+    if found is None:
+        raise HTTPException(404, {"code": "not_found", "message": NOT_FOUND_FR})
+    return CitizenStatusOut(**found.__dict__)
+
+
+def _receipt_out(receipt: CaseReceipt) -> ReceiptOut:
+    return ReceiptOut(
+        case_id=receipt.case_id,
+        number=receipt.number,
+        tracking_code=receipt.tracking_code,
+        service=receipt.service,
+        service_name=receipt.service_name,
+        status=receipt.status,
+        status_label=receipt.status_label,
+        due_date=receipt.due_date,
+        contact_kept=receipt.contact_kept,
+        message=receipt.message,
+    )
+
+
+def _case_out(view: CaseView) -> CaseOut:
+    data = dict(view.__dict__)
+    if view.contact is not None:
+        contact = view.contact
+        data["contact"] = ContactOut(name=contact.name, email=contact.email, phone=contact.phone)
+    data["history"] = [EventOut(**event.__dict__) for event in view.history]
+    return CaseOut(**data)
+
+
+#: Both routers, included by ``create_app``.
+router = APIRouter()
+router.include_router(agent_router)
+router.include_router(public_router)

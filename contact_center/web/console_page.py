@@ -1,0 +1,40 @@
+"""Serves the agents' console page and its assets (no build step, nothing from a CDN).
+
+The page signs agents in through ``/api/v1/auth`` and works through ``/api/v1/console``.
+It is served with a strict Content-Security-Policy (same origin only) and is never cached.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse
+
+STATIC_DIR = Path(__file__).parent / "static" / "console"
+ASSETS = {"console.js": "text/javascript", "console.css": "text/css"}
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/console")
+def console_page() -> FileResponse:
+    """The agents' console."""
+    return FileResponse(STATIC_DIR / "index.html", media_type="text/html", headers=HEADERS)
+
+
+@router.get("/console/{asset}")
+def console_asset(asset: str) -> FileResponse:
+    """The console's script and style sheet."""
+    if asset not in ASSETS:
+        raise HTTPException(404, {"code": "not_found", "message": "Page introuvable."})
+    return FileResponse(STATIC_DIR / asset, media_type=ASSETS[asset], headers=HEADERS)

@@ -1,0 +1,274 @@
+"""Knowledge-base administration: documents (list, edit, versions, publication) and imports.
+
+The list pages through the commune's documents and then the national service-public.fr fiches
+(read-only: no edit and no versions, but their indexed chunks can be read). See
+contact_center/web/kb_admin_api.py for what every route requires.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+
+from contact_center.kb_admin.browse import IndexedDocument
+from contact_center.web.deps import ServicesDep
+from contact_center.web.kb_admin_api import (
+    PREFIX,
+    CommuneAdmin,
+    document_detail,
+    refusals,
+    summary_dict,
+    version_dict,
+)
+from foundation.errors import SourceUnavailableError
+from knowledge_base.importers import MAX_BYTES, read_upload
+from knowledge_base.markdown_preview import render_markdown
+
+router = APIRouter(prefix=PREFIX, tags=["base de connaissances"])
+
+
+class PageIn(BaseModel):
+    meta: dict[str, str | None] = Field(default_factory=dict)
+    body: str = ""
+    note: str = ""
+    publish: bool = False
+
+
+class RefreshIn(BaseModel):
+    only: list[str] = Field(default_factory=list)
+
+
+class DocumentItem(BaseModel):
+    """A listed document: a commune's own (versioned) or a national fiche (``read_only``)."""
+
+    id: str
+    title: str
+    source: str
+    service: str | None
+    status: str
+    expired: bool
+    read_only: bool
+    current_version: int | None = None
+    published_version: int | None = None
+    updated_at: str | None = None
+    valid_from: str | None = None
+    valid_until: str | None = None
+    url: str | None = None
+    modified: str | None = None
+    indexed_version: str | None = Field(
+        default=None, description="Content hash of the indexed version (national fiches)."
+    )
+
+
+class DocumentPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    items: list[DocumentItem]
+
+
+def _fiche_item(d: IndexedDocument) -> DocumentItem:
+    return DocumentItem(
+        id=d.id,
+        title=d.title,
+        source=d.source,
+        service=d.service,
+        status=d.status,
+        expired=d.expired,
+        read_only=True,
+        valid_from=d.valid_from,
+        valid_until=d.valid_until,
+        url=d.url,
+        modified=d.modified,
+        indexed_version=d.version,
+    )
+
+
+@router.get("/documents")
+def list_documents(
+    tenant_id: str,
+    agent: CommuneAdmin,
+    services: ServicesDep,
+    source: str | None = None,
+    service: str | None = None,
+    status: str | None = None,
+    q: str | None = Query(default=None, max_length=200),
+    offset: int = Query(default=0, ge=0),
+    limit: int = Query(default=50, ge=1, le=200),
+) -> DocumentPage:
+    """The commune's documents, then the national fiches, each by title (``q``: title or id)."""
+    found = services.kb_catalogue.page(
+        tenant_id,
+        source=source or None,
+        service=service or None,
+        status=status or None,
+        query=q or None,
+        offset=offset,
+        limit=limit,
+    )
+    items = [
+        _fiche_item(d) if isinstance(d, IndexedDocument) else DocumentItem(**summary_dict(d))
+        for d in found.items
+    ]
+    return DocumentPage(total=found.total, offset=offset, limit=limit, items=items)
+
+
+@router.post("/documents", status_code=201)
+def create_document(
+    tenant_id: str, page: PageIn, agent: CommuneAdmin, services: ServicesDep
+) -> dict:
+    with refusals():
+        saved = services.kb_documents.save(
+            tenant_id, agent.email, page.meta, page.body, create=True, note=page.note
+        )
+        if page.publish:
+            services.kb_documents.publish(tenant_id, agent.email, saved.id)
+    return document_detail(services, tenant_id, saved.id)
+
+
+@router.get("/documents/{doc_id}")
+def get_document(tenant_id: str, doc_id: str, agent: CommuneAdmin, services: ServicesDep) -> dict:
+    return document_detail(services, tenant_id, doc_id)
+
+
+@router.put("/documents/{doc_id}")
+def save_document(
+    tenant_id: str, doc_id: str, page: PageIn, agent: CommuneAdmin, services: ServicesDep
+) -> dict:
+    with refusals():
+        meta = {**page.meta, "id": doc_id}
+        services.kb_documents.save(tenant_id, agent.email, meta, page.body, note=page.note)
+        if page.publish:
+            services.kb_documents.publish(tenant_id, agent.email, doc_id)
+    return document_detail(services, tenant_id, doc_id)
+
+
+@router.get("/documents/{doc_id}/versions")
+def document_versions(
+    tenant_id: str, doc_id: str, agent: CommuneAdmin, services: ServicesDep
+) -> list:
+    with refusals():
+        return [version_dict(v) for v in services.kb_documents.versions(tenant_id, doc_id)]
+
+
+@router.post("/documents/{doc_id}/versions/{number}/restore")
+def restore_document(
+    tenant_id: str, doc_id: str, number: int, agent: CommuneAdmin, services: ServicesDep
+) -> dict:
+    with refusals():
+        services.kb_documents.restore(tenant_id, agent.email, doc_id, number)
+    return document_detail(services, tenant_id, doc_id)
+
+
+@router.post("/documents/{doc_id}/publish")
+def publish_document(
+    tenant_id: str, doc_id: str, agent: CommuneAdmin, services: ServicesDep
+) -> dict:
+    with refusals():
+        return services.kb_documents.publish(tenant_id, agent.email, doc_id)
+
+
+@router.post("/documents/{doc_id}/unpublish", status_code=204)
+def unpublish_document(
+    tenant_id: str, doc_id: str, agent: CommuneAdmin, services: ServicesDep
+) -> None:
+    with refusals():
+        services.kb_documents.unpublish(tenant_id, agent.email, doc_id)
+
+
+@router.get("/documents/{doc_id}/chunks")
+def document_chunks(
+    tenant_id: str, doc_id: str, agent: CommuneAdmin, services: ServicesDep
+) -> list[dict[str, Any]]:
+    """The chunks as indexed: the commune's document of that id, else the national fiche."""
+    with refusals():
+        found = services.kb_catalogue.chunks(tenant_id, doc_id)
+    return [
+        {
+            "ordinal": c.ordinal,
+            "heading": c.heading,
+            "text": c.text,
+            "version": c.version,
+            "has_dense": has_dense,
+            "valid_from": c.valid_from,
+            "valid_until": c.valid_until,
+        }
+        for c, has_dense in found
+    ]
+
+
+@router.post("/preview")
+def preview(tenant_id: str, page: PageIn, agent: CommuneAdmin) -> dict[str, str]:
+    return {"html": render_markdown(page.body)}
+
+
+# -- imports -------------------------------------------------------------------------------
+
+
+@router.post("/imports", status_code=201)
+async def import_file(
+    tenant_id: str,
+    request: Request,
+    agent: CommuneAdmin,
+    services: ServicesDep,
+    filename: str = Query(min_length=1, max_length=255),
+    publish: bool = False,
+) -> dict:
+    """Import one file sent as the request body (``?filename=`` says its name and type)."""
+    data = await request.body()
+    if len(data) > MAX_BYTES:
+        raise HTTPException(413, {"code": "too_large", "message": "Le fichier dépasse 10 Mo."})
+
+    def work() -> dict:
+        with refusals():
+            page = read_upload(filename, data, tenant_id)
+            library = services.kb_documents
+            exists = any(s.id == page.meta["id"] for s in library.list(tenant_id))
+            saved = library.save(
+                tenant_id,
+                agent.email,
+                page.meta,
+                page.body,
+                create=not exists,
+                note=f"Import {page.kind.upper()} ({filename})",
+            )
+            if publish:
+                library.publish(tenant_id, agent.email, saved.id)
+        return {**document_detail(services, tenant_id, saved.id), "kind": page.kind}
+
+    return await anyio.to_thread.run_sync(work)
+
+
+@router.post("/imports/service-public")
+def refresh_service_public(
+    tenant_id: str, body: RefreshIn, agent: CommuneAdmin, services: ServicesDep
+) -> dict:
+    """Re-import the service-public.fr fiches (all of them takes minutes; ``only`` a few)."""
+    from knowledge_base.service_public import fetch_package, iter_fiches
+
+    kb = services.settings.kb
+    try:
+        package = fetch_package(kb.service_public_package, kb.cache_dir)
+    except SourceUnavailableError as exc:
+        raise HTTPException(
+            503,
+            {
+                "code": "source_unavailable",
+                "message": "Les fiches de service-public.fr sont injoignables pour le "
+                "moment : réessayez plus tard.",
+            },
+        ) from exc
+    documents = iter_fiches(package, kb.audiences, tuple(body.only) or kb.only_ids)
+    report = services.indexer.index(documents, progress=False, dense="later")
+    services.refresh_kb_version()
+    services.start_background_embedding()
+    details = {
+        "documents_seen": report.documents_seen,
+        "documents_indexed": report.documents_indexed,
+        "documents_unchanged": report.documents_unchanged,
+    }
+    services.auth.audit.record(tenant_id, agent.email, "kb.service_public.refreshed", None, details)
+    return details

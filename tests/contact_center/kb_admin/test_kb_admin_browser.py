@@ -1,0 +1,106 @@
+"""An administrator edits a demo-town page in /admin (Debian's Chromium) and the chat's answer
+changes: sign in, open the town hall's page, change its opening hours, preview, save, publish,
+then ask the widget on the demo page (fake LLM: it quotes passage [1]'s first sentence)."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from contact_center.app import create_app
+from contact_center.services import Services
+from contact_center.settings import Settings
+from contact_center.testing.chat_harness import TEST_PASSWORD
+from retrieval.embeddings import Embedder
+from routing.classifier import RequestClassifier
+from tests.channels.test_widget_browser import ANSWER_TIMEOUT_MS
+from tests.conftest import free_port
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+pytestmark = pytest.mark.browser
+
+QUESTION = "Quels sont les horaires d'ouverture de l'hôtel de ville de Val-Fleuri ?"
+NEW_HOURS = "Nouveaux horaires : l'hôtel de ville est ouvert de 10 h à 16 h sans interruption."
+
+
+def ask(page: object, base: str) -> str:
+    page.goto(f"{base}/")  # type: ignore[attr-defined]
+    page.evaluate("localStorage.clear()")  # type: ignore[attr-defined]
+    page.reload()  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Une question ? Écrivez-nous").click()  # type: ignore[attr-defined]
+    page.get_by_label("Votre question").fill(QUESTION)  # type: ignore[attr-defined]
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    answer = page.get_by_role("log").get_by_role("article", name="Réponse de l'assistant").last  # type: ignore[attr-defined]
+    expect(answer).to_have_attribute("data-state", "done", timeout=ANSWER_TIMEOUT_MS)
+    return str(answer.locator(".cc-bubble").inner_text()).strip()
+
+
+@pytest.fixture
+def admin_server(
+    settings: Settings, embedder: Embedder, request_classifier: RequestClassifier
+) -> Iterator[str]:
+    """The real app on a free port, with an administrator of the demo town."""
+    import uvicorn
+
+    services = Services(settings, embedder=embedder, classifier=request_classifier)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(services=services), host="127.0.0.1", port=free_port(), log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the test server did not start"
+        time.sleep(0.05)
+    services.auth.accounts.create_agent(
+        "demo", ADMIN_EMAIL, "Administratrice", role="admin", password=TEST_PASSWORD
+    )
+    yield f"http://127.0.0.1:{server.config.port}"
+    server.should_exit = True
+    thread.join(timeout=30)
+
+
+def test_admin_edits_the_town_hall_hours_and_the_chat_answer_changes(
+    browser: object, admin_server: str
+) -> None:
+    context = browser.new_context(locale="fr-FR")  # type: ignore[attr-defined]
+    page = context.new_page()
+    before = ask(page, admin_server)
+    assert "10 h à 16 h" not in before
+
+    page.goto(f"{admin_server}/admin")
+    page.get_by_label("Adresse électronique").fill(ADMIN_EMAIL)
+    page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_label("Rechercher").fill("hôtel de ville")
+    page.get_by_role("button", name="Filtrer").click()
+    page.get_by_role("button", name="Modifier « Hôtel de ville de Val-Fleuri").click()
+    body = page.get_by_label("Contenu (Markdown)")
+    expect(body).to_have_value(re.compile("Horaires d'ouverture"))
+    text = body.input_value()
+    heading = "## Horaires d'ouverture\n\n"
+    assert heading in text
+    body.fill(text.replace(heading, f"{heading}{NEW_HOURS}\n\n"))
+    page.get_by_label("Résumé").fill(NEW_HOURS)
+    page.get_by_role("button", name="Aperçu").click()
+    expect(page.locator("#preview")).to_contain_text("de 10 h à 16 h")
+    page.get_by_role("button", name="Enregistrer", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Document enregistré")
+    page.get_by_role("button", name="Publier", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Document publié (version 2)")
+    expect(page.locator("#versions > li")).to_have_count(2)
+
+    after = ask(page, admin_server)
+    assert after != before and "10 h à 16 h" in after
+    context.close()
+
+
+ADMIN_EMAIL = "admin-navigateur@val-fleuri.example"

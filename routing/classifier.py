@@ -60,7 +60,10 @@ DEFAULT_DENSE_WEIGHT = 0.75
 
 @dataclass(frozen=True)
 class LabelledExample:
-    """One resident request and the service that should handle it."""
+    """One resident request and the service that should handle it.
+
+    The rows of the training examples, of agents' corrections and of routing evaluation sets.
+    """
 
     text: str
     service: str

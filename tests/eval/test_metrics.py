@@ -19,7 +19,6 @@ from eval.metrics import (
     energy_wh_per_answer,
     first_relevant_rank,
     lexical_faithfulness,
-    macro_f1,
     mentions_any,
     mrr,
     ndcg_at_k,
@@ -107,16 +106,6 @@ def test_accuracy() -> None:
     assert accuracy([], []) == 0.0
     with pytest.raises(ValueError):
         accuracy(["a"], [])
-
-
-def test_macro_f1() -> None:
-    # a: TP 2, FP 1 (the b predicted as a), FN 0 -> 2*2 / (4 + 1 + 0) = 0.8
-    # b: TP 0, FP 0, FN 1 -> 0 / 1 = 0
-    # c: TP 1, FP 0, FN 0 -> 2 / 2 = 1
-    # macro = (0.8 + 0 + 1) / 3 = 0.6
-    assert macro_f1(GOLD, PREDICTED) == pytest.approx(0.6)
-    assert macro_f1(["x"], ["x"]) == 1.0
-    assert macro_f1([], []) == 0.0
 
 
 def test_confusion_matrix_rows_are_gold_labels_sorted() -> None:

@@ -312,7 +312,8 @@ def test_no_other_administration_for_unrelated_words() -> None:
 def test_calibration_error_and_f1_on_known_cases() -> None:
     assert expected_calibration_error([1.0, 1.0], [True, True]) == 0.0
     assert expected_calibration_error([0.9, 0.9], [False, False]) == pytest.approx(0.9)
-    scores = per_class_f1(["voirie", "voirie", "elections"], ["voirie", "elections", "elections"])
+    expected, predicted = ["voirie", "voirie", "elections"], ["voirie", "elections", "elections"]
+    scores = per_class_f1(expected, predicted, SERVICE_CODES)
     assert scores["voirie"] == pytest.approx(2 / 3)
     assert scores["elections"] == pytest.approx(2 / 3)
     assert scores["urbanisme"] == 0.0

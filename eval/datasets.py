@@ -18,7 +18,8 @@ Retrieval / answers (:func:`load_retrieval_dataset`)::
     tenant            optional: the commune whose documents are searched (default: national)
     kind              optional tag for reports, e.g. "injection" or "out_of_scope"
 
-Routing (:func:`load_routing_dataset`): ``{"text": "...", "service": "etat_civil"}``.
+Routing (:func:`load_routing_dataset`): ``{"text": "...", "service": "etat_civil"}``, read as the
+request classifier's own :class:`~routing.classifier.LabelledExample`.
 
 Speech (:func:`load_speech_dataset`): ``{"audio": "clips/a.wav", "transcript": "..."}``; the
 audio path is relative to the dataset file; an empty or null transcript means the clip must
@@ -47,6 +48,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
 from foundation.errors import ImportFormatError, SourceUnavailableError
+from routing.classifier import LabelledExample
 
 Expect = Literal["answer", "abstain", "handoff"]
 TurnAction = Literal["answer", "abstain", "handoff", "file_case"]
@@ -101,14 +103,6 @@ class RetrievalExample:
     must_mention_any: tuple[str, ...] = ()
     tenant: str | None = None
     kind: str | None = None
-
-
-@dataclass(frozen=True)
-class RoutingExample:
-    """A resident's request and the municipal service that should handle it."""
-
-    text: str
-    service: str
 
 
 @dataclass(frozen=True)
@@ -271,9 +265,9 @@ def parse_retrieval_record(record: dict[str, Any]) -> RetrievalExample:
     )
 
 
-def parse_routing_record(record: dict[str, Any]) -> RoutingExample:
-    """Build a :class:`RoutingExample` from one JSON object."""
-    return RoutingExample(
+def parse_routing_record(record: dict[str, Any]) -> LabelledExample:
+    """Build a :class:`~routing.classifier.LabelledExample` from one JSON object."""
+    return LabelledExample(
         text=required_str(record, "text"), service=required_str(record, "service")
     )
 
@@ -349,7 +343,7 @@ def load_retrieval_dataset(path: Path | str) -> list[RetrievalExample]:
     return load_jsonl(path, parse_retrieval_record)
 
 
-def load_routing_dataset(path: Path | str) -> list[RoutingExample]:
+def load_routing_dataset(path: Path | str) -> list[LabelledExample]:
     """Load a routing dataset: ``{"text", "service"}`` per line.
 
     Raises:

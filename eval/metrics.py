@@ -2,7 +2,9 @@
 
 Pure functions over plain Python values, with the formula in each docstring. The text metrics
 (WER, CER, citations, faithfulness, must-mention) live in :mod:`eval.text_metrics` and are
-re-exported here, so that ``eval.metrics`` is the one place a runner imports from.
+re-exported here, so that ``eval.metrics`` is the one place a runner imports from; the routing
+runner also takes macro-F1 and the calibration error from :mod:`routing.evaluate`, where the
+classifier's own benchmark computes them.
 
 Retrieval metrics are document-level: a ranking is the list of document ids of the returned
 passages, best first; several passages of the same document count once, at the rank of the
@@ -45,7 +47,6 @@ __all__ = [
     "energy_wh_per_answer",
     "first_relevant_rank",
     "lexical_faithfulness",
-    "macro_f1",
     "mentions_any",
     "mrr",
     "ndcg_at_k",
@@ -188,26 +189,6 @@ def accuracy(gold: Sequence[H], predicted: Sequence[H]) -> float:
     if not gold:
         return 0.0
     return sum(1 for g, p in zip(gold, predicted, strict=True) if g == p) / len(gold)
-
-
-def macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
-    """Unweighted mean of the per-label F1 over the labels seen in gold or predictions.
-
-    For a label ``c``: ``F1_c = 2·TP_c / (2·TP_c + FP_c + FN_c)`` (the same as
-    ``2PR / (P + R)``, and 0 when the label is never predicted correctly).
-    ``macro-F1 = mean_c F1_c``; 0.0 for empty inputs.
-    """
-    _check_same_length(gold, predicted)
-    labels = sorted(set(gold) | set(predicted))
-    if not labels:
-        return 0.0
-    scores = []
-    for label in labels:
-        tp = sum(1 for g, p in zip(gold, predicted, strict=True) if g == label and p == label)
-        fp = sum(1 for g, p in zip(gold, predicted, strict=True) if g != label and p == label)
-        fn = sum(1 for g, p in zip(gold, predicted, strict=True) if g == label and p != label)
-        scores.append(2 * tp / (2 * tp + fp + fn))
-    return sum(scores) / len(scores)
 
 
 @dataclass(frozen=True)

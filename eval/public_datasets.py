@@ -32,13 +32,13 @@ from eval.datasets import (
     InvalidRecord,
     LineProblem,
     RetrievalExample,
-    RoutingExample,
     SpeechExample,
     load_jsonl,
     optional_str,
     read_lines,
     required_str,
 )
+from routing.classifier import LabelledExample
 
 #: File names inside the shared data folder.
 PIAF_SQUAD_105 = Path("qa/piaf_spf_squad_105.jsonl")
@@ -159,7 +159,7 @@ DANSMARUE_SERVICES: tuple[tuple[str, str | None], ...] = (
 )
 
 
-def load_dansmarue(path: Path | str) -> list[RoutingExample]:
+def load_dansmarue(path: Path | str) -> list[LabelledExample]:
     """Routing examples from the DansMaRue types CSV (``label,category,path,active`` columns).
 
     Raises:
@@ -169,7 +169,7 @@ def load_dansmarue(path: Path | str) -> list[RoutingExample]:
     missing = {"label", "path", "active"} - set(reader.fieldnames or ())
     if missing:
         raise DatasetError(path, [LineProblem(1, f"missing column(s) {sorted(missing)}")])
-    examples: list[RoutingExample] = []
+    examples: list[LabelledExample] = []
     problems: list[LineProblem] = []
     for row in reader:
         label, type_path = (row.get("label") or "").strip(), (row.get("path") or "").strip()
@@ -184,7 +184,7 @@ def load_dansmarue(path: Path | str) -> list[RoutingExample]:
         if service is not None:
             # The type's parent gives the label its sense ("Objets abandonnés : Meubles").
             text = " : ".join(part.strip() for part in type_path.split(">")[-2:])
-            examples.append(RoutingExample(text=text, service=service))
+            examples.append(LabelledExample(text=text, service=service))
     if problems:
         raise DatasetError(path, problems)
     return examples

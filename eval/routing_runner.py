@@ -1,7 +1,7 @@
 """Routing evaluation: which municipal service the request classifier picks for each text.
 
-Accuracy, macro-F1 (over the services seen in the dataset or predicted, :func:`macro_f1`), the
-confusion matrix, the calibration of the confidences (ECE, from :mod:`routing.evaluate`), the
+Accuracy, macro-F1 (over the services seen in the dataset or predicted), the confusion matrix,
+the calibration of the confidences (ECE; both from :mod:`routing.evaluate`), the
 triage rate and the latency of one classification. The default dataset is the classifier's
 held-out split (``routing/data/heldout.jsonl``), never used for training.
 """
@@ -14,14 +14,16 @@ from typing import Any
 
 from tqdm import tqdm
 
-from eval.datasets import RoutingExample
-from eval.metrics import accuracy, confusion_matrix, macro_f1
+from eval.metrics import accuracy, confusion_matrix
 from eval.results import EvalResult, ratio
+from routing.classifier import LabelledExample
+from routing.evaluate import expected_calibration_error, macro_f1
+from routing.service_definitions import SERVICE_CODES
 
 
 def evaluate_routing(
     classifier: Any,
-    examples: Sequence[RoutingExample],
+    examples: Sequence[LabelledExample],
     *,
     progress: bool = False,
     dataset: str = "",
@@ -36,9 +38,6 @@ def evaluate_routing(
         dataset: Dataset name, for the result.
         config: Configuration label, for the result.
     """
-    from routing.evaluate import expected_calibration_error
-    from routing.service_definitions import SERVICE_CODES
-
     result = EvalResult(kind="routing", dataset=dataset, config=config)
     if examples:
         classifier.classify(examples[0].text)  # the first call pays one-off set-up costs

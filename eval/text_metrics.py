@@ -1,11 +1,12 @@
 """Text metrics: speech error rates, citations, lexical faithfulness and must-mention checks.
 
-Two normalisations are used, each documented where it is defined:
+Two normalisations are used:
 
 - :func:`normalize_transcript` for WER/CER keeps accents (``a`` and ``à`` are different words
   to a listener);
-- :func:`fold_text` for matching answers against expected strings and passages also folds
-  accents and ligatures, because residents and models write French with or without them.
+- :func:`foundation.french.words` for matching answers against expected strings and passages
+  folds accents, case and ligatures and splits at anything that is not a letter or a digit,
+  because residents and models write French with or without accents.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import re
 import unicodedata
 from collections.abc import Hashable, Iterable, Sequence
 
+from foundation.french import words
+
 #: Characters turned into word separators before WER/CER: apostrophes, then hyphens and dashes.
 _SEPARATORS = re.compile(r"['’ʼ‘`´\-‐‑‒–—]")
 _CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 
-#: French function words ignored by :func:`content_words` (accent-folded, lowercase).
+#: French function words ignored by :func:`content_words` (folded, lowercase).
 FRENCH_STOP_WORDS = frozenset(
     """
     a afin ai aie ainsi alors apres as au aupres aussi autre autres aux avec avez avoir avons c
@@ -55,28 +58,6 @@ def normalize_transcript(text: str) -> str:
     text = _SEPARATORS.sub(" ", unicodedata.normalize("NFC", text).lower())
     text = "".join(ch for ch in text if ch.isalnum() or ch.isspace())
     return " ".join(text.split())
-
-
-def fold_accents(text: str) -> str:
-    """Remove diacritics and expand the ligatures ``œ`` and ``æ``.
-
-    >>> fold_accents("Sœur Élise")
-    'Soeur Elise'
-    """
-    text = text.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae").replace("Æ", "AE")
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def fold_text(text: str) -> str:
-    """Accent- and case-insensitive form: :func:`fold_accents`, lowercase, every character
-    that is not a letter or a digit replaced by a space, whitespace collapsed.
-
-    >>> fold_text("Mairie   d'Arrondissement, 1er étage")
-    'mairie d arrondissement 1er etage'
-    """
-    folded = fold_accents(text).lower()
-    return " ".join("".join(ch if ch.isalnum() else " " for ch in folded).split())
 
 
 # --- speech -----------------------------------------------------------------------------------
@@ -180,16 +161,16 @@ def citation_correctness(cited: Iterable[int], passage_count: int) -> float:
 def content_words(text: str) -> set[str]:
     """Content words of a French text, for lexical comparisons.
 
-    :func:`fold_text`, split on spaces, drop :data:`FRENCH_STOP_WORDS`, then strip a final
+    :func:`foundation.french.words`, drop :data:`FRENCH_STOP_WORDS`, then strip a final
     plural ``s`` or ``x`` from words longer than 3 letters (``demandes`` → ``demande``).
     Numbers are kept: an amount or a delay absent from the sources is a content error.
     """
-    words = set()
-    for word in fold_text(text).split():
+    found: set[str] = set()
+    for word in words(text):
         if word in FRENCH_STOP_WORDS:
             continue
-        words.add(word[:-1] if len(word) > 3 and word[-1] in "sx" else word)
-    return words
+        found.add(word[:-1] if len(word) > 3 and word[-1] in "sx" else word)
+    return found
 
 
 def split_sentences(text: str) -> list[str]:
@@ -226,12 +207,12 @@ def lexical_faithfulness(
 def mentions_any(text: str, expected: Iterable[str]) -> bool:
     """Whether ``text`` contains one of ``expected``, ignoring accents, case and punctuation.
 
-    Both sides go through :func:`fold_text` and are compared on word boundaries, so ``"Oui"``
-    matches ``"oui, en mairie"`` but not ``"Louis"``. Strings that fold to nothing are
+    Both sides go through :func:`foundation.french.words` and are compared on word boundaries,
+    so ``"Oui"`` matches ``"oui, en mairie"`` but not ``"Louis"``. Strings without a word are
     ignored; with nothing left to look for, the check passes.
     """
-    needles = [folded for folded in map(fold_text, expected) if folded]
+    needles = [" ".join(found) for found in map(words, expected) if found]
     if not needles:
         return True
-    haystack = f" {fold_text(text)} "
+    haystack = f" {' '.join(words(text))} "
     return any(f" {needle} " in haystack for needle in needles)

@@ -13,10 +13,10 @@ outcomes are values there, not exceptions here.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
+from foundation.french import fold
 from retrieval.llm import ChatMessage, ChatModel
 from retrieval.prompts import PROMPT_VERSION, build_messages
 from retrieval.settings import RetrievalSection
@@ -108,13 +108,6 @@ def check_citations(answer: str, n_passages: int) -> CitationCheck:
     )
 
 
-def _normalise(text: str) -> str:
-    """Lower case, no accents, straight apostrophes, single spaces."""
-    text = unicodedata.normalize("NFKD", text.replace("’", "'"))
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(text.lower().split())
-
-
 _RULES = r"(?:instructions?|consignes?|regles?|directives?|prompt|programmation)"
 _OVERRIDE = (
     r"(?<!')\b(?:ignore[rz]?|oublie[rz]?|ne tien[st]? pas compte|ne tenez pas compte|"
@@ -169,8 +162,8 @@ def detect_injection(text: str) -> bool:
     """
     if _DAN.search(text):
         return True
-    normalised = _normalise(text)
-    return any(pattern.search(normalised) for pattern in _INJECTION_PATTERNS)
+    folded = fold(text)
+    return any(pattern.search(folded) for pattern in _INJECTION_PATTERNS)
 
 
 class GroundedAnswerer:

@@ -9,8 +9,11 @@ Qdrant computes the inverse document frequency itself when the sparse vector is 
   ``sum(idf(t) * tf_weight(t, d))`` over the query terms, i.e. BM25.
 
 Tokenisation is made for residents' French: lowercase, accents stripped (``identite`` finds
-``identité``), split on anything that is not a letter or digit, elisions (``l'``, ``d'``,
-``qu'``...) and French stop words removed, then Snowball French stemming. Each stem is mapped to
+``identité``) by :func:`foundation.french.strip_accents`, split on anything that is not a letter
+or digit, elisions (``l'``, ``d'``, ``qu'``...) and French stop words removed, then Snowball
+French stemming. The terms are frozen by the vectors already stored in indexes: ligatures are
+not expanded here (« œuvre » gives ``uvre``) as :func:`foundation.french.fold` would, because an
+index built before would then miss those words. Each stem is mapped to
 a stable index (blake2b of the stem, 31 bits), so the mapping needs no vocabulary file and never
 changes between processes or versions of Python.
 """
@@ -19,13 +22,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
 import snowballstemmer
+
+from foundation.french import strip_accents
 
 #: BM25 term-frequency saturation.
 K1 = 1.2
@@ -68,12 +72,6 @@ class SparseVec:
 
     def __len__(self) -> int:
         return len(self.indices)
-
-
-def strip_accents(text: str) -> str:
-    """Lowercase ``text`` and remove diacritics (``Pièce d'identité`` -> ``piece d'identite``)."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 @lru_cache(maxsize=1 << 16)

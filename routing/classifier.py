@@ -30,9 +30,9 @@ from routing.service_definitions import SERVICE_CODES, TRIAGE_SERVICE
 from routing.text_model import (
     FEATURE_VERSION,
     TextModel,
-    fold_text,
     load_model,
     save_model,
+    text_words,
     top_words,
     train_model,
 )
@@ -60,7 +60,10 @@ DEFAULT_DENSE_WEIGHT = 0.75
 
 @dataclass(frozen=True)
 class LabelledExample:
-    """One resident request and the service that should handle it."""
+    """One resident request and the service that should handle it.
+
+    The rows of the training examples, of agents' corrections and of routing evaluation sets.
+    """
 
     text: str
     service: str
@@ -240,7 +243,7 @@ class EmbeddingRequestClassifier:
     def classify(self, text: str) -> RouteDecision:
         """The routing decision for one resident's request."""
         model = self._require_model()
-        if not fold_text(text):
+        if not text_words(text):
             return RouteDecision(TRIAGE_SERVICE, 0.0, [], "empty_text", True, {})
         vector = self.embedder.embed_documents([text])
         features = model.features(vector, [text])
@@ -343,14 +346,16 @@ class FakeRequestClassifier:
 
     def __init__(self, keywords: Sequence[tuple[str, Sequence[str]]] = FAKE_KEYWORDS) -> None:
         self.keywords = tuple(
-            (fold_text(fragment), service) for service, group in keywords for fragment in group
+            (" ".join(text_words(fragment)), service)
+            for service, group in keywords
+            for fragment in group
         )
         self.calls = 0
 
     def classify(self, text: str) -> RouteDecision:
         """The decision for ``text`` (see the class docstring)."""
         self.calls += 1
-        folded = f" {fold_text(text)} "
+        folded = f" {' '.join(text_words(text))} "
         matched = [(fragment, service) for fragment, service in self.keywords if fragment in folded]
         services = list(dict.fromkeys(service for _, service in matched))
         if not services:

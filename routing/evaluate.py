@@ -93,15 +93,48 @@ def classify_all(
     return decisions, latencies
 
 
-def per_class_f1(expected: Sequence[str], predicted: Sequence[str]) -> dict[str, float]:
-    """F1 of each canonical service code (0 where a code is neither expected nor predicted)."""
+def per_class_f1(
+    expected: Sequence[str], predicted: Sequence[str], labels: Sequence[str] | None = None
+) -> dict[str, float]:
+    """F1 of each label: ``F1_c = 2·TP_c / (2·TP_c + FP_c + FN_c)``.
+
+    That is ``2PR / (P + R)``, and 0 when the label is never predicted correctly (also when it
+    is neither expected nor predicted).
+
+    Args:
+        expected: The right label of each example.
+        predicted: The predicted label of each example.
+        labels: The labels to score, in this order; by default those expected or predicted,
+            sorted.
+
+    Raises:
+        ValueError: ``expected`` and ``predicted`` differ in length.
+    """
+    if len(expected) != len(predicted):
+        raise ValueError(f"{len(expected)} gold labels for {len(predicted)} predictions")
+    pairs = list(zip(expected, predicted, strict=True))
     scores = {}
-    for code in SERVICE_CODES:
-        tp = sum(1 for e, p in zip(expected, predicted, strict=True) if e == p == code)
-        fp = sum(1 for e, p in zip(expected, predicted, strict=True) if p == code != e)
-        fn = sum(1 for e, p in zip(expected, predicted, strict=True) if e == code != p)
-        scores[code] = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    for label in sorted(set(expected) | set(predicted)) if labels is None else labels:
+        tp = sum(1 for e, p in pairs if e == p == label)
+        fp = sum(1 for e, p in pairs if p == label != e)
+        fn = sum(1 for e, p in pairs if e == label != p)
+        scores[label] = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
     return scores
+
+
+def macro_f1(
+    expected: Sequence[str], predicted: Sequence[str], labels: Sequence[str] | None = None
+) -> float:
+    """Unweighted mean of :func:`per_class_f1` over ``labels`` (0.0 when there is none).
+
+    By default the labels are those expected or predicted, so a label absent from both does
+    not count; :func:`evaluate` scores every canonical service code instead.
+
+    Raises:
+        ValueError: ``expected`` and ``predicted`` differ in length.
+    """
+    scores = per_class_f1(expected, predicted, labels)
+    return sum(scores.values()) / len(scores) if scores else 0.0
 
 
 def evaluate(
@@ -113,12 +146,12 @@ def evaluate(
     predicted = [d.service for d in decisions]
     correct = [e == p for e, p in zip(expected, predicted, strict=True)]
     routed = [ok for ok, d in zip(correct, decisions, strict=True) if not d.needs_triage]
-    f1 = per_class_f1(expected, predicted)
+    f1 = per_class_f1(expected, predicted, SERVICE_CODES)
     confusions = Counter((e, p) for e, p in zip(expected, predicted, strict=True) if e != p)
     return EvaluationReport(
         count=len(examples),
         accuracy=float(np.mean(correct)) if correct else 0.0,
-        macro_f1=float(np.mean(list(f1.values()))),
+        macro_f1=macro_f1(expected, predicted, SERVICE_CODES),
         per_class_f1=f1,
         confusions=[(e, p, n) for (e, p), n in confusions.most_common()],
         ece=expected_calibration_error([d.confidence for d in decisions], correct),

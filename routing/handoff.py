@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from routing.phrases import first_cue, fold
+from foundation.french import first_cue, fold
 
 HandoffReason = Literal[
     "resident_request",

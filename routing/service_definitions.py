@@ -22,7 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 from foundation.errors import ImportFormatError
-from retrieval.sparse import strip_accents
+from foundation.french import strip_accents
 
 #: Canonical service codes, in the order agents see them.
 SERVICE_CODES: tuple[str, ...] = (

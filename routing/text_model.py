@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
@@ -26,30 +25,27 @@ from scipy import sparse
 from threadpoolctl import threadpool_limits
 
 from foundation.errors import ModelAssetError
-from retrieval.sparse import strip_accents
+from foundation.french import words
 
 #: Bump when features, training or the file format change, so cached models are rebuilt.
-FEATURE_VERSION = "usem+charwb2-5tfidf+lr+temperature/1"
+FEATURE_VERSION = "usem+charwb2-5tfidf+lr+temperature/2"
 
 _NGRAM_RANGE = (2, 5)
-_APOSTROPHES = re.compile(r"['’`´]")
-_NON_WORD = re.compile(r"[^0-9a-z]+")
 _ARRAYS = ("idf", "coef", "intercept", "train_labels", "train_vectors")
 
 
-def fold_text(text: str) -> str:
-    """Lowercase, accent-free, apostrophe-free words (``J'ai perdu`` -> ``jai perdu``).
+def text_words(text: str) -> list[str]:
+    """The words the model sees: folded, apostrophes removed (``J'ai perdu`` -> ``jai perdu``).
 
-    Residents who type without accents often drop apostrophes too (« jai perdu ma carte
-    didentite »), so apostrophes are removed rather than turned into spaces.
+    See :func:`foundation.french.words` (``join_elisions``).
     """
-    return " ".join(_NON_WORD.sub(" ", _APOSTROPHES.sub("", strip_accents(text))).split())
+    return words(text, join_elisions=True)
 
 
-def char_ngrams(folded: str) -> list[str]:
+def char_ngrams(tokens: Sequence[str]) -> list[str]:
     """Character n-grams of each word padded with one space on each side (``char_wb``)."""
     grams: list[str] = []
-    for word in folded.split():
+    for word in tokens:
         padded = f" {word} "
         for size in range(_NGRAM_RANGE[0], _NGRAM_RANGE[1] + 1):
             grams.extend(padded[i : i + size] for i in range(len(padded) - size + 1))
@@ -106,7 +102,7 @@ class TextModel:
         values: list[float] = []
         for row, text in enumerate(texts):
             counts: dict[int, int] = {}
-            for gram in char_ngrams(fold_text(text)):
+            for gram in char_ngrams(text_words(text)):
                 if (column := self.index.get(gram)) is not None:
                     counts[column] = counts.get(column, 0) + 1
             weights = {c: (1.0 + np.log(n)) * float(self.idf[c]) for c, n in counts.items()}
@@ -156,7 +152,7 @@ def train_model(
 
     classes = [code for code in class_order if code in set(services)]
     labels = np.array([classes.index(service) for service in services])
-    vectorizer = TfidfVectorizer(analyzer=lambda t: char_ngrams(fold_text(t)), sublinear_tf=True)
+    vectorizer = TfidfVectorizer(analyzer=lambda t: char_ngrams(text_words(t)), sublinear_tf=True)
     vectorizer.fit(texts)
     vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
     draft = TextModel(
@@ -211,14 +207,14 @@ def top_words(
 
     An n-gram's weight is shared among the words it occurs in, in proportion to its counts.
     """
-    words = fold_text(text).split()
-    totals = Counter(char_ngrams(" ".join(words)))
+    seen = text_words(text)
+    totals = Counter(char_ngrams(seen))
     scores: dict[str, float] = {}
-    for word in dict.fromkeys(words):
-        grams = Counter(char_ngrams(word))
+    for word in dict.fromkeys(seen):
+        grams = Counter(char_ngrams([word]))
         scores[word] = sum(
             ngram_weights.get(gram, 0.0) * count / totals[gram] for gram, count in grams.items()
-        ) * words.count(word)
+        ) * seen.count(word)
     ranked = sorted(scores.items(), key=lambda item: -item[1])[:limit]
     return [[word, round(score, 4)] for word, score in ranked if score > 0]
 

@@ -22,8 +22,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from contact_center.gru.tracking_codes import normalise_tracking_code
-from retrieval.sparse import strip_accents
-from routing.phrases import first_cue, fold
+from foundation.french import first_cue, fold, strip_accents
 
 Step = Literal["location", "contact", "confirm", "tracking_code"]
 

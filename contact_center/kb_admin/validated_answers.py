@@ -33,8 +33,9 @@ from contact_center.conversation.turns import AnswerDelta, SourcesFound, TurnEve
 from contact_center.db import Database, utcnow
 from contact_center.kb_admin.local_documents import KnowledgeBaseAdminError
 from contact_center.kb_admin.schema import ValidatedAnswerRow, ValidatedAnswerVersionRow
+from foundation.french import strip_accents
 from retrieval.embeddings import Embedder
-from retrieval.sparse import FrenchSparseEncoder, strip_accents
+from retrieval.sparse import FrenchSparseEncoder
 
 STRICT_COSINE = 0.95
 LOOSE_COSINE = 0.90

@@ -21,13 +21,14 @@ from eval.conversations_runner import (
     conversation_metrics,
     default_checks,
 )
-from eval.datasets import RoutingExample, SpeechExample, TurnExpectation
+from eval.datasets import SpeechExample, TurnExpectation
 from eval.gate import check_gate
 from eval.judge import FaithfulnessJudge, judge_messages, parse_verdicts
 from eval.results import EvalResult, ratio, spread_sample
 from eval.routing_runner import evaluate_routing
 from eval.speech_runner import evaluate_speech
 from retrieval.llm import FakeChatModel
+from routing.classifier import LabelledExample
 
 # --- results ------------------------------------------------------------------------------------
 
@@ -222,10 +223,10 @@ class _ScriptedClassifier:
 
 def test_routing_accuracy_macro_f1_confusion_and_triage() -> None:
     examples = [
-        RoutingExample("a", "voirie"),
-        RoutingExample("b", "voirie"),
-        RoutingExample("c", "etat_civil"),
-        RoutingExample("d", "etat_civil"),
+        LabelledExample("a", "voirie"),
+        LabelledExample("b", "voirie"),
+        LabelledExample("c", "etat_civil"),
+        LabelledExample("d", "etat_civil"),
     ]
     classifier = _ScriptedClassifier(
         {

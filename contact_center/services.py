@@ -36,9 +36,10 @@ from contact_center.settings import Settings, routing_embeddings
 from knowledge_base.indexing import Indexer
 from knowledge_base.markdown import DEMO_TENANT, demo_pages
 from retrieval.answer import GroundedAnswerer
+from retrieval.chat import ChatModel
 from retrieval.embeddings import Embedder, build_embedder
 from retrieval.hybrid import HybridRetriever
-from retrieval.llm import ChatModel, build_chat_model
+from retrieval.llm import build_chat_model
 from retrieval.qdrant_store import QdrantStore
 from retrieval.sparse import FrenchSparseEncoder
 from routing.classifier import RequestClassifier, build_classifier

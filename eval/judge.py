@@ -1,7 +1,7 @@
 """Faithfulness judged by an LLM: is each sentence of an answer supported by its passages?
 
 The judge is reached through the same port as the answering model
-(:class:`retrieval.llm.ChatModel`: the OpenAI-compatible client for vLLM or the embedded
+(:class:`retrieval.chat.ChatModel`: the OpenAI-compatible client for vLLM or the embedded
 llama.cpp server), so any deployment's model can judge; a stronger one than the answering
 model is better (``--judge-url``). It receives the passages and the answer's sentences,
 numbered, and replies one verdict per line (``2: SUPPORTED``). The score is the share of
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from eval.text_metrics import split_sentences
 from foundation.errors import LLMError
-from retrieval.llm import ChatMessage, ChatModel
+from retrieval.chat import ChatMessage, ChatModel
 
 JUDGE_SYSTEM_PROMPT = (
     "You check answers written by a municipal assistant. You are given numbered PASSAGES and "
@@ -69,7 +69,7 @@ class FaithfulnessJudge:
     """Scores answers with an LLM (see the module docstring).
 
     Args:
-        model: Any :class:`~retrieval.llm.ChatModel`, already warmed up.
+        model: Any :class:`~retrieval.chat.ChatModel`, already warmed up.
         max_tokens: Room for the verdict lines.
     """
 

@@ -167,7 +167,7 @@ class Suite:
         from eval.judge import FaithfulnessJudge
 
         if self.options.judge_url:
-            from retrieval.llm import OpenAICompatibleChatModel
+            from retrieval.openai_compatible import OpenAICompatibleChatModel
 
             own = OpenAICompatibleChatModel(
                 self.options.judge_url, model=self.options.judge_model, temperature=0.0

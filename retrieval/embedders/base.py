@@ -1,7 +1,7 @@
 """What every embedding backend shares: lazy loading, batching, checks and error translation.
 
 A backend implements :meth:`BatchedEmbedder._load` and the two ``_encode_*`` methods on one
-batch; the base class turns any failure into :class:`~contact_center.errors.EmbeddingError`,
+batch; the base class turns any failure into :class:`~foundation.errors.EmbeddingError`,
 checks shapes, re-normalises and serialises calls (the native engines are not all thread-safe,
 and a background indexing thread shares the model with the request path).
 """

@@ -261,7 +261,7 @@ def test_a_failing_stage_ends_in_an_apology_and_a_transfer(
 def test_the_holding_phrase_fills_the_wait_for_a_slow_model(
     voice_settings: Settings, embedder: Any, request_classifier: Any, caplog: Any
 ) -> None:
-    from retrieval.llm import FakeChatModel
+    from retrieval.testing import FakeChatModel
 
     stack = fake_stack(["Comment refaire ma carte d'identité ?"])
     services = build_services(

@@ -18,7 +18,7 @@ from eval.answers_runner import EnergyModel, evaluate_answers
 from eval.datasets import RetrievalExample
 from eval.judge import FaithfulnessJudge
 from retrieval.embeddings import Embedder
-from retrieval.llm import FakeChatModel
+from retrieval.testing import FakeChatModel
 from tests.conftest import make_settings
 
 EXAMPLES = [

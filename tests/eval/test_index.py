@@ -8,7 +8,7 @@ import pytest
 
 from eval.index import check_index, ensure_index, index_dimension, index_folder
 from foundation.errors import ConfigurationError
-from retrieval.embedders.fake_embedder import FakeEmbedder
+from retrieval.testing import FakeEmbedder
 from tests.conftest import make_settings
 
 

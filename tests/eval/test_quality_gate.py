@@ -25,8 +25,8 @@ from eval.results import EvalResult
 from eval.retrieval_runner import evaluate_retrieval, open_retriever
 from eval.routing_runner import build_routing_classifier, evaluate_routing, routing_embeddings_of
 from knowledge_base.documents import Document
-from retrieval.embedders.fake_embedder import FakeEmbedder
 from retrieval.embeddings import Embedder, build_embedder
+from retrieval.testing import FakeEmbedder
 from routing.classifier import TRAINING_EXAMPLES_PATH, RequestClassifier, build_classifier
 from tests.conftest import make_settings
 

@@ -27,7 +27,7 @@ from eval.judge import FaithfulnessJudge, judge_messages, parse_verdicts
 from eval.results import EvalResult, ratio, spread_sample
 from eval.routing_runner import evaluate_routing
 from eval.speech_runner import evaluate_speech
-from retrieval.llm import FakeChatModel
+from retrieval.testing import FakeChatModel
 from routing.classifier import LabelledExample
 
 # --- results ------------------------------------------------------------------------------------

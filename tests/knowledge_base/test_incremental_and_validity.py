@@ -14,11 +14,11 @@ import pytest
 from knowledge_base.chunking import chunk_document
 from knowledge_base.documents import Document, Section
 from knowledge_base.indexing import Indexer
-from retrieval.embeddings import FakeEmbedder
 from retrieval.hybrid import HybridRetriever
 from retrieval.qdrant_store import QdrantStore
 from retrieval.settings import QdrantSection, RetrievalSection
 from retrieval.sparse import FrenchSparseEncoder
+from retrieval.testing import FakeEmbedder
 
 FILL = " Les informations pratiques sont affichées à l'accueil de la mairie." * 10
 

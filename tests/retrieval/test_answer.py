@@ -12,9 +12,10 @@ from retrieval.answer import (
     check_citations,
     detect_injection,
 )
-from retrieval.llm import ChatMessage, FakeChatModel
+from retrieval.chat import ChatMessage
 from retrieval.prompts import SYSTEM_PROMPT, build_messages, fixed_prefix, format_passages
 from retrieval.settings import RetrievalSection
+from retrieval.testing import FakeChatModel
 from retrieval.types import Chunk, ScoredChunk
 
 

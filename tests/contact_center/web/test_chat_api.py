@@ -16,7 +16,7 @@ from contact_center.settings import Settings
 from contact_center.testing.chat_harness import ChatHarness
 from retrieval.answer import ABSTAIN_TEXT, REFUSAL_INJECTION
 from retrieval.embeddings import Embedder
-from retrieval.llm import FakeChatModel
+from retrieval.testing import FakeChatModel
 from tests.conftest import make_settings
 
 

@@ -3,7 +3,9 @@
 :class:`FakeEmbedder` hashes the character trigrams of the accent-stripped, lowercased text into
 a fixed number of signed buckets and L2-normalises the result. It loads nothing and is fast, and
 texts that share words get close vectors, so searches over it still behave sensibly; it knows no
-synonyms and no meaning, so it says nothing about retrieval quality.
+synonyms and no meaning, so it says nothing about retrieval quality. It is the ``fake`` backend
+of :func:`retrieval.embeddings.build_embedder` and passes the same
+:class:`~retrieval.testing.contracts.EmbedderContract` as the real backends.
 """
 
 from __future__ import annotations

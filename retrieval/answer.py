@@ -230,7 +230,9 @@ class GroundedAnswerer:
         Raises:
             LLMError: The LLM failed (the caller degrades: apology, handoff).
         """
-        if detect_injection(question) if injection is None else injection:
+        if injection is None:
+            injection = detect_injection(question)
+        if injection:
             yield REFUSAL_INJECTION
             return
         if not passages:

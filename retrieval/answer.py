@@ -205,16 +205,27 @@ class GroundedAnswerer:
         question: str,
         passages: Sequence[ScoredChunk],
         history: Sequence[ChatMessage] = (),
+        *,
+        injection: bool | None = None,
     ) -> AsyncIterator[str]:
         """Stream the answer to ``question``.
 
         Yields :data:`REFUSAL_INJECTION` for an injection attempt and :data:`ABSTAIN_TEXT`
         without passages, in one piece and without calling the LLM.
 
+        Args:
+            question: The resident's question.
+            passages: The retrieved passages, numbered in this order in the prompt.
+            history: The conversation so far.
+            injection: Whether ``question`` is an injection attempt, when the caller already
+                checked it (the conversation engine checks each message once); None: check here.
+
         Raises:
             LLMError: The LLM failed (the caller degrades: apology, handoff).
         """
-        if detect_injection(question):
+        if injection is None:
+            injection = detect_injection(question)
+        if injection:
             yield REFUSAL_INJECTION
             return
         if not passages:

@@ -2,15 +2,18 @@
 
 Caller audio (μ-law 8 kHz) is decoded and resampled to 16 kHz for the endpointer and Whisper;
 speech goes back resampled to 8 kHz μ-law in ``media`` frames, each sentence followed by a
-``mark``; barge-in sends ``clear``. DTMF 0 asks for a person. A handoff transfers the call to
-the routed service's number with a ``<Dial>`` through Twilio's REST API; when that cannot be
-done the caller hears the service's number instead of silence.
+``mark``; barge-in sends ``clear``. DTMF 0 asks for a person. A handoff is worded for the phone
+(:func:`phone_notice`: « Restez en ligne, je vous transfère ») and transfers the call to the
+routed service's number with a ``<Dial>`` through Twilio's REST API; when that cannot be done
+the caller hears the service's number instead of silence.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from functools import partial
 from typing import Any
 
 import anyio
@@ -21,19 +24,48 @@ from channels.speech.stack import SpeechStack
 from channels.twilio import media_stream as ms
 from channels.twilio.transfer import CallControl, e164
 from channels.voice.session import VoiceSession
-from contact_center.conversation.engine import ConversationEngine
+from contact_center.conversation.engine import AI_NOTICE, ConversationEngine
 from contact_center.conversation.store import ConversationStore
+from contact_center.conversation.turns import HandoffNotice
 from contact_center.gru.service_catalogue import ServiceCatalogue
 from routing.service_definitions import TRIAGE_SERVICE
 
 log = logging.getLogger(__name__)
 
-#: The engine words its handoff for a screen; on the phone the call is transferred.
-PHONE_REWRITES = {
-    "Restez sur cette page, il vous répondra ici dès que possible.": (
-        "Restez en ligne, je vous transfère."
-    ),
-}
+PHONE_EMERGENCY = (
+    "Si vous êtes en danger, raccrochez et appelez le {police}, la police, ou le {european}. "
+    "Pour un hébergement d'urgence ce soir, le {shelter}, le Samu social, répond jour et nuit, "
+    "gratuitement. En cas de violences, le {violence} est gratuit et anonyme.\n"
+)
+PHONE_TRANSFER = (
+    "Je vous mets en relation avec un agent : {service}. Il aura le résumé de notre échange : "
+    "vous n'aurez pas à tout répéter. Restez en ligne, je vous transfère."
+)
+#: Without call control the transfer cannot happen: the caller then hears the service's number.
+PHONE_NO_TRANSFER = "Je transmets votre demande à un agent : {service}."
+PHONE_CLOSED = (
+    "Les agents ({service}) ne sont pas disponibles en ce moment. Horaires : {hours}\n"
+    "Je peux enregistrer votre demande pour qu'un agent vous rappelle. "
+)
+#: Said after the AI notice when the call can be transferred (DTMF 0 asks for a person).
+PHONE_KEYPAD = " Il vous suffit de taper 0."
+
+
+def phone_notice(notice: HandoffNotice, *, transfer: bool) -> str:
+    """The handoff notice as a caller hears it: the call is transferred, no page to stay on.
+
+    Args:
+        notice: What happened.
+        transfer: Whether this call can be transferred (Twilio's call control is configured).
+    """
+    prefix = PHONE_EMERGENCY.format(**asdict(notice.emergency)) if notice.emergency else ""
+    if not notice.agents_available:
+        hours = notice.opening_hours or "non communiqués"
+        return prefix + PHONE_CLOSED.format(service=notice.service_name, hours=hours)
+    said = PHONE_TRANSFER if transfer else PHONE_NO_TRANSFER
+    return prefix + said.format(service=notice.service_name)
+
+
 TRANSFER_FAILED = (
     "Je n'arrive pas à vous transférer. Vous pouvez joindre le service au {number}. "
     "Merci de votre appel."
@@ -104,7 +136,8 @@ class TwilioCall:
             tenant_id=tenant,
             channel="phone",
             output=self,
-            rewrites=PHONE_REWRITES,
+            wording=partial(phone_notice, transfer=self.call_control is not None),
+            opening=AI_NOTICE + PHONE_KEYPAD if self.call_control is not None else AI_NOTICE,
         )
         await self.session.start()
 

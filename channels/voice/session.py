@@ -6,6 +6,9 @@ through the same :class:`~contact_center.conversation.engine.ConversationEngine`
 answer sentence by sentence as it streams. Around that:
 
 * the AI notice is spoken first;
+* a handoff is told in the channel's own words (a
+  :data:`~contact_center.conversation.turns.NoticeWording`: :func:`spoken_notice` on the
+  browser's voice page, the phone's own on a call);
 * a holding phrase is spoken when no sentence is ready ``holding_after_s`` after the
   transcript (the LLM is working), so the caller never hears dead air;
 * barge-in: speech during playback (or while the turn is still being prepared) clears the
@@ -23,8 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 import anyio
@@ -34,13 +36,52 @@ from channels.speech.french_speech import SentenceChunker
 from channels.speech.stack import APOLOGY, HOLDING_PHRASE, NOT_HEARD, SpeechStack
 from channels.speech.vad import SpeechStarted, UtteranceEnded
 from contact_center.conversation.engine import AI_NOTICE, ConversationEngine
-from contact_center.conversation.turns import AnswerDelta, SourcesFound, TurnCompleted, TurnFailed
+from contact_center.conversation.turns import (
+    AnswerDelta,
+    HandoffNotice,
+    NoticeWording,
+    SourcesFound,
+    TurnCompleted,
+    TurnFailed,
+)
 from contact_center.errors import InputError
 
 log = logging.getLogger(__name__)
 
 #: What the resident means by pressing 0 or saying they want a person.
 AGENT_REQUEST = "Je voudrais parler à un agent."
+
+SPOKEN_EMERGENCY = (
+    "Si vous êtes en danger, appelez le {police}, la police, ou le {european}. Pour un "
+    "hébergement d'urgence ce soir, le {shelter}, le Samu social, répond jour et nuit, "
+    "gratuitement. En cas de violences, le {violence} est gratuit et anonyme.\n"
+)
+SPOKEN_QUEUED = (
+    "Je transmets notre conversation à un agent : {service}. Il verra tout notre échange : "
+    "vous n'aurez pas à répéter votre demande. Il vous répondra par écrit, dans cette "
+    "conversation, dès que possible."
+)
+SPOKEN_ONE_AHEAD = " Une personne attend avant vous."
+SPOKEN_AHEAD = " {ahead} personnes attendent avant vous."
+SPOKEN_CLOSED = (
+    "Les agents ({service}) ne sont pas disponibles en ce moment. Horaires : {hours}\n"
+    "Je peux enregistrer votre demande pour qu'un agent vous recontacte. "
+)
+
+
+def spoken_notice(notice: HandoffNotice) -> str:
+    """The handoff notice as the browser's voice page says it (the agent answers in writing)."""
+    prefix = SPOKEN_EMERGENCY.format(**asdict(notice.emergency)) if notice.emergency else ""
+    if not notice.agents_available:
+        hours = notice.opening_hours or "non communiqués"
+        return prefix + SPOKEN_CLOSED.format(service=notice.service_name, hours=hours)
+    text = prefix + SPOKEN_QUEUED.format(service=notice.service_name)
+    ahead = (notice.queue_position or 1) - 1
+    if ahead == 1:
+        text += SPOKEN_ONE_AHEAD
+    elif ahead > 1:
+        text += SPOKEN_AHEAD.format(ahead=ahead)
+    return text
 
 
 class VoiceOutput(Protocol):
@@ -79,7 +120,8 @@ class VoiceSession:
         tenant_id: The commune.
         channel: Name in the records (``phone``, ``voice``).
         output: Where audio and text go.
-        rewrites: Screen-only wording replaced before speaking (« restez sur cette page »).
+        wording: How this channel words a handoff notice (:func:`spoken_notice` by default).
+        opening: The notice spoken first (the AI notice by default).
     """
 
     def __init__(
@@ -91,7 +133,8 @@ class VoiceSession:
         tenant_id: str,
         channel: str,
         output: VoiceOutput,
-        rewrites: Mapping[str, str] | None = None,
+        wording: NoticeWording = spoken_notice,
+        opening: str = AI_NOTICE,
     ) -> None:
         self.stack = stack
         self.engine = engine
@@ -99,7 +142,8 @@ class VoiceSession:
         self.tenant_id = tenant_id
         self.channel = channel
         self.output = output
-        self.rewrites = dict(rewrites or {})
+        self.wording = wording
+        self.opening = opening
         self.endpointer = stack.endpointer()
         #: Stage timings of every completed turn (ms from the end of speech).
         self.timings: list[dict[str, float]] = []
@@ -115,7 +159,7 @@ class VoiceSession:
 
     async def start(self) -> None:
         """Speak the AI notice (EU AI Act, art. 50)."""
-        await self.say(AI_NOTICE, cache=True)
+        await self.say(self.opening, cache=True)
 
     async def feed(self, samples: np.ndarray) -> None:
         """Caller audio, int16 at 16 kHz."""
@@ -219,7 +263,7 @@ class VoiceSession:
         streamed = ""
         done: TurnCompleted | None = None
         async for event in self.engine.run_turn(
-            self.conversation_id, self.tenant_id, text, channel=self.channel
+            self.conversation_id, self.tenant_id, text, channel=self.channel, wording=self.wording
         ):
             if isinstance(event, SourcesFound):
                 await self.output.event({"type": "sources", "sources": event.sources})
@@ -258,8 +302,6 @@ class VoiceSession:
 
     async def _speak_sentence(self, sentence: str, turn: _Turn) -> None:
         turn.stamp("first_sentence")
-        for written, spoken in self.rewrites.items():
-            sentence = sentence.replace(written, spoken)
         audio = await anyio.to_thread.run_sync(self.stack.speak, sentence)
         turn.spoke = True
         await self._play(audio)

@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from channels.webchat.live import HandoffStateOut, handoff_state
-from channels.webchat.sse import encode_event
+from channels.webchat.sse import chat_notice, encode_event
 from contact_center.conversation.engine import AI_NOTICE, TurnCompleted
 from contact_center.errors import InputError, RateLimitedError
 from contact_center.web.deps import ServicesDep, client_key, require_tenant
@@ -110,7 +110,8 @@ def post_message(
 async def _stream(
     services: ServicesDep, conversation_id: str, tenant_id: str, text: str
 ) -> AsyncIterator[str]:
-    async for event in services.engine.run_turn(conversation_id, tenant_id, text):
+    turn = services.engine.run_turn(conversation_id, tenant_id, text, wording=chat_notice)
+    async for event in turn:
         if isinstance(event, TurnCompleted):
             services.metrics.observe_turn("web", event.abstained, event.reason, event.latency_ms)
             log.info(

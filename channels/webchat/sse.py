@@ -1,18 +1,45 @@
-"""Server-Sent Events encoding of the engine's turn events (web chat protocol)."""
+"""Server-Sent Events encoding of the engine's turn events (web chat protocol), and how the
+web chat words a handoff notice (:func:`chat_notice`)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 from contact_center.conversation.turns import (
     AnswerDelta,
+    HandoffNotice,
     SourcesFound,
     TurnAccepted,
     TurnCompleted,
     TurnEvent,
     TurnFailed,
 )
+
+EMERGENCY = (
+    "Si vous êtes en danger, appelez le {police} (police) ou le {european}. Pour un hébergement "
+    "d'urgence ce soir, le {shelter} (Samu social) répond jour et nuit, gratuitement. En cas de "
+    "violences, le {violence} est gratuit et anonyme.\n"
+)
+QUEUED = (
+    "Je transmets notre conversation à un agent ({service}). Il verra tout notre échange : "
+    "vous n'aurez pas à répéter votre demande. Restez sur cette page, il vous répondra ici "
+    "dès que possible."
+)
+CLOSED_NOW = (
+    "Les agents ({service}) ne sont pas disponibles en ce moment. Horaires : {hours}\n"
+    "Je peux enregistrer votre demande pour qu'un agent vous recontacte. "
+)
+
+
+def chat_notice(notice: HandoffNotice) -> str:
+    """The handoff notice as the web chat shows it (the agent answers on the same page)."""
+    prefix = EMERGENCY.format(**asdict(notice.emergency)) if notice.emergency else ""
+    if notice.agents_available:
+        return prefix + QUEUED.format(service=notice.service_name)
+    hours = notice.opening_hours or "non communiqués"
+    return prefix + CLOSED_NOW.format(service=notice.service_name, hours=hours)
 
 
 def sse(event: str, data: dict[str, Any]) -> str:

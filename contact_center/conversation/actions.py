@@ -31,6 +31,7 @@ from contact_center.conversation.intake import (
     is_yes,
     summarise,
 )
+from contact_center.conversation.turns import HandoffNotice
 from contact_center.gru.case_domain import CaseContact, CaseDraft, CaseStatus, Priority
 from contact_center.gru.notices import french_date
 from contact_center.gru.service_catalogue import ServiceCatalogue
@@ -125,6 +126,8 @@ class ActionReply:
         routing: The routing that holds for this turn when it is not the message's own (the
             answers « oui », « non » of a case intake keep the intake's service).
         handoff: For ``handoff``: its id, reason code and service.
+        notice: For ``handoff`` and ``callback_offered``: what happened, which the channel
+            words before ``text`` (then the question that follows the notice, if any).
     """
 
     text: str
@@ -134,6 +137,7 @@ class ActionReply:
     retrieve: bool = False
     routing: dict[str, Any] | None = None
     handoff: dict[str, Any] = field(default_factory=dict)
+    notice: HandoffNotice | None = None
 
 
 class CaseActions:

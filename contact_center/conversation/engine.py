@@ -1,13 +1,17 @@
 """The conversation engine: one resident turn, whatever the channel.
 
-A turn is: check the input -> store the message -> refuse injections -> route the request to
-a municipal service -> act when the request calls for it (collect and file a case, say where a
-case stands, point to the competent administration: :mod:`contact_center.conversation.actions`) ->
-else retrieve -> abstain when nothing relevant is found -> stream a grounded answer -> check its
-citations -> store the answer and its explanation record (with the routing decision).
+A turn is: check the input -> store the message -> establish the message's facts once
+(injection, route, handoff called for: :mod:`contact_center.conversation.facts`) -> hand off at
+once when the words call for a person -> act when the request calls for it (collect and file a
+case, say where a case stands, point to the competent administration:
+:mod:`contact_center.conversation.actions`) -> else retrieve -> abstain when nothing relevant is
+found -> stream a grounded answer -> check its citations -> hand off when the outcome calls for
+it -> store the answer and its explanation record (with the routing decision).
 Each step yields a :data:`TurnEvent` so that a channel can show the sources at once and stream
-the answer. A failing stage degrades into a French apology that keeps the conversation going;
-it never raises to the channel.
+the answer. A handoff is carried as a :class:`~contact_center.conversation.turns.HandoffNotice`
+that the channel's own :data:`~contact_center.conversation.turns.NoticeWording` puts into words.
+A failing stage degrades into a French apology that keeps the conversation going; it never
+raises to the channel.
 """
 
 from __future__ import annotations
@@ -15,15 +19,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 
 import anyio
 
 from contact_center.conversation.actions import ActionReply, CaseActions, other_administration_reply
+from contact_center.conversation.facts import ResidentTurn, TurnContext, TurnFacts
 from contact_center.conversation.replies import FAILURE_TEXT, GroundedResponder
 from contact_center.conversation.store import ConversationStore, RecordDraft
 from contact_center.conversation.turns import (
+    NoticeWording,
     TurnAccepted,
     TurnActivity,
     TurnCompleted,
@@ -39,29 +44,15 @@ from contact_center.errors import (
 from contact_center.handoffs.assistant_desk import HandoffDesk
 from contact_center.kb_admin.validated_answers import ValidatedAnswers
 from contact_center.settings import ChatSection
-from retrieval.answer import (
-    GroundedAnswerer,
-    detect_injection,
-)
+from retrieval.answer import GroundedAnswerer
 from retrieval.chat import ChatMessage
 from retrieval.hybrid import HybridRetriever
 from retrieval.prompts import PROMPT_VERSION
 from retrieval.settings import RetrievalSection
 from routing.classifier import RequestClassifier, RouteDecision
-from routing.handoff import HandoffDecision, handoff_after_answer, handoff_before_answer
+from routing.handoff import HandoffDecision, handoff_after_answer
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TurnContext:
-    """What the engine knows of the conversation before answering a message."""
-
-    history: list[ChatMessage]
-    previous_failures: int
-    resident_messages: list[str]
-    state: dict[str, Any] | None
-
 
 AI_NOTICE = (
     "Vous échangez avec un assistant automatisé (intelligence artificielle) de la commune. "
@@ -114,18 +105,28 @@ class ConversationEngine:
         return cleaned
 
     async def run_turn(
-        self, conversation_id: str, tenant_id: str, text: str, *, channel: str = "web"
+        self,
+        conversation_id: str,
+        tenant_id: str,
+        text: str,
+        *,
+        channel: str = "web",
+        wording: NoticeWording,
     ) -> AsyncIterator[TurnEvent]:
-        """One persisted turn of a conversation (the message must already be validated)."""
+        """One persisted turn of a conversation (the message must already be validated).
+
+        ``wording`` is how the channel tells a handoff notice: the stored answer holds the
+        words the resident read or heard.
+        """
         store = self._require_store()
         user_message = await anyio.to_thread.run_sync(
             lambda: store.add_message(conversation_id, "user", text)
         )
         yield TurnAccepted(message_id=user_message.id)
-        context = await anyio.to_thread.run_sync(lambda: self._context(conversation_id))
+        context = await anyio.to_thread.run_sync(lambda: TurnContext.load(store, conversation_id))
         completed: TurnCompleted | None = None
         with self.activity.turn():
-            events = self._turn(conversation_id, tenant_id, channel, text, context)
+            events = self._turn(conversation_id, tenant_id, channel, text, context, wording)
             async for event in events:
                 if isinstance(event, TurnCompleted):
                     completed = event
@@ -144,6 +145,7 @@ class ConversationEngine:
         channel: str,
         text: str,
         context: TurnContext,
+        wording: NoticeWording,
     ) -> AsyncIterator[TurnEvent]:
         started = time.perf_counter()
         if (context.state or {}).get("kind") == "handoff":
@@ -153,192 +155,127 @@ class ConversationEngine:
                 await anyio.to_thread.run_sync(lambda: notify(tenant_id, conversation_id, text))
             yield completed("", [], False, None, {}, started, action="with_agent")
             return
-        decision = await anyio.to_thread.run_sync(lambda: self._route(text))
-        handoff = None if detect_injection(text) else handoff_before_answer(text)
+        classifier = self.classifier
+        facts = await anyio.to_thread.run_sync(lambda: TurnFacts.establish(text, classifier))
+        turn = ResidentTurn(conversation_id, tenant_id, channel, text, context, facts, wording)
+        handoff = facts.handoff
         if handoff is not None and self.desk is not None:
-            reply = await anyio.to_thread.run_sync(
-                lambda: self._hand_off(
-                    conversation_id, tenant_id, channel, handoff, decision, context
-                )  # fmt: skip
-            )
-            async for event in self._responder.say(reply, text, tenant_id, decision, started):
+            reply = await anyio.to_thread.run_sync(lambda: self._hand_off(turn, handoff))
+            async for event in self._responder.say(reply, text, tenant_id, facts.route, started):
                 yield event
             return
-        async for event in self._act_or_answer(
-            conversation_id, tenant_id, channel, text, context, decision, started
-        ):
+        async for event in self._act_or_answer(turn, started):
             yield event
 
-    async def _act_or_answer(
-        self,
-        conversation_id: str,
-        tenant_id: str,
-        channel: str,
-        text: str,
-        context: TurnContext,
-        decision: RouteDecision | None,
-        started: float,
-    ) -> AsyncIterator[TurnEvent]:
+    async def _act_or_answer(self, turn: ResidentTurn, started: float) -> AsyncIterator[TurnEvent]:
         """Act on the request if it calls for it, else answer; hand off when that fails."""
         reply: ActionReply | None = None
         action_failed = False
-        if self.actions is not None and not detect_injection(text):
+        route = turn.facts.route
+        if self.actions is not None and not turn.facts.injection:
             try:
-                reply = await anyio.to_thread.run_sync(
-                    lambda: self._act(
-                        conversation_id, tenant_id, channel, text, decision, context.state
-                    )
-                )
+                reply = await anyio.to_thread.run_sync(lambda: self._act(turn))
             except Exception:  # noqa: BLE001 - the resident gets an apology, never a crash
-                log.exception("action failed conversation_id=%s", conversation_id)
+                log.exception("action failed conversation_id=%s", turn.conversation_id)
                 action_failed = True
         if action_failed:
-            events = _action_failure(decision, started)
+            events = _action_failure(route, started)
         elif reply is not None:
-            events = self._responder.say(reply, text, tenant_id, decision, started)
+            events = self._responder.say(reply, turn.text, turn.tenant_id, route, started)
         else:
-            events = self._responder.answer(text, tenant_id, context.history, decision)
+            events = self._responder.answer(
+                turn.text, turn.tenant_id, turn.context.history, turn.facts
+            )
         failed: TurnFailed | None = None
         async for event in events:
             if isinstance(event, TurnFailed):
                 failed = event  # said with the handoff notice, if any, just below
                 continue
             if isinstance(event, TurnCompleted):
-                event = await self._maybe_hand_off(
-                    event, conversation_id, tenant_id, channel, decision, context
-                )
+                event = await self._maybe_hand_off(event, turn)
                 if failed is not None:
                     yield replace(failed, message=event.answer)
             yield event
 
-    async def _maybe_hand_off(
-        self,
-        done: TurnCompleted,
-        conversation_id: str,
-        tenant_id: str,
-        channel: str,
-        decision: RouteDecision | None,
-        context: TurnContext,
-    ) -> TurnCompleted:
+    async def _maybe_hand_off(self, done: TurnCompleted, turn: ResidentTurn) -> TurnCompleted:
         """The completed turn, with a handoff added when its outcome calls for one."""
+        route = turn.facts.route
         handoff = handoff_after_answer(
             abstained=done.abstained,
             outcome_reason=done.reason,
-            previous_failures=context.previous_failures,
-            routing_reason=decision.reason if decision is not None else None,
+            previous_failures=turn.context.previous_failures,
+            routing_reason=route.reason if route is not None else None,
         )
         if handoff is None or self.desk is None or done.action is not None:
             return done
-        reply = await anyio.to_thread.run_sync(
-            lambda: self._hand_off(conversation_id, tenant_id, channel, handoff, decision, context)
-        )
+        reply = await anyio.to_thread.run_sync(lambda: self._hand_off(turn, handoff))
         return replace(
             done,
             answer=f"{done.answer}\n\n{reply.text}",
             action=reply.action,
             handoff=reply.handoff,
+            notice=reply.notice,
         )
 
-    def _hand_off(
-        self,
-        conversation_id: str,
-        tenant_id: str,
-        channel: str,
-        handoff: HandoffDecision,
-        decision: RouteDecision | None,
-        context: TurnContext,
-    ) -> ActionReply:
-        """Open the handoff (or offer a callback out of hours) and keep the new state."""
+    def _hand_off(self, turn: ResidentTurn, handoff: HandoffDecision) -> ActionReply:
+        """Open the handoff (or offer a callback out of hours), keep the new state, and put
+        the notice into the channel's words."""
         assert self.desk is not None
         reply = self.desk.open(
-            tenant_id=tenant_id,
-            conversation_id=conversation_id,
-            channel=channel,
+            tenant_id=turn.tenant_id,
+            conversation_id=turn.conversation_id,
+            channel=turn.channel,
             decision=handoff,
-            routing=decision,
-            resident_messages=context.resident_messages,
+            routing=turn.facts.route,
+            resident_messages=turn.context.resident_messages,
         )
-        self._require_store().set_state(conversation_id, reply.state)
-        return reply
+        self._require_store().set_state(turn.conversation_id, reply.state)
+        if reply.notice is None:
+            return reply
+        return replace(reply, text=turn.wording(reply.notice) + reply.text)
 
-    def _act(
-        self,
-        conversation_id: str,
-        tenant_id: str,
-        channel: str,
-        text: str,
-        decision: RouteDecision | None,
-        state: dict[str, Any] | None,
-    ) -> ActionReply | None:
+    def _act(self, turn: ResidentTurn) -> ActionReply | None:
         """The action reply for this message, with the conversation's state updated."""
         assert self.actions is not None
         store = self._require_store()
+        state = turn.context.state
         reply = self.actions.handle(
-            tenant_id=tenant_id,
-            conversation_id=conversation_id,
-            channel=channel,
-            text=text,
-            decision=decision,
+            tenant_id=turn.tenant_id,
+            conversation_id=turn.conversation_id,
+            channel=turn.channel,
+            text=turn.text,
+            decision=turn.facts.route,
             state=state,
         )
         if reply is not None and reply.state != state:
-            store.set_state(conversation_id, reply.state)
+            store.set_state(turn.conversation_id, reply.state)
         elif reply is None and (state or {}).get("kind") == "intake":
-            store.set_state(conversation_id, None)  # the resident moved on to another question
+            store.set_state(turn.conversation_id, None)  # the resident moved on to another question
         return reply
-
-    def _route(self, text: str) -> RouteDecision | None:
-        """The routing decision, or None without a classifier or when it fails."""
-        if self.classifier is None:
-            return None
-        try:
-            return self.classifier.classify(text)
-        except Exception:  # noqa: BLE001 - routing is an aid: the answer goes on without it
-            log.exception("routing failed")
-            return None
 
     async def answer(
         self, question: str, tenant_id: str, *, history: list[ChatMessage] | None = None
     ) -> AsyncIterator[TurnEvent]:
         """Answer one question without touching conversations (CLI, evaluation)."""
         with self.activity.turn():
-            decision = await anyio.to_thread.run_sync(lambda: self._route(question))
+            classifier = self.classifier
+            facts = await anyio.to_thread.run_sync(
+                lambda: TurnFacts.establish(question, classifier)
+            )
+            route = facts.route
             reply = None
-            if decision is not None and decision.service == "hors_commune":
+            if route is not None and route.service == "hors_commune" and not facts.injection:
                 reply = other_administration_reply(question)
-            if reply is not None and not detect_injection(question):
-                events = self._responder.say(
-                    reply, question, tenant_id, decision, time.perf_counter()
-                )
+            if reply is not None:
+                events = self._responder.say(reply, question, tenant_id, route, time.perf_counter())
             else:
-                events = self._responder.answer(question, tenant_id, history or [], decision)
+                events = self._responder.answer(question, tenant_id, history or [], facts)
             async for event in events:
                 yield event
 
     def use_validated_answers(self, validated: ValidatedAnswers) -> None:
         """Give administrators' validated answers before retrieval when a question matches."""
         self._responder.validated_answers = validated
-
-    def _context(self, conversation_id: str) -> TurnContext:
-        store = self._require_store()
-        view = store.get(conversation_id)
-        if view is None:
-            return TurnContext(history=[], previous_failures=0, resident_messages=[], state=None)
-        earlier = view.messages[:-1]  # the last message is the one being answered now
-        failures = 0
-        for message in reversed([m for m in earlier if m.role == "assistant"]):
-            if not (message.abstained or message.status == "failed"):
-                break
-            failures += 1
-        return TurnContext(
-            history=[
-                ChatMessage(role="user" if m.role == "user" else "assistant", content=m.content)
-                for m in earlier
-            ],
-            previous_failures=failures,
-            resident_messages=[m.content for m in view.messages if m.role == "user"],
-            state=store.state(conversation_id),
-        )
 
     def _store_answer(
         self,

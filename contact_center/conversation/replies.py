@@ -1,10 +1,11 @@
 """Answers grounded on the knowledge base, and the replies of the assistant's actions.
 
-:class:`GroundedResponder` runs the retrieval-augmented half of a turn: refuse injections,
-retrieve, abstain when nothing relevant is found, stream the LLM's answer, check its citations.
-It also says an action's reply (:class:`~contact_center.conversation.actions.ActionReply`), with the
-knowledge base's best source when the reply asks for one. Failures degrade into the French
-apology :data:`FAILURE_TEXT`; nothing raises to the channel.
+:class:`GroundedResponder` runs the retrieval-augmented half of a turn: refuse injections (as
+the turn's facts tell, :mod:`contact_center.conversation.facts`), retrieve, abstain when nothing
+relevant is found, stream the LLM's answer, check its citations. It also says an action's reply
+(:class:`~contact_center.conversation.actions.ActionReply`), with the knowledge base's best
+source when the reply asks for one. Failures degrade into the French apology
+:data:`FAILURE_TEXT`; nothing raises to the channel.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import anyio
 
 from contact_center.conversation.actions import ActionReply
+from contact_center.conversation.facts import TurnFacts
 from contact_center.conversation.turns import (
     AnswerDelta,
     SourcesFound,
@@ -32,7 +34,7 @@ from contact_center.conversation.turns import (
 )
 from contact_center.kb_admin.validated_answers import ValidatedAnswers, validated_answer_events
 from foundation.errors import BackendError
-from retrieval.answer import ABSTAIN_TEXT, REFUSAL_INJECTION, GroundedAnswerer, detect_injection
+from retrieval.answer import ABSTAIN_TEXT, REFUSAL_INJECTION, GroundedAnswerer
 from retrieval.chat import ChatMessage
 from retrieval.hybrid import HybridRetriever, SearchResult
 from retrieval.settings import RetrievalSection
@@ -96,6 +98,7 @@ class GroundedResponder:
             action=reply.action,
             case=reply.case,
             handoff=reply.handoff,
+            notice=reply.notice,
         )
 
     async def answer(
@@ -103,20 +106,21 @@ class GroundedResponder:
         question: str,
         tenant_id: str,
         history: list[ChatMessage],
-        decision: RouteDecision | None = None,
+        facts: TurnFacts,
     ) -> AsyncIterator[TurnEvent]:
-        routed = routing_dict(decision)
-        async for event in self._grounded(question, tenant_id, history):
+        """A grounded answer to ``question``, or the refusal of an injection the facts tell."""
+        routed = routing_dict(facts.route)
+        async for event in self._grounded(question, tenant_id, history, facts.injection):
             if isinstance(event, TurnCompleted):
                 event = replace(event, routing=routed)
             yield event
 
     async def _grounded(
-        self, question: str, tenant_id: str, history: list[ChatMessage]
+        self, question: str, tenant_id: str, history: list[ChatMessage], injection: bool
     ) -> AsyncIterator[TurnEvent]:
         started = time.perf_counter()
         latency: dict[str, float] = {}
-        if detect_injection(question):
+        if injection:
             yield completed(REFUSAL_INJECTION, [], True, "injection", latency, started)
             return
         if self.validated_answers is not None:
@@ -172,7 +176,8 @@ class GroundedResponder:
         latency: dict[str, float] = {}
         parts: list[str] = []
         try:
-            async for delta in self._answerer.astream(question, result.chunks, history):
+            deltas = self._answerer.astream(question, result.chunks, history, injection=False)
+            async for delta in deltas:  # an injection was refused before retrieval
                 if not parts:
                     latency["first_token"] = ms_since(started)
                 parts.append(delta)

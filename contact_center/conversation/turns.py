@@ -2,13 +2,15 @@
 
 A channel renders the events: :class:`SourcesFound` at once, :class:`AnswerDelta` as it
 streams, :class:`TurnCompleted` at the end (or :class:`TurnFailed` with the French apology).
+A handoff is told as a :class:`HandoffNotice` (what happened, not words): each channel words it
+for its residents through its own :data:`NoticeWording` (a screen, a voice page, a phone call).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +18,49 @@ from typing import Any
 from retrieval.hybrid import SearchResult
 from retrieval.types import ScoredChunk
 from routing.classifier import RouteDecision
+
+
+@dataclass(frozen=True)
+class EmergencyNumbers:
+    """The free national numbers given first to a resident in distress, whatever the hour."""
+
+    police: str = "17"
+    #: The European emergency number.
+    european: str = "112"
+    #: Samu social: emergency housing, day and night.
+    shelter: str = "115"
+    #: Violence against women: free and anonymous.
+    violence: str = "3919"
+
+
+@dataclass(frozen=True)
+class HandoffNotice:
+    """What happened when the assistant handed the conversation to a person.
+
+    A value, not a sentence: each channel words it (see :data:`NoticeWording`).
+
+    Attributes:
+        reason: The handoff's reason code (:data:`routing.handoff.HANDOFF_REASONS`).
+        service: The code of the service that takes over.
+        service_name: Its name, as residents know it.
+        agents_available: True when the conversation waits in the service's queue; False when
+            nobody is there now and a callback case is offered instead.
+        queue_position: The conversation's place in the service's queue (1 is next), if queued.
+        opening_hours: The agents' hours, when they are not available.
+        emergency: The numbers to give first (distress), else None.
+    """
+
+    reason: str
+    service: str
+    service_name: str
+    agents_available: bool
+    queue_position: int | None = None
+    opening_hours: str | None = None
+    emergency: EmergencyNumbers | None = None
+
+
+#: How a channel words a handoff notice for its residents (French).
+NoticeWording = Callable[[HandoffNotice], str]
 
 
 @dataclass(frozen=True)
@@ -59,6 +104,8 @@ class TurnCompleted:
     case: dict[str, Any] = field(default_factory=dict)
     #: The handoff opened in this turn: id, reason code, service.
     handoff: dict[str, Any] = field(default_factory=dict)
+    #: What the resident was told of a handoff or callback offer in this turn, as a value.
+    notice: HandoffNotice | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +198,7 @@ def completed(
     action: str | None = None,
     case: dict[str, Any] | None = None,
     handoff: dict[str, Any] | None = None,
+    notice: HandoffNotice | None = None,
 ) -> TurnCompleted:
     return TurnCompleted(
         message_id=None,
@@ -165,6 +213,7 @@ def completed(
         action=action,
         case=case or {},
         handoff=handoff or {},
+        notice=notice,
     )
 
 

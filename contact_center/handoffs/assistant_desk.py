@@ -1,19 +1,25 @@
-"""The assistant's side of a handoff: open it, tell the resident plainly what happens next.
+"""The assistant's side of a handoff: open it, and say what happened as a value.
 
 During the service's opening hours the conversation joins the service's queue with a short
 summary for the agent (who never has to ask the resident to repeat). Outside them, nobody is
 there to answer: the resident is offered a case with a callback instead (the case intake of
 :mod:`contact_center.conversation.actions` starts at the contact question). Distress always comes
 with the emergency numbers first, whatever the hour.
+
+The desk does not word the notice: it returns a
+:class:`~contact_center.conversation.turns.HandoffNotice`, and each channel tells it in its own
+words (« Restez sur cette page » on a screen, « Restez en ligne » on the phone).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from contact_center.conversation.actions import ASK_CONTACT, ActionReply
 from contact_center.conversation.intake import IntakeState
+from contact_center.conversation.turns import EmergencyNumbers, HandoffNotice
 from contact_center.db import utcnow
 from contact_center.gru.service_catalogue import ServiceCatalogue
 from contact_center.handoffs.opening_hours import is_open
@@ -22,25 +28,11 @@ from routing.classifier import RouteDecision
 from routing.handoff import REASON_LABELS, HandoffDecision
 from routing.service_definitions import TRIAGE_SERVICE
 
-EMERGENCY = (
-    "Si vous êtes en danger, appelez le 17 (police) ou le 112. Pour un hébergement d'urgence "
-    "ce soir, le 115 (Samu social) répond jour et nuit, gratuitement. En cas de violences, le "
-    "3919 est gratuit et anonyme.\n"
-)
-QUEUED = (
-    "Je transmets notre conversation à un agent ({service}). Il verra tout notre échange : "
-    "vous n'aurez pas à répéter votre demande. Restez sur cette page, il vous répondra ici "
-    "dès que possible."
-)
-CLOSED_NOW = (
-    "Les agents ({service}) ne sont pas disponibles en ce moment. Horaires : {hours}\n"
-    "Je peux enregistrer votre demande pour qu'un agent vous recontacte. "
-)
 WITH_AGENT = "Votre message a été transmis à l'agent qui suit votre conversation."
 
 
 class HandoffDesk:
-    """Opens handoffs for the conversation engine and words them for the resident."""
+    """Opens handoffs for the conversation engine and says what happened (channels word it)."""
 
     def __init__(
         self,
@@ -64,11 +56,21 @@ class HandoffDesk:
         routing: RouteDecision | None,
         resident_messages: Sequence[str],
     ) -> ActionReply:
-        """Queue the conversation, or offer a callback case out of hours."""
+        """Queue the conversation, or offer a callback case out of hours.
+
+        The reply's ``notice`` says what happened (the channel words it); its ``text`` is what
+        follows the notice: the intake's contact question for a callback, else nothing.
+        """
         service = decision.service or _routed_service(routing)
         entry = self._catalogue.get(tenant_id, service)
         name = entry.name if entry is not None else service
-        prefix = EMERGENCY if decision.reason == "sensitive" else ""
+        notice = HandoffNotice(
+            reason=decision.reason,
+            service=service,
+            service_name=name,
+            agents_available=True,
+            emergency=EmergencyNumbers() if decision.reason == "sensitive" else None,
+        )
         hours = (entry.extra.get("agent_hours") if entry is not None else None) or None
         if not is_open(hours, self.clock()):
             intake = IntakeState(
@@ -78,10 +80,12 @@ class HandoffDesk:
                 priority=decision.priority,
                 routing={"service": service, "handoff": decision.reason, "callback": True},
             )
-            text = prefix + CLOSED_NOW.format(
-                service=name, hours=entry.opening_hours if entry else "non communiqués"
+            closed = replace(
+                notice,
+                agents_available=False,
+                opening_hours=entry.opening_hours if entry else "non communiqués",
             )
-            return ActionReply(text + ASK_CONTACT, "callback_offered", intake.to_json())
+            return ActionReply(ASK_CONTACT, "callback_offered", intake.to_json(), notice=closed)
         view = self.store.open(
             tenant_id=tenant_id,
             conversation_id=conversation_id,
@@ -94,12 +98,19 @@ class HandoffDesk:
         if self.on_opened is not None:
             self.on_opened(view)
         return ActionReply(
-            prefix + QUEUED.format(service=name),
+            "",
             "handoff",
             {"kind": "handoff", "handoff_id": view.id, "service": service},
             case={},
             handoff={"id": view.id, "reason": decision.reason, "service": service},
+            notice=replace(notice, queue_position=self._position(view)),
         )
+
+    def _position(self, view: HandoffView) -> int | None:
+        """The handoff's place among those waiting for its service (1 is next)."""
+        waiting = self.store.queue(view.tenant_id, [view.service], statuses=("waiting",))
+        ids = [h.id for h in waiting]
+        return ids.index(view.id) + 1 if view.id in ids else None
 
 
 def _routed_service(routing: RouteDecision | None) -> str:

@@ -226,6 +226,9 @@ def test_dtmf_zero_transfers_the_call_to_the_routed_service(
     assert "<Dial><Number>+3319900100" in update["twiml"]
     messages = _phone_messages(services)
     assert messages[-1][0] == "assistant" and "agent" in messages[-1][1]
+    # The caller heard the phone's words, not the web chat's.
+    assert "Restez en ligne, je vous transfère." in messages[-1][1]
+    assert "cette page" not in messages[-1][1]
 
 
 def test_a_failing_stage_ends_in_an_apology_and_a_transfer(

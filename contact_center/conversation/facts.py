@@ -1,0 +1,115 @@
+"""What one resident turn knows before it acts: the conversation so far, and the message's facts.
+
+The engine establishes each fact of a message once, early, and carries it through the turn:
+whether it tries to override the assistant's rules (:func:`retrieval.answer.detect_injection`),
+where the request goes (the request classifier's :class:`~routing.classifier.RouteDecision`),
+and whether the words call for a person at once (:func:`routing.handoff.handoff_before_answer`).
+The actions, the grounded answer, the answerer and the handoff desk receive these values; none of
+them computes them again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from contact_center.conversation.store import ConversationStore
+from contact_center.conversation.turns import NoticeWording
+from retrieval.answer import detect_injection
+from retrieval.chat import ChatMessage
+from routing.classifier import RequestClassifier, RouteDecision
+from routing.handoff import HandoffDecision, handoff_before_answer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TurnFacts:
+    """The facts of one resident message, established once per turn.
+
+    Attributes:
+        injection: The message tries to override or reveal the assistant's rules.
+        route: The routing decision, or None without a classifier or when routing failed.
+        handoff: The handoff the words call for before any answer (never for an injection).
+    """
+
+    injection: bool
+    route: RouteDecision | None
+    handoff: HandoffDecision | None
+
+    @classmethod
+    def establish(cls, text: str, classifier: RequestClassifier | None) -> TurnFacts:
+        """Check, route and weigh ``text`` (blocking: the classifier may run a model)."""
+        injection = detect_injection(text)
+        return cls(
+            injection=injection,
+            route=_route(text, classifier),
+            handoff=None if injection else handoff_before_answer(text),
+        )
+
+
+def _route(text: str, classifier: RequestClassifier | None) -> RouteDecision | None:
+    """The routing decision, or None without a classifier or when it fails."""
+    if classifier is None:
+        return None
+    try:
+        return classifier.classify(text)
+    except Exception:  # noqa: BLE001 - routing is an aid: the answer goes on without it
+        log.exception("routing failed")
+        return None
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """What the engine knows of the conversation before answering a message."""
+
+    history: list[ChatMessage]
+    previous_failures: int
+    resident_messages: list[str]
+    state: dict[str, Any] | None
+
+    @classmethod
+    def load(cls, store: ConversationStore, conversation_id: str) -> TurnContext:
+        """The conversation's history, its failed turns in a row, its messages and state."""
+        view = store.get(conversation_id)
+        if view is None:
+            return cls(history=[], previous_failures=0, resident_messages=[], state=None)
+        earlier = view.messages[:-1]  # the last message is the one being answered now
+        failures = 0
+        for message in reversed([m for m in earlier if m.role == "assistant"]):
+            if not (message.abstained or message.status == "failed"):
+                break
+            failures += 1
+        return cls(
+            history=[
+                ChatMessage(role="user" if m.role == "user" else "assistant", content=m.content)
+                for m in earlier
+            ],
+            previous_failures=failures,
+            resident_messages=[m.content for m in view.messages if m.role == "user"],
+            state=store.state(conversation_id),
+        )
+
+
+@dataclass(frozen=True)
+class ResidentTurn:
+    """One message being answered: where it came from, what it said, what is known of it.
+
+    Attributes:
+        conversation_id: The stored conversation.
+        tenant_id: The commune.
+        channel: The channel's name in the records (``web``, ``voice``, ``phone``).
+        text: The resident's message (validated).
+        context: The conversation so far.
+        facts: The message's facts.
+        wording: How this channel words a handoff notice.
+    """
+
+    conversation_id: str
+    tenant_id: str
+    channel: str
+    text: str
+    context: TurnContext
+    facts: TurnFacts
+    wording: NoticeWording

@@ -14,9 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from contact_center.app import create_app
-from contact_center.gru.notifications import FakeNotifier
 from contact_center.services import Services
 from contact_center.testing.chat_harness import sign_in
+from contact_center.testing.fakes import FakeNotifier
 from routing.classifier import FakeRequestClassifier
 from routing.service_definitions import DEMO_CATALOGUE
 from tests.conftest import make_settings

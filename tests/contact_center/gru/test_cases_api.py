@@ -17,8 +17,8 @@ from contact_center.app import create_app
 from contact_center.services import Services
 from contact_center.testing.chat_harness import sign_in
 from contact_center.testing.fakes import FakeNotifier
-from routing.classifier import FakeRequestClassifier
 from routing.service_definitions import DEMO_CATALOGUE
+from routing.testing.fakes import FakeRequestClassifier
 from tests.conftest import make_settings
 
 BASE = "/api/v1/tenants/demo"

@@ -1,7 +1,7 @@
 """Voice-to-voice latency of the phone channel, replaying real French audio through Twilio's
 protocol against the real app (uvicorn, WebSocket, Whisper, Silero VAD, the engine, TTS).
 
-A local Media Streams client (:class:`channels.twilio.testing.MediaStreamsClient`) sends each
+A local Media Streams client (:class:`channels.testing.twilio_voice.MediaStreamsClient`) sends each
 clip as 20 ms μ-law frames, then silence **in real time**, and measures from the end of the
 caller's speech to the first audio frame of the answer (voice to voice). The server's stage
 timings (ms after the end of speech was detected: transcript, first token, first sentence,
@@ -69,7 +69,7 @@ def main() -> None:
 
     from channels.speech.audio import load_audio
     from channels.speech.stack import build_speech_stack
-    from channels.twilio.testing import signature
+    from channels.testing.twilio_voice import signature
     from contact_center.app import create_app
     from contact_center.services import Services
     from contact_center.settings import Settings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 
@@ -15,16 +16,22 @@ class RateLimiter(Protocol):
 
 
 class InMemoryRateLimiter:
-    """Token bucket per key: ``burst`` messages at once, refilled at ``per_minute``."""
+    """Token bucket per key: ``burst`` messages at once, refilled at ``per_minute``.
 
-    def __init__(self, per_minute: int, burst: int) -> None:
+    ``clock`` gives the time in seconds (tests pass a manual one).
+    """
+
+    def __init__(
+        self, per_minute: int, burst: int, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._clock = clock
         self._rate = per_minute / 60.0
         self._burst = float(burst)
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
     def hit(self, key: str) -> int:
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             tokens, last = self._buckets.get(key, (self._burst, now))
             tokens = min(self._burst, tokens + (now - last) * self._rate)
@@ -36,16 +43,23 @@ class InMemoryRateLimiter:
 
 
 class RedisRateLimiter:
-    """Fixed one-minute window per key in Redis, shared by every replica."""
+    """Fixed one-minute window per key in Redis, shared by every replica.
 
-    def __init__(self, url: str, per_minute: int) -> None:
+    ``clock`` gives the wall-clock time in seconds (tests pass a manual one).
+    """
+
+    def __init__(
+        self, url: str, per_minute: int, *, clock: Callable[[], float] = time.time
+    ) -> None:
         import redis  # the "redis" extra
 
+        self._clock = clock
         self._redis = redis.Redis.from_url(url)
         self._per_minute = per_minute
 
     def hit(self, key: str) -> int:
-        window = int(time.time() // 60)
+        now = self._clock()
+        window = int(now // 60)
         name = f"cc:rate:{key}:{window}"
         pipe = self._redis.pipeline()
         pipe.incr(name)
@@ -53,4 +67,4 @@ class RedisRateLimiter:
         count, _ = pipe.execute()
         if int(count) <= self._per_minute:
             return 0
-        return max(1, 60 - int(time.time()) % 60)
+        return max(1, 60 - int(now) % 60)

@@ -19,7 +19,13 @@ from contact_center.conversation.store import ConversationStore
 from contact_center.db import Database, migrate
 from contact_center.gru.cases import CaseStore
 from contact_center.gru.connector import GruConnector, build_gru
-from contact_center.gru.notifications import NotificationDispatcher, Notifier, build_notifier
+from contact_center.gru.notifications import (
+    ChannelNotifier,
+    NotificationDispatcher,
+    Notifier,
+    SmtpNotifier,
+    TwilioSmsNotifier,
+)
 from contact_center.gru.service_catalogue import ServiceCatalogue, seed_catalogues
 from contact_center.handoffs.agent_desk import AgentDesk
 from contact_center.handoffs.assistant_desk import HandoffDesk
@@ -32,7 +38,8 @@ from contact_center.kb_admin.unanswered import UnansweredQuestions
 from contact_center.kb_admin.validated_answers import ValidatedAnswers
 from contact_center.metrics import Metrics
 from contact_center.ratelimit import InMemoryRateLimiter, RateLimiter, RedisRateLimiter
-from contact_center.settings import Settings, routing_embeddings
+from contact_center.settings import NotificationsSection, Settings, routing_embeddings
+from contact_center.testing.fakes import FakeNotifier
 from knowledge_base.indexing import Indexer
 from knowledge_base.markdown import DEMO_TENANT, demo_pages
 from retrieval.answer import GroundedAnswerer
@@ -123,6 +130,16 @@ def _lower_thread_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
     except (AttributeError, OSError):  # other platforms: run at normal priority
         log.debug("could not lower the background thread's priority")
+
+
+def build_notifier(settings: NotificationsSection) -> Notifier:
+    """The senders the settings describe (SMTP when a host is set, Twilio when an account is)."""
+    if settings.backend == "fake":
+        return FakeNotifier()
+    return ChannelNotifier(
+        email=SmtpNotifier(settings.smtp) if settings.smtp.host else None,
+        sms=TwilioSmsNotifier(settings.twilio) if settings.twilio.account_sid else None,
+    )
 
 
 class Services:

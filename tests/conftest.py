@@ -37,6 +37,11 @@ from routing.classifier import RequestClassifier, build_classifier
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
+# The shipped contract mixins live in the packages: pytest rewrites their asserts too.
+pytest.register_assert_rewrite(
+    "contact_center.testing.contracts", "channels.testing.contracts", "routing.testing.contracts"
+)
+
 #: Fiches that the tests' questions need (identity papers, civil status, elections, ...).
 TEST_FICHES = (
     "F1344",

@@ -4,10 +4,11 @@ Floors, from the top: ``eval`` → ``channels`` → ``contact_center`` → ``kno
 ``routing`` → ``retrieval`` → ``foundation``. Inside ``contact_center``, the web layer and the
 shipped ``testing`` room sit above the domain rooms (conversation, gru, agents, handoffs,
 kb_admin), which never import them. Only the composition roots may import upward: the app
-factory (``contact_center.app``, which mounts the channels) and the CLI (``contact_center.cli``,
-which reaches eval too), and the shipped harnesses of ``contact_center.testing``, which drive
-the whole application. The graph is read with :mod:`ast` from the source files, imports inside
-functions and under ``TYPE_CHECKING`` included.
+factory (``contact_center.app``, which mounts the channels), the CLI (``contact_center.cli``,
+which reaches eval too), what the lifespan builds (``contact_center.services``, which picks the
+fake backends that settings can ask for) and the shipped harnesses of ``contact_center.testing``,
+which drive the whole application. The graph is read with :mod:`ast` from the source files, imports
+inside functions and under ``TYPE_CHECKING`` included.
 """
 
 from __future__ import annotations
@@ -31,7 +32,12 @@ FLOORS = {
 }
 #: Inside contact_center: the web layer over the domain rooms.
 CONTACT_CENTER_TOP = ("contact_center.web", "contact_center.testing")
-COMPOSITION_ROOTS = ("contact_center.app", "contact_center.cli", "contact_center.testing")
+COMPOSITION_ROOTS = (
+    "contact_center.app",
+    "contact_center.cli",
+    "contact_center.services",
+    "contact_center.testing",
+)
 
 
 def module_name(path: Path) -> str:

@@ -5,12 +5,13 @@
   faster-whisper) or an energy threshold: speech start (barge-in) and end of turn.
 * ``stt.py``: the :class:`~channels.speech.stt.SpeechRecognizer` port,
   :class:`~channels.speech.stt.WhisperRecognizer` (faster-whisper, Whisper base assembled from
-  its packages, int8, French, biased toward ``vocabulary.py``) and
-  :class:`~channels.speech.stt.FakeTranscriber` (scripted transcripts, for protocol tests).
+  its packages, int8, French, biased toward ``vocabulary.py``).
 * ``tts.py``: the :class:`~channels.speech.tts.SpeechSynthesizer` port, Piper (configured
-  voice), espeak-ng (French fallback) and :class:`~channels.speech.tts.FakeSynthesizer`
-  (a tone whose length follows the text; it records what it was asked to say).
+  voice) and espeak-ng (French fallback).
 * ``french_speech.py``: written answers made speakable (numbers, dates, amounts, times, phone
   numbers, abbreviations) and the sentence chunker that lets speech start early.
 * ``stack.py``: the deployment's stack built from ``CC_SPEECH__*``, with fixed phrases cached.
+
+The fakes (scripted transcripts, a tone for speech) and the contracts of both ports ship in
+:mod:`channels.testing`.
 """

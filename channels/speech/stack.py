@@ -17,15 +17,11 @@ from typing import Any
 import numpy as np
 
 from channels.speech.french_speech import speakable
-from channels.speech.stt import FakeTranscriber, SpeechRecognizer, WhisperRecognizer
-from channels.speech.tts import (
-    EspeakSynthesizer,
-    FakeSynthesizer,
-    PiperSynthesizer,
-    SpeechSynthesizer,
-)
+from channels.speech.stt import SpeechRecognizer, WhisperRecognizer
+from channels.speech.tts import EspeakSynthesizer, PiperSynthesizer, SpeechSynthesizer
 from channels.speech.vad import Endpointer, EnergyDetector, SileroDetector, SpeechDetector
 from channels.speech.vocabulary import terms
+from channels.testing.fakes import FakeSynthesizer, FakeTranscriber
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Speech-to-text: the :class:`SpeechRecognizer` port, faster-whisper, and a fake.
+"""Speech-to-text: the :class:`SpeechRecognizer` port and faster-whisper.
 
 :class:`WhisperRecognizer` runs Whisper base (multilingual, MIT) through faster-whisper
 (CTranslate2, int8 on CPU), assembled once from two pinned packages and checked by sha256 like
@@ -7,20 +7,21 @@ can multiply the time by six on 2 cores) with the VAD filter, and can be biased 
 municipal vocabulary (:mod:`channels.speech.vocabulary`) through Whisper's prompt.
 
 It also satisfies :class:`eval.speech_runner.Transcriber` (``model_id``; ``transcribe`` takes a
-path), so the speech evaluation can measure exactly what the voice channels run.
+path), so the speech evaluation can measure exactly what the voice channels run. The fake
+(:class:`channels.testing.fakes.FakeTranscriber`) and the contract every recogniser passes
+(:class:`channels.testing.contracts.SpeechRecognizerContract`) ship in :mod:`channels.testing`.
 """
 
 from __future__ import annotations
 
 import shutil
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
-from channels.speech.audio import STT_RATE, load_audio, pcm16_to_float
+from channels.speech.audio import load_audio, pcm16_to_float
 from foundation.errors import ConfigurationError
 
 #: Extra that installs faster-whisper and the Whisper base packages.
@@ -151,29 +152,3 @@ class WhisperRecognizer:
     def aclose(self) -> None:
         """Release the model."""
         self._model = None
-
-
-@dataclass
-class FakeTranscriber:
-    """Deterministic recogniser: the next scripted text for each utterance heard.
-
-    Once the script is spent it answers ``default``. Audio shorter than ``min_audio_s``
-    yields "" (what Whisper does with a cough). Tests of the channels' protocol code use it
-    where faster-whisper would cost seconds per turn.
-    """
-
-    script: list[str]
-    default: str = ""
-    min_audio_s: float = 0.2
-    model_id: str = "fake-transcriber"
-
-    def warm_up(self) -> None:
-        """Nothing to load."""
-
-    def transcribe(self, audio: np.ndarray | Path) -> str:
-        if isinstance(audio, np.ndarray) and audio.size < self.min_audio_s * STT_RATE:
-            return ""
-        return self.script.pop(0) if self.script else self.default
-
-    def aclose(self) -> None:
-        """Nothing to release."""

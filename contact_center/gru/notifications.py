@@ -143,26 +143,6 @@ class TwilioSmsNotifier:
             raise NotificationError(f"twilio: {type(exc).__name__}") from exc
 
 
-class FakeNotifier:
-    """Records messages instead of sending them; can fail on purpose.
-
-    Used by tests and by demos without a mail server. ``fail_next`` makes the next sends fail
-    with a temporary :class:`~contact_center.errors.NotificationError`.
-    """
-
-    def __init__(self, *, fail_next: int = 0) -> None:
-        self.sent: list[OutgoingMessage] = []
-        self.fail_next = fail_next
-        self._lock = threading.Lock()
-
-    def send(self, message: OutgoingMessage) -> None:
-        with self._lock:
-            if self.fail_next > 0:
-                self.fail_next -= 1
-                raise NotificationError("fake notifier: failure on purpose")
-            self.sent.append(message)
-
-
 @dataclass
 class ChannelNotifier:
     """Hands each message to the sender of its channel; a missing sender fails permanently."""
@@ -175,16 +155,6 @@ class ChannelNotifier:
         if sender is None:
             raise NotificationError(f"no sender configured for {message.channel}", permanent=True)
         sender.send(message)
-
-
-def build_notifier(settings: NotificationsSection) -> Notifier:
-    """The senders the settings describe (SMTP when a host is set, Twilio when an account is)."""
-    if settings.backend == "fake":
-        return FakeNotifier()
-    return ChannelNotifier(
-        email=SmtpNotifier(settings.smtp) if settings.smtp.host else None,
-        sms=TwilioSmsNotifier(settings.twilio) if settings.twilio.account_sid else None,
-    )
 
 
 def enqueue(

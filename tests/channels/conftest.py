@@ -22,7 +22,7 @@ from channels.speech.stt import WhisperRecognizer
 from channels.speech.tts import PiperSynthesizer, packaged_english_voice
 from channels.speech.vad import SileroDetector
 from channels.speech.vocabulary import terms
-from channels.twilio.testing import MediaStreamsClient, TwilioVoiceStandIn, signature
+from channels.testing.twilio_voice import MediaStreamsClient, TwilioVoiceStandIn, signature
 from contact_center.app import create_app
 from contact_center.services import Services
 from contact_center.settings import Settings

@@ -1,6 +1,12 @@
-"""Speech building blocks: codecs, French text for the ear, endpointing, TTS and STT."""
+"""Speech building blocks: codecs, French text for the ear, endpointing, TTS and STT.
+
+Every recogniser and synthesiser, fake or real, passes its contract of
+:mod:`channels.testing.contracts`.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,14 +20,16 @@ from channels.speech.audio import (
 )
 from channels.speech.french_speech import SentenceChunker, number_words, speakable
 from channels.speech.stack import SpeechStack
+from channels.speech.stt import SpeechRecognizer
 from channels.speech.tts import (
     EspeakSynthesizer,
-    FakeSynthesizer,
     PiperSynthesizer,
     SpeechSynthesizer,
     packaged_english_voice,
 )
 from channels.speech.vad import Endpointer, SileroDetector, SpeechStarted, UtteranceEnded
+from channels.testing.contracts import SpeechRecognizerContract, SynthesizerContract
+from channels.testing.fakes import FakeSynthesizer, FakeTranscriber
 from tests.channels.conftest import clip
 
 
@@ -99,50 +107,56 @@ def test_endpointer_finds_one_utterance_in_a_real_clip() -> None:
     assert 0.5 * audio.size < utterance.size < audio.size + STT_RATE
 
 
-class SynthesizerContract:
-    """What every :class:`SpeechSynthesizer` must do."""
-
-    def make(self) -> SpeechSynthesizer:
-        raise NotImplementedError
-
-    def test_speaks_a_sentence_as_int16_at_its_rate(self) -> None:
-        synthesizer = self.make()
-        audio = synthesizer.synthesize(speakable("Bonjour, la mairie ouvre à 9 h."))
-        assert isinstance(synthesizer, SpeechSynthesizer)
-        assert audio.dtype == np.int16
-        assert 0.5 < audio.size / synthesizer.sample_rate < 10
-        assert np.abs(audio).max() > 1000
-
-    def test_says_nothing_for_empty_text(self) -> None:
-        assert self.make().synthesize("  ").size == 0
-
-
 class TestFakeSynthesizer(SynthesizerContract):
-    def make(self) -> SpeechSynthesizer:
+    @pytest.fixture
+    def synthesizer(self) -> SpeechSynthesizer:
         return FakeSynthesizer()
 
 
 @pytest.mark.slow
 class TestPiperEnglishVoice(SynthesizerContract):
-    def make(self) -> SpeechSynthesizer:
+    @pytest.fixture
+    def synthesizer(self) -> SpeechSynthesizer:
         pytest.importorskip("piper")
         return PiperSynthesizer(packaged_english_voice())
 
 
 class TestEspeakFrench(SynthesizerContract):
-    def make(self) -> SpeechSynthesizer:
+    @pytest.fixture
+    def synthesizer(self) -> SpeechSynthesizer:
         synthesizer = EspeakSynthesizer("fr")
         if synthesizer._binary is None:
             pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
         return synthesizer
 
 
+#: A shipped French recording of the speech evaluation and what must be heard in it.
+SHUTTERS = ("stp-ferme-tous-les-volets.wav", ("tous les vol",))  # Whisper hears « volés » at times
+
+
+class TestFakeTranscriber(SpeechRecognizerContract):
+    @pytest.fixture
+    def recognizer(self) -> SpeechRecognizer:
+        return FakeTranscriber(script=[], default="S'il te plaît, ferme tous les volets.")
+
+    @pytest.fixture
+    def spoken_request(self) -> tuple[Path, tuple[str, ...]]:
+        return clip(SHUTTERS[0]), SHUTTERS[1]
+
+
 @pytest.mark.slow
-def test_whisper_transcribes_real_french_clips(real_stack: SpeechStack) -> None:
-    heard = real_stack.recognizer.transcribe(load_audio(clip("stp-ferme-tous-les-volets.wav")))
-    assert "tous les vol" in heard.lower()  # Whisper base hears « volés » at times
-    heard = real_stack.recognizer.transcribe(clip("fleurs-fr-000.ogg"))  # a path works too
-    assert "accident" in heard.lower() and "montagneux" in heard.lower()
+class TestWhisperRecognizer(SpeechRecognizerContract):
+    @pytest.fixture
+    def recognizer(self, real_stack: SpeechStack) -> SpeechRecognizer:
+        return real_stack.recognizer
+
+    @pytest.fixture
+    def spoken_request(self) -> tuple[Path, tuple[str, ...]]:
+        return clip(SHUTTERS[0]), SHUTTERS[1]
+
+    def test_a_compressed_recording_is_heard(self, recognizer: SpeechRecognizer) -> None:
+        heard = recognizer.transcribe(clip("fleurs-fr-000.ogg")).lower()
+        assert "accident" in heard and "montagneux" in heard
 
 
 @pytest.mark.slow

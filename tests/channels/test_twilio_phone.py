@@ -13,16 +13,25 @@ from sqlalchemy import select
 
 from channels.speech.audio import TELEPHONY_RATE, load_audio
 from channels.speech.stack import APOLOGY, SpeechStack
-from channels.speech.stt import FakeTranscriber
-from channels.speech.tts import FakeSynthesizer
 from channels.speech.vad import EnergyDetector
+from channels.testing.contracts import CallControlContract, Dialled
+from channels.testing.fakes import FakeCallControl, FakeSynthesizer, FakeTranscriber
+from channels.testing.twilio_voice import TwilioVoiceStandIn, signature
+from channels.testing.twilio_voice import dialled as transfers_received
 from channels.twilio import media_stream as ms
-from channels.twilio.testing import TwilioVoiceStandIn, signature
+from channels.twilio.transfer import CallControl, TwilioCallControl
 from contact_center.app import create_app
 from contact_center.conversation.schema import Conversation
 from contact_center.services import Services
 from contact_center.settings import Settings
-from tests.channels.conftest import AUTH_TOKEN, build_services, clip, phone_call, serve
+from tests.channels.conftest import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    build_services,
+    clip,
+    phone_call,
+    serve,
+)
 
 RECORDED = [  # frames as Twilio sends them (shortened payloads)
     '{"event":"connected","protocol":"Call","version":"1.0.0"}',
@@ -60,6 +69,26 @@ def test_outgoing_frames_are_twilio_media_mark_and_clear() -> None:
         "mark": {"name": "m2"},
     }
     assert json.loads(ms.clear("MZ1")) == {"event": "clear", "streamSid": "MZ1"}
+
+
+class TestFakeCallControl(CallControlContract):
+    @pytest.fixture
+    def call_control(self) -> FakeCallControl:
+        return FakeCallControl()
+
+    @pytest.fixture
+    def dialled(self, call_control: FakeCallControl) -> Dialled:
+        return lambda: list(call_control.transfers)
+
+
+class TestTwilioCallControl(CallControlContract):
+    @pytest.fixture
+    def call_control(self, twilio_rest: TwilioVoiceStandIn) -> CallControl:
+        return TwilioCallControl(ACCOUNT_SID, AUTH_TOKEN, base_url=twilio_rest.url)
+
+    @pytest.fixture
+    def dialled(self, twilio_rest: TwilioVoiceStandIn) -> Dialled:
+        return lambda: transfers_received(twilio_rest)
 
 
 def _webhook_client(voice_settings: Settings, services: Services, **twilio: Any) -> TestClient:

@@ -23,7 +23,6 @@ from routing.classifier import (
     OUT_OF_SCOPE_LABEL,
     TRAINING_EXAMPLES_PATH,
     EmbeddingRequestClassifier,
-    FakeRequestClassifier,
     LabelledExample,
     RequestClassifier,
     RouteDecision,
@@ -38,6 +37,8 @@ from routing.service_definitions import (
     TRIAGE_SERVICE,
     find_other_administration,
 )
+from routing.testing.contracts import ClassifierContract
+from routing.testing.fakes import FakeRequestClassifier
 from routing.text_model import char_ngrams, text_words
 
 #: Measured 0.89 accuracy and 0.89 macro-F1 on the held-out split; floors leave a margin.
@@ -249,6 +250,22 @@ def _max_ngram_cosine(texts: list[str], others: list[str]) -> float:
 
     other_vectors = [vector(text) for text in others]
     return max(cosine(vector(text), other) for text in texts for other in other_vectors)
+
+
+# --- the contract, for the real classifier and the fake -------------------------------------
+
+
+@pytest.mark.slow
+class TestEmbeddingRequestClassifier(ClassifierContract):
+    @pytest.fixture
+    def classifier(self, request_classifier: RequestClassifier) -> RequestClassifier:
+        return request_classifier
+
+
+class TestFakeRequestClassifier(ClassifierContract):
+    @pytest.fixture
+    def classifier(self) -> RequestClassifier:
+        return FakeRequestClassifier()
 
 
 # --- the fake ------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from contact_center.db import utcnow
 from contact_center.services import Services
 from contact_center.testing.chat_harness import TEST_PASSWORD, sign_in
 from contact_center.web.deps import require_role
-from routing.classifier import FakeRequestClassifier
+from routing.testing.fakes import FakeRequestClassifier
 from tests.conftest import make_settings
 
 LOGIN = "/api/v1/auth/login"

@@ -21,7 +21,7 @@ from contact_center.agents.oidc import OidcClient
 from contact_center.app import create_app
 from contact_center.services import Services
 from contact_center.testing.oidc_provider import StandInOidcProvider
-from routing.classifier import FakeRequestClassifier
+from routing.testing.fakes import FakeRequestClassifier
 from tests.conftest import make_settings
 
 CALLBACK = "http://testserver/api/v1/auth/oidc/callback"

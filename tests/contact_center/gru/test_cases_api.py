@@ -14,11 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from contact_center.app import create_app
-from contact_center.gru.notifications import FakeNotifier
 from contact_center.services import Services
 from contact_center.testing.chat_harness import sign_in
-from routing.classifier import FakeRequestClassifier
+from contact_center.testing.fakes import FakeNotifier
 from routing.service_definitions import DEMO_CATALOGUE
+from routing.testing.fakes import FakeRequestClassifier
 from tests.conftest import make_settings
 
 BASE = "/api/v1/tenants/demo"

@@ -1,7 +1,8 @@
 """Notices to residents: a real SMTP server, a Twilio stand-in, retries that lose nothing.
 
 The SMTP server is aiosmtpd on a loopback port; SMS go through the official ``twilio`` client
-to :class:`contact_center.testing.twilio_standin.TwilioStandIn`.
+to :class:`contact_center.testing.twilio_standin.TwilioStandIn`. Every sender, the fake
+included, passes :class:`contact_center.testing.contracts.NotifierContract`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import email
 import email.policy
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,15 +26,17 @@ from contact_center.db import Database, migrate
 from contact_center.gru.cases import CaseContact, CaseDraft, CaseStatus, CaseStore
 from contact_center.gru.notifications import (
     ChannelNotifier,
-    FakeNotifier,
     NotificationDispatcher,
+    Notifier,
     SmtpNotifier,
     TwilioSmsNotifier,
-    build_notifier,
 )
 from contact_center.gru.schema import Notification
 from contact_center.gru.service_catalogue import ServiceCatalogue
+from contact_center.services import build_notifier
 from contact_center.settings import NotificationsSection, SmtpSection, TwilioSmsSection
+from contact_center.testing.contracts import NotifierContract
+from contact_center.testing.fakes import FakeNotifier
 from contact_center.testing.twilio_standin import TwilioStandIn
 from routing.service_definitions import DEMO_CATALOGUE
 from tests.conftest import free_port
@@ -105,6 +108,65 @@ def sms_section(stand_in: TwilioStandIn, token: str = AUTH_TOKEN) -> TwilioSmsSe
         from_number=SMS_SENDER,
         base_url=stand_in.url,
     )
+
+
+Delivered = Callable[[], list[tuple[str, str]]]
+
+
+class TestFakeNotifier(NotifierContract):
+    @pytest.fixture
+    def notifier(self) -> FakeNotifier:
+        return FakeNotifier()
+
+    @pytest.fixture
+    def delivered(self, notifier: FakeNotifier) -> Delivered:
+        return lambda: [(message.recipient, message.body) for message in notifier.sent]
+
+    @pytest.fixture
+    def unreachable(self) -> Notifier:
+        return FakeNotifier(fail_next=1)
+
+
+class TestSmtpNotifier(NotifierContract):
+    @pytest.fixture
+    def notifier(self, smtp: tuple[Inbox, SmtpSection]) -> Notifier:
+        return SmtpNotifier(smtp[1])
+
+    @pytest.fixture
+    def delivered(self, smtp: tuple[Inbox, SmtpSection]) -> Delivered:
+        inbox = smtp[0]
+        return lambda: [
+            (envelope.rcpt_tos[0], inbox.parsed(index).get_content())
+            for index, envelope in enumerate(inbox.messages)
+        ]
+
+    @pytest.fixture
+    def unreachable(self) -> Notifier:
+        closed_port = free_port()  # nothing listens there
+        return SmtpNotifier(SmtpSection(host="127.0.0.1", port=closed_port, starttls=False))
+
+
+class TestTwilioSmsNotifier(NotifierContract):
+    channel = "sms"
+    recipient = "+33612345678"
+
+    @pytest.fixture
+    def notifier(self, twilio: TwilioStandIn) -> Notifier:
+        return TwilioSmsNotifier(sms_section(twilio))
+
+    @pytest.fixture
+    def delivered(self, twilio: TwilioStandIn) -> Delivered:
+        return lambda: [(sms["to"], sms["body"]) for sms in twilio.messages]
+
+    @pytest.fixture
+    def unreachable(self) -> Notifier:
+        closed = TwilioSmsSection(
+            account_sid=ACCOUNT_SID,
+            auth_token=SecretStr(AUTH_TOKEN),
+            from_number=SMS_SENDER,
+            base_url=f"http://127.0.0.1:{free_port()}",
+        )
+        return TwilioSmsNotifier(closed)
 
 
 @pytest.fixture

@@ -25,9 +25,10 @@ from contact_center.gru.cases import (
     CaseUpdate,
     CitizenCaseStatus,
 )
-from contact_center.gru.notifications import FakeNotifier, NotificationDispatcher
+from contact_center.gru.notifications import NotificationDispatcher
 from contact_center.gru.schema import AppendOnlyError, Case, CaseEvent, Notification
 from contact_center.gru.service_catalogue import ServiceCatalogue
+from contact_center.testing.fakes import FakeNotifier
 from routing.service_definitions import DEMO_CATALOGUE
 
 #: Friday 15 May 2026, 18:45 in Paris (summer time, UTC+2).

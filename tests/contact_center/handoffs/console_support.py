@@ -21,7 +21,7 @@ from fastapi import FastAPI
 
 from contact_center.services import Services
 from retrieval.embeddings import Embedder
-from routing.classifier import FakeRequestClassifier
+from routing.testing.fakes import FakeRequestClassifier
 from tests.conftest import free_port, make_settings
 
 #: Wednesday 25 November 2026, 10:00 in Paris: agents are there.

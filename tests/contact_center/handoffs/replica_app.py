@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from contact_center.app import create_app
 from contact_center.services import Services
 from contact_center.settings import Settings
-from routing.classifier import FakeRequestClassifier
+from routing.testing.fakes import FakeRequestClassifier
 
 #: Wednesday 25 November 2026, 10:00 in Paris: agents are there.
 OPEN = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

@@ -9,6 +9,7 @@
   ``stop``; it acknowledges our ``mark`` frames as Twilio does once audio is played, and keeps
   what it received (audio decoded back to PCM, ``clear`` frames) with arrival times.
 * :func:`signature`: the ``X-Twilio-Signature`` Twilio would send for a URL and its form.
+* :func:`dialled`: the transfers a stand-in accepted, read back from their TwiML.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import base64
 import json
 import time
 import uuid
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +31,14 @@ from contact_center.testing.twilio_standin import TwilioStandIn
 #: The REST API stand-in, under the name the voice channel's tests use.
 TwilioVoiceStandIn = TwilioStandIn
 
-__all__ = ["MediaStreamsClient", "Received", "TwilioStandIn", "TwilioVoiceStandIn", "signature"]
+__all__ = [
+    "MediaStreamsClient",
+    "Received",
+    "TwilioStandIn",
+    "TwilioVoiceStandIn",
+    "dialled",
+    "signature",
+]
 
 
 def signature(auth_token: str, url: str, params: dict[str, str] | None = None) -> str:
@@ -37,6 +46,20 @@ def signature(auth_token: str, url: str, params: dict[str, str] | None = None) -
     from twilio.request_validator import RequestValidator
 
     return str(RequestValidator(auth_token).compute_signature(url, params or {}))
+
+
+def dialled(stand_in: TwilioStandIn) -> list[tuple[str, str, str]]:
+    """``(call_sid, number, announcement)`` of each call update the stand-in accepted.
+
+    The number is the ``<Dial><Number>`` of the update's TwiML, the announcement the text of
+    its ``<Say>`` ("" without one).
+    """
+    found = []
+    for update in stand_in.updates:
+        response = ET.fromstring(update["twiml"])
+        number = response.findtext("Dial/Number") or ""
+        found.append((str(update["call_sid"]), number.strip(), response.findtext("Say") or ""))
+    return found
 
 
 @dataclass

@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         built = services or Services(settings)
         await anyio.to_thread.run_sync(built.warm_up)
-        built.start_background_embedding()
+        built.kb_index.start_background_embedding()
         built.dispatcher.start()
         app.state.services = built
         if settings.speech.enabled and getattr(app.state, "speech", None) is None:
@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             app.state.speech = build_speech_stack(settings.speech, settings.models.dir)
         if getattr(app.state, "speech", None) is not None:
             await anyio.to_thread.run_sync(app.state.speech.warm_up)
-        log.info("contact centre ready kb_version=%s", built.kb_version)
+        log.info("contact centre ready kb_version=%s", built.kb_index.version)
         try:
             yield
         finally:

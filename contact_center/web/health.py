@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from contact_center.db import ping
 from contact_center.web.deps import ServicesDep
 
 router = APIRouter(tags=["operations"])
@@ -23,31 +20,8 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz")
 def readyz(services: ServicesDep) -> JSONResponse:
     """Ready when the database answers, the index has content and the LLM is loaded."""
-    status = readiness(services)
+    status = services.readiness()
     return JSONResponse(status, status_code=200 if status["ready"] else 503)
-
-
-def readiness(services: ServicesDep) -> dict[str, Any]:
-    """The readiness report (also printed by the CLI)."""
-    database = ping(services.database.engine)
-    try:
-        chunks = services.store.count()
-        pending = services.store.count(without_dense=True)
-    except Exception:  # noqa: BLE001 - reported as not ready
-        chunks, pending = -1, -1
-    background = services.background
-    return {
-        "ready": database and chunks > 0 and services.llm_ready,
-        "database": database,
-        "index": {
-            "chunks": chunks,
-            "pending_dense_vectors": pending,
-            "background_embedding": background.running,
-            "background_error": background.error,
-            "kb_version": services.kb_version,
-        },
-        "llm": {"ready": services.llm_ready, "model": services.chat_model.model_id},
-    }
 
 
 @router.get("/metrics")

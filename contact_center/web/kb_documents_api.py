@@ -262,9 +262,7 @@ def refresh_service_public(
             },
         ) from exc
     documents = iter_fiches(package, kb.audiences, tuple(body.only) or kb.only_ids)
-    report = services.indexer.index(documents, progress=False, dense="later")
-    services.refresh_kb_version()
-    services.start_background_embedding()
+    report = services.kb_index.index(documents)
     details = {
         "documents_seen": report.documents_seen,
         "documents_indexed": report.documents_indexed,

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from contact_center.web.deps import ServicesDep
+from contact_center.web.deps import MetricsDep, ReadinessDep
 
 router = APIRouter(tags=["operations"])
 
@@ -18,13 +18,12 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-def readyz(services: ServicesDep) -> JSONResponse:
+def readyz(status: ReadinessDep) -> JSONResponse:
     """Ready when the database answers, the index has content and the LLM is loaded."""
-    status = services.readiness()
     return JSONResponse(status, status_code=200 if status["ready"] else 503)
 
 
 @router.get("/metrics")
-def metrics(services: ServicesDep) -> Response:
+def metrics(registry: MetricsDep) -> Response:
     """Prometheus exposition."""
-    return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)

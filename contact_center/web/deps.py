@@ -175,14 +175,6 @@ ValidatedAnswersDep = Annotated[ValidatedAnswers, Depends(get_validated_answers)
 UnansweredDep = Annotated[UnansweredQuestions, Depends(get_unanswered)]
 
 
-def get_services(request: Request) -> Services:
-    """The whole container: only the phone webhook still takes it (its calls come next)."""
-    return _built(request)
-
-
-ServicesDep = Annotated[Services, Depends(get_services)]
-
-
 def require_tenant(settings: Settings, tenant_id: str) -> str:
     """The tenant id if this deployment serves it, else a French 404."""
     if tenant_id not in settings.app.tenants:

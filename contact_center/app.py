@@ -1,8 +1,14 @@
-"""The composition root: ``create_app(settings)`` builds the FastAPI application.
+"""A composition root: ``create_app(settings)`` builds the FastAPI application.
 
-The lifespan builds every service once (:class:`contact_center.services.Services`), warms the
-models up, starts background embedding of whatever the index still lacks, and releases it all
-at shutdown.
+The lifespan builds every service once (:class:`contact_center.services.Services`), the speech
+stack and the phone calls' registry, warms the models up, starts background embedding of
+whatever the index still lacks, and releases it all at shutdown. It keeps what it built on
+``app.state``; routes reach each service through its own ``Annotated`` dependency
+(contact_center/web/deps.py, and next to the channels' routes for speech and phone calls),
+never the whole container.
+
+This module, contact_center/services.py and contact_center/cli.py are the composition roots,
+the only modules that import every floor: keep them thin (building, wiring, closing).
 """
 
 from __future__ import annotations

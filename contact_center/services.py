@@ -1,6 +1,13 @@
-"""Builds every service of the contact centre once, from the settings.
+"""A composition root: builds every service of the contact centre once, from the settings.
 
-Constructors stay cheap; models load in :meth:`Services.warm_up` and are released in
+Each object gets what it needs through its constructor, here and nowhere else; nothing is
+rewired after construction (what loads later, the request classifier, is reached through a
+provider given at construction). Routes never receive :class:`Services`: the lifespan of
+contact_center/app.py builds it and contact_center/web/deps.py hands each route the one or
+two services it uses. The CLI, the tests and the evaluation build it too, to close it all.
+
+Keep this module thin: wiring only, no behaviour of its own beyond building, warming up and
+closing. Constructors stay cheap; models load in :meth:`Services.warm_up` and are released in
 :meth:`Services.aclose`, both called from the app's lifespan (and by the CLI).
 """
 

@@ -1,8 +1,14 @@
-"""The composition root: ``create_app(settings)`` builds the FastAPI application.
+"""A composition root: ``create_app(settings)`` builds the FastAPI application.
 
-The lifespan builds every service once (:class:`contact_center.services.Services`), warms the
-models up, starts background embedding of whatever the index still lacks, and releases it all
-at shutdown.
+The lifespan builds every service once (:class:`contact_center.services.Services`), the speech
+stack and the phone calls' registry, warms the models up, starts background embedding of
+whatever the index still lacks, and releases it all at shutdown. It keeps what it built on
+``app.state``; routes reach each service through its own ``Annotated`` dependency
+(contact_center/web/deps.py, and next to the channels' routes for speech and phone calls),
+never the whole container.
+
+This module, contact_center/services.py and contact_center/cli.py are the composition roots,
+the only modules that import every floor: keep them thin (building, wiring, closing).
 """
 
 from __future__ import annotations
@@ -18,6 +24,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
+from channels.speech.stack import SpeechStack, build_speech_stack
+from channels.twilio.call import CallRegistry
+from channels.twilio.webhook import call_control
 from channels.twilio.webhook import router as twilio_router
 from channels.voice.routes import router as voice_router
 from channels.webchat.live import router as webchat_live_router
@@ -38,24 +47,28 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
-    """The application; ``services`` may be pre-built (tests inject fakes this way)."""
+    """The application; ``services`` may be pre-built (tests inject fakes this way).
+
+    A speech stack put on ``app.state.speech`` before start-up is used as is (tests inject a
+    fake or a pre-warmed one); otherwise the lifespan builds one when speech is enabled.
+    """
     settings = settings or (services.settings if services else Settings())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         built = services or Services(settings)
         await anyio.to_thread.run_sync(built.warm_up)
-        built.start_background_embedding()
+        built.kb_index.start_background_embedding()
         built.dispatcher.start()
+        speech: SpeechStack | None = getattr(app.state, "speech", None)
+        if speech is None:
+            speech = _speech_stack(built.settings)
+        if speech is not None:
+            await anyio.to_thread.run_sync(speech.warm_up)
         app.state.services = built
-        if settings.speech.enabled and getattr(app.state, "speech", None) is None:
-            # Voice channels (browser, phone): models load once here (tests may pre-set it).
-            from channels.speech.stack import build_speech_stack
-
-            app.state.speech = build_speech_stack(settings.speech, settings.models.dir)
-        if getattr(app.state, "speech", None) is not None:
-            await anyio.to_thread.run_sync(app.state.speech.warm_up)
-        log.info("contact centre ready kb_version=%s", built.kb_version)
+        app.state.speech = speech
+        app.state.phone_calls = _phone_calls(built, speech)
+        log.info("contact centre ready kb_version=%s", built.kb_index.version)
         try:
             yield
         finally:
@@ -88,6 +101,27 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(console_page_router)
     _install_error_handlers(app)
     return app
+
+
+def _speech_stack(settings: Settings) -> SpeechStack | None:
+    """The voice channels' models (browser, phone), when speech is enabled."""
+    if not settings.speech.enabled:
+        return None
+    return build_speech_stack(settings.speech, settings.models.dir)
+
+
+def _phone_calls(built: Services, speech: SpeechStack | None) -> CallRegistry | None:
+    """The phone calls' registry: none without a speech stack (callers hear it is closed)."""
+    if speech is None:
+        return None
+    return CallRegistry(
+        stack=speech,
+        engine=built.engine,
+        conversations=built.conversations,
+        catalogue=built.catalogue,
+        call_control=call_control(built.settings.twilio_voice),
+        default_tenant=built.settings.app.default_tenant,
+    )
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -1,5 +1,10 @@
 """``contact-center`` command line: serve, manage the knowledge base, ask, search, privacy.
 
+A composition root, like contact_center/app.py and contact_center/services.py: it builds
+what a command needs (:class:`~contact_center.services.Services`, or a store alone), runs it
+and closes it. Keep it thin: parsing arguments and printing results; the work itself belongs
+to the rooms below.
+
 Forms used by people and by checks outside this repository (keep them):
 ``serve [--host H] [--port P]``, ``kb import-service-public``, ``kb reindex``,
 ``ask "question" [--tenant ID] --json``, ``search "question" [--tenant ID] [--top-k N] --json``.

@@ -1,6 +1,13 @@
-"""Builds every service of the contact centre once, from the settings.
+"""A composition root: builds every service of the contact centre once, from the settings.
 
-Constructors stay cheap; models load in :meth:`Services.warm_up` and are released in
+Each object gets what it needs through its constructor, here and nowhere else; nothing is
+rewired after construction (what loads later, the request classifier, is reached through a
+provider given at construction). Routes never receive :class:`Services`: the lifespan of
+contact_center/app.py builds it and contact_center/web/deps.py hands each route the one or
+two services it uses. The CLI, the tests and the evaluation build it too, to close it all.
+
+Keep this module thin: wiring only, no behaviour of its own beyond building, warming up and
+closing. Constructors stay cheap; models load in :meth:`Services.warm_up` and are released in
 :meth:`Services.aclose`, both called from the app's lifespan (and by the CLI).
 """
 
@@ -10,13 +17,16 @@ import hashlib
 import logging
 import os
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from contact_center.agents.authentication import Authentication
 from contact_center.conversation.actions import CaseActions
-from contact_center.conversation.engine import ConversationEngine, TurnActivity
+from contact_center.conversation.engine import ConversationEngine
 from contact_center.conversation.store import ConversationStore
-from contact_center.db import Database, migrate
+from contact_center.conversation.turns import TurnActivity
+from contact_center.db import Database, migrate, ping
 from contact_center.gru.cases import CaseStore
 from contact_center.gru.connector import GruConnector, build_gru
 from contact_center.gru.notifications import (
@@ -40,7 +50,8 @@ from contact_center.metrics import Metrics
 from contact_center.ratelimit import InMemoryRateLimiter, RateLimiter, RedisRateLimiter
 from contact_center.settings import NotificationsSection, Settings, routing_embeddings
 from contact_center.testing.fakes import FakeNotifier
-from knowledge_base.indexing import Indexer
+from knowledge_base.documents import Document
+from knowledge_base.indexing import Indexer, IndexReport
 from knowledge_base.markdown import DEMO_TENANT, demo_pages
 from retrieval.answer import GroundedAnswerer
 from retrieval.chat import ChatModel
@@ -142,8 +153,57 @@ def build_notifier(settings: NotificationsSection) -> Notifier:
     )
 
 
+class KnowledgeIndex:
+    """The search index as the application keeps it: its version, imports, background vectors.
+
+    The version (a digest of every indexed document version) goes into each explanation
+    record; an import refreshes it and leaves the dense vectors to the background thread.
+    """
+
+    def __init__(
+        self,
+        store: QdrantStore,
+        indexer: Indexer,
+        activity: TurnActivity,
+        *,
+        embed_in_background: bool,
+    ) -> None:
+        self.store = store
+        self.indexer = indexer
+        self.background = BackgroundEmbedding(indexer, activity)
+        self._embed_in_background = embed_in_background
+        self._version = "empty"
+
+    @property
+    def version(self) -> str:
+        """The current knowledge-base version."""
+        return self._version
+
+    def refresh_version(self) -> str:
+        """Digest of every indexed document version: the knowledge-base version in records."""
+        versions = sorted(
+            f"{tenant}/{doc}@{version}"
+            for (tenant, doc), version in self.store.document_versions().items()
+        )
+        digest = hashlib.sha256("\n".join(versions).encode()).hexdigest()[:12]
+        self._version = f"{len(versions)}docs-{digest}" if versions else "empty"
+        return self._version
+
+    def start_background_embedding(self) -> None:
+        """Fill dense vectors missing from the index, if any, without blocking."""
+        if self._embed_in_background and self.store.chunks_without_dense(limit=1):
+            self.background.start()
+
+    def index(self, documents: Iterable[Document]) -> IndexReport:
+        """Index new and changed documents now (BM25 serves them at once), vectors later."""
+        report = self.indexer.index(documents, progress=False, dense="later")
+        self.refresh_version()
+        self.start_background_embedding()
+        return report
+
+
 class Services:
-    """The composition root's container, put on ``app.state.services``."""
+    """The composition root's container: built by the app's lifespan, the CLI and the tests."""
 
     def __init__(
         self,
@@ -156,6 +216,15 @@ class Services:
         self.settings = settings
         self.metrics = Metrics()
         self.database = Database(settings.database_url, echo=settings.database.echo)
+        self.llm_ready = False
+        #: The request classifier: given, or trained/loaded by :meth:`warm_up`.
+        self.classifier = classifier
+        self._build_records(settings)
+        self._build_search(settings, chat_model, embedder)
+        self._build_desks(settings)
+
+    def _build_records(self, settings: Settings) -> None:
+        """Conversations, agents, the catalogue, handoffs, cases and notifications."""
         self.conversations = ConversationStore(self.database)
         #: Agents' sign-in, sessions and audit log (contact_center/agents/authentication.py).
         self.auth = Authentication(settings, self.database)
@@ -171,6 +240,18 @@ class Services:
         self.dispatcher = NotificationDispatcher(
             self.database, self.notifier, settings.notifications
         )
+        self.rate_limiter: RateLimiter = (
+            RedisRateLimiter(settings.redis.url, settings.chat.rate_limit_per_minute)
+            if settings.redis.url
+            else InMemoryRateLimiter(
+                settings.chat.rate_limit_per_minute, settings.chat.rate_limit_burst
+            )
+        )
+
+    def _build_search(
+        self, settings: Settings, chat_model: ChatModel | None, embedder: Embedder | None
+    ) -> None:
+        """The index, retrieval, the LLM and the knowledge-base administration."""
         self.embedder = embedder or build_embedder(settings.embeddings)
         self.sparse = FrenchSparseEncoder()
         self.store = QdrantStore(
@@ -183,20 +264,35 @@ class Services:
         self.indexer = Indexer(
             self.store, self.embedder, self.sparse, batch_size=settings.embeddings.batch_size
         )
+        self.activity = TurnActivity()
+        self.kb_index = KnowledgeIndex(
+            self.store,
+            self.indexer,
+            self.activity,
+            embed_in_background=settings.app.embed_in_background,
+        )
         self.chat_model = chat_model or build_chat_model(settings.llm, settings.models.dir)
         self.answerer = GroundedAnswerer(self.chat_model, settings.retrieval)
-        self.rate_limiter: RateLimiter = (
-            RedisRateLimiter(settings.redis.url, settings.chat.rate_limit_per_minute)
-            if settings.redis.url
-            else InMemoryRateLimiter(
-                settings.chat.rate_limit_per_minute, settings.chat.rate_limit_burst
-            )
+        # Knowledge-base administration: documents, validated answers, unanswered questions.
+        self.kb_documents = DocumentLibrary(
+            self.database, self.auth.audit, self.indexer, self.kb_index.refresh_version
         )
-        self.classifier = classifier
-        self.activity = TurnActivity()
-        self.background = BackgroundEmbedding(self.indexer, self.activity)
-        self._kb_version = "empty"
-        self.llm_ready = False
+        self.kb_catalogue = DocumentBrowser(
+            self.kb_documents, self.store, lambda: self.kb_index.version
+        )
+        self.validated_answers = ValidatedAnswers(
+            self.database, self.auth.audit, self.embedder, self.sparse
+        )
+        self.unanswered = UnansweredQuestions(
+            self.database, self.embedder, settings.retrieval.min_relevance
+        )
+
+    def _build_desks(self, settings: Settings) -> None:
+        """The agents' desk, then the engine that hands conversations over to it."""
+        #: Agents' actions on handoffs, published live (contact_center/handoffs/agent_desk.py).
+        self.agent_desk = AgentDesk(
+            self.handoffs, self.conversations, self.catalogue, self.gru, self.bus
+        )
         self.engine = ConversationEngine(
             retriever=self.retriever,
             answerer=self.answerer,
@@ -205,31 +301,14 @@ class Services:
             chat_settings=settings.chat,
             model_id=lambda: self.chat_model.model_id,
             embedding_model_id=self.embedder.model_id,
-            kb_version=lambda: self._kb_version,
+            kb_version=lambda: self.kb_index.version,
             activity=self.activity,
-            classifier=classifier,
+            classifier=lambda: self.classifier,
             actions=CaseActions(self.gru, self.catalogue),
-            desk=HandoffDesk(self.handoffs, self.catalogue),
+            desk=HandoffDesk(self.handoffs, self.catalogue, on_opened=self.agent_desk.opened),
+            validated_answers=self.validated_answers,
+            on_resident_message=self.agent_desk.resident_wrote,
         )
-        # Knowledge-base administration: documents, validated answers, unanswered questions.
-        self.kb_documents = DocumentLibrary(
-            self.database, self.auth.audit, self.indexer, self.refresh_kb_version
-        )
-        self.kb_catalogue = DocumentBrowser(self.kb_documents, self.store, lambda: self._kb_version)
-        self.validated_answers = ValidatedAnswers(
-            self.database, self.auth.audit, self.embedder, self.sparse
-        )
-        self.unanswered = UnansweredQuestions(
-            self.database, self.embedder, settings.retrieval.min_relevance
-        )
-        self.engine.use_validated_answers(self.validated_answers)
-        #: Agents' actions on handoffs, published live (contact_center/handoffs/agent_desk.py).
-        self.agent_desk = AgentDesk(
-            self.handoffs, self.conversations, self.catalogue, self.gru, self.bus
-        )
-        self.engine.on_resident_message = self.agent_desk.resident_wrote
-        if self.engine.desk is not None:
-            self.engine.desk.on_opened = self.agent_desk.opened
 
     def warm_up(self, *, llm: bool = True) -> None:
         """Migrate the database, open Qdrant, load the models."""
@@ -238,11 +317,12 @@ class Services:
         tenants, catalogue_files = self.settings.app.tenants, self.settings.gru.catalogue_files
         seed_catalogues(self.catalogue, tenants, catalogue_files)
         self.store.ensure_collection()
-        self.refresh_kb_version()
+        self.kb_index.refresh_version()
         self.embedder.warm_up()
         if DEMO_TENANT in tenants:  # the demo town's pages become editable documents
             self.kb_documents.seed(DEMO_TENANT, demo_pages())
-        self.engine.classifier = self.classifier or self._build_classifier()
+        if self.classifier is None:  # the engine reads it through its provider
+            self.classifier = self._build_classifier()
         if llm:
             self.chat_model.warm_up()
             self.llm_ready = True
@@ -254,37 +334,38 @@ class Services:
             embeddings.model == self.settings.embeddings.model
         )
         encoder = self.embedder if same else build_embedder(embeddings)
-        self.classifier = build_classifier(
+        return build_classifier(
             encoder,
             self.settings.models.dir,
             extra_examples=self.corrections.examples(),  # agents' corrections: retrains
             threshold=self.settings.routing.threshold,
         )
-        return self.classifier
 
-    def start_background_embedding(self) -> None:
-        """Fill dense vectors missing from the index, if any, without blocking."""
-        if self.settings.app.embed_in_background and self.store.chunks_without_dense(limit=1):
-            self.background.start()
-
-    def refresh_kb_version(self) -> str:
-        """Digest of every indexed document version: the knowledge-base version in records."""
-        versions = sorted(
-            f"{tenant}/{doc}@{version}"
-            for (tenant, doc), version in self.store.document_versions().items()
-        )
-        digest = hashlib.sha256("\n".join(versions).encode()).hexdigest()[:12]
-        self._kb_version = f"{len(versions)}docs-{digest}" if versions else "empty"
-        return self._kb_version
-
-    @property
-    def kb_version(self) -> str:
-        """The current knowledge-base version."""
-        return self._kb_version
+    def readiness(self) -> dict[str, Any]:
+        """The readiness report (``/readyz``): database, index and LLM."""
+        database = ping(self.database.engine)
+        try:
+            chunks = self.store.count()
+            pending = self.store.count(without_dense=True)
+        except Exception:  # noqa: BLE001 - reported as not ready
+            chunks, pending = -1, -1
+        background = self.kb_index.background
+        return {
+            "ready": database and chunks > 0 and self.llm_ready,
+            "database": database,
+            "index": {
+                "chunks": chunks,
+                "pending_dense_vectors": pending,
+                "background_embedding": background.running,
+                "background_error": background.error,
+                "kb_version": self.kb_index.version,
+            },
+            "llm": {"ready": self.llm_ready, "model": self.chat_model.model_id},
+        }
 
     async def aclose(self) -> None:
         """Stop background work, release models and connections."""
-        self.background.close()
+        self.kb_index.background.close()
         self.dispatcher.close()
         await self.chat_model.aclose()
         self.llm_ready = False

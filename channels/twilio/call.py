@@ -11,7 +11,8 @@ the caller hears the service's number instead of silence.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import asdict
 from functools import partial
 from typing import Any
@@ -182,3 +183,51 @@ class TwilioCall:
                 log.exception("transfer failed call_sid=%s", self.call_sid)
         spoken = entry.phone if entry is not None else "de la mairie"
         await self.session.say(TRANSFER_FAILED.format(number=spoken))
+
+
+class CallRegistry:
+    """Opens each phone call with what it needs, and knows the calls in progress.
+
+    Built once by the app's lifespan (when the speech stack is there) with the services every
+    call shares; the media-stream route opens one call per Twilio socket through
+    :meth:`open`.
+    """
+
+    def __init__(
+        self,
+        *,
+        stack: SpeechStack,
+        engine: ConversationEngine,
+        conversations: ConversationStore,
+        catalogue: ServiceCatalogue,
+        call_control: CallControl | None,
+        default_tenant: str,
+    ) -> None:
+        self.stack = stack
+        self._engine = engine
+        self._conversations = conversations
+        self._catalogue = catalogue
+        self.call_control = call_control
+        self._default_tenant = default_tenant
+        #: The calls whose media stream is open.
+        self.live: list[TwilioCall] = []
+
+    @asynccontextmanager
+    async def open(self, send: Send) -> AsyncIterator[TwilioCall]:
+        """One call while its media stream lasts; its voice session is closed at the end."""
+        call = TwilioCall(
+            send,
+            stack=self.stack,
+            engine=self._engine,
+            conversations=self._conversations,
+            catalogue=self._catalogue,
+            call_control=self.call_control,
+            default_tenant=self._default_tenant,
+        )
+        self.live.append(call)
+        try:
+            yield call
+        finally:
+            self.live.remove(call)
+            if call.session is not None:
+                await call.session.close()

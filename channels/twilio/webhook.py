@@ -21,12 +21,12 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Depends, HTTPException, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import Response
 from starlette.datastructures import URL
+from starlette.requests import HTTPConnection
 
-from channels.twilio.call import TwilioCall
+from channels.twilio.call import CallRegistry
 from channels.twilio.media_stream import ProtocolError
 from channels.twilio.transfer import CallControl, TwilioCallControl
-from contact_center.services import Services
-from contact_center.web.deps import ServicesDep
+from contact_center.web.deps import SettingsDep
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["phone (Twilio)"])
@@ -66,19 +66,25 @@ def _valid(signature: str | None, url: str, params: dict[str, str], settings: An
     return bool(RequestValidator(token).validate(url, params, signature))
 
 
-def call_control(services: Services, app_state: Any) -> CallControl | None:
-    """The REST client for transfers (built once), or None without Twilio credentials."""
-    control = getattr(app_state, "twilio_calls", None)
-    settings = services.settings.twilio_voice
-    if control is None and settings.account_sid and settings.auth_token:
-        control = TwilioCallControl(
-            settings.account_sid,
-            settings.auth_token.get_secret_value(),
-            base_url=settings.base_url,
-            timeout_s=settings.timeout_s,
-        )
-        app_state.twilio_calls = control
-    return control
+def call_control(settings: Any) -> CallControl | None:
+    """The REST client for transfers (``CC_TWILIO_VOICE__*``), or None without credentials."""
+    if not (settings.account_sid and settings.auth_token):
+        return None
+    return TwilioCallControl(
+        settings.account_sid,
+        settings.auth_token.get_secret_value(),
+        base_url=settings.base_url,
+        timeout_s=settings.timeout_s,
+    )
+
+
+def get_calls(connection: HTTPConnection) -> CallRegistry | None:
+    """The phone calls' registry the lifespan built (None: no speech stack, no phone)."""
+    calls: CallRegistry | None = connection.app.state.phone_calls
+    return calls
+
+
+CallRegistryDep = Annotated[CallRegistry | None, Depends(get_calls)]
 
 
 def _twiml(body: str) -> Response:
@@ -86,11 +92,13 @@ def _twiml(body: str) -> Response:
 
 
 @router.post("/twilio/voice", include_in_schema=False)
-async def incoming_call(request: Request, services: ServicesDep) -> Response:
+async def incoming_call(
+    request: Request, calls: CallRegistryDep, app_settings: SettingsDep
+) -> Response:
     """TwiML connecting the call to the media stream (403 when the signature is wrong)."""
     from twilio.twiml.voice_response import Connect, VoiceResponse
 
-    settings = services.settings.twilio_voice
+    settings = app_settings.twilio_voice
     # Twilio posts application/x-www-form-urlencoded (no python-multipart needed for that).
     form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
     url = public_url(request.url, request.headers, settings)
@@ -98,10 +106,10 @@ async def incoming_call(request: Request, services: ServicesDep) -> Response:
         log.warning("twilio webhook refused: bad signature")
         raise HTTPException(403, {"code": "forbidden", "message": "Signature invalide."})
     response = VoiceResponse()
-    if getattr(request.app.state, "speech", None) is None:
+    if calls is None:
         response.say(UNAVAILABLE, language="fr-FR")
         return _twiml(str(response))
-    tenant = settings.numbers.get(form.get("To", ""), services.settings.app.default_tenant)
+    tenant = settings.numbers.get(form.get("To", ""), app_settings.app.default_tenant)
     stream_url = public_url(
         request.url.replace(path=STREAM_PATH, query=""), request.headers, settings
     )
@@ -113,36 +121,20 @@ async def incoming_call(request: Request, services: ServicesDep) -> Response:
     return _twiml(str(response))
 
 
-def _services(websocket: WebSocket) -> Services:
-    return websocket.app.state.services
-
-
 @router.websocket(STREAM_PATH)
 async def media_stream(
-    websocket: WebSocket, services: Annotated[Services, Depends(_services)]
+    websocket: WebSocket, calls: CallRegistryDep, app_settings: SettingsDep
 ) -> None:
     """Twilio Media Streams for one call."""
-    settings = services.settings.twilio_voice
+    settings = app_settings.twilio_voice
     url = public_url(websocket.url, websocket.headers, settings)
-    stack = getattr(websocket.app.state, "speech", None)
-    if stack is None or not _valid(websocket.headers.get("x-twilio-signature"), url, {}, settings):
+    if calls is None or not _valid(websocket.headers.get("x-twilio-signature"), url, {}, settings):
         await websocket.close(code=1008)
         return
     await websocket.accept()
-    call = TwilioCall(
-        websocket.send_text,
-        stack=stack,
-        engine=services.engine,
-        conversations=services.conversations,
-        catalogue=services.catalogue,
-        call_control=call_control(services, websocket.app.state),
-        default_tenant=services.settings.app.default_tenant,
-    )
-    try:
-        while await call.handle(await websocket.receive_text()):
-            pass
-    except (WebSocketDisconnect, ProtocolError) as exc:
-        log.info("media stream ended call_sid=%s (%s)", call.call_sid, type(exc).__name__)
-    finally:
-        if call.session is not None:
-            await call.session.close()
+    async with calls.open(websocket.send_text) as call:
+        try:
+            while await call.handle(await websocket.receive_text()):
+                pass
+        except (WebSocketDisconnect, ProtocolError) as exc:
+            log.info("media stream ended call_sid=%s (%s)", call.call_sid, type(exc).__name__)

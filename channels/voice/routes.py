@@ -20,15 +20,20 @@ import base64
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse
+from starlette.requests import HTTPConnection
 
 from channels.speech.audio import STT_RATE, resample
+from channels.speech.stack import SpeechStack
 from channels.voice.session import VoiceSession
-from contact_center.conversation.engine import AI_NOTICE
+from contact_center.conversation.engine import AI_NOTICE, ConversationEngine
+from contact_center.conversation.store import ConversationStore
+from contact_center.settings import Settings
+from contact_center.web.deps import ConversationStoreDep, EngineDep, SettingsDep
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
@@ -39,6 +44,11 @@ UNAVAILABLE = {
     "type": "error",
     "code": "voice_unavailable",
     "message": "La conversation vocale n'est pas disponible pour le moment.",
+}
+UNKNOWN_TENANT = {
+    "type": "error",
+    "code": "unknown_tenant",
+    "message": "Cette commune n'est pas desservie.",
 }
 
 
@@ -65,50 +75,60 @@ class BrowserOutput:
         await self.event({"type": "handoff", "handoff": handoff, "failure": failure})
 
 
-async def _open(websocket: WebSocket) -> tuple[VoiceSession, int] | None:
-    services = websocket.app.state.services
-    stack = getattr(websocket.app.state, "speech", None)
+def get_speech(connection: HTTPConnection) -> SpeechStack | None:
+    """The speech stack the lifespan built and warmed up (None: voice is off)."""
+    stack: SpeechStack | None = connection.app.state.speech
+    return stack
+
+
+SpeechDep = Annotated[SpeechStack | None, Depends(get_speech)]
+
+
+async def _send(websocket: WebSocket, data: dict[str, Any]) -> None:
+    await websocket.send_text(json.dumps(data, ensure_ascii=False))
+
+
+async def _open(
+    websocket: WebSocket,
+    stack: SpeechStack | None,
+    engine: ConversationEngine,
+    conversations: ConversationStore,
+    settings: Settings,
+) -> tuple[VoiceSession, int] | None:
     start = json.loads(await websocket.receive_text())
-    tenant_id = str(start.get("tenant_id") or services.settings.app.default_tenant)
+    tenant_id = str(start.get("tenant_id") or settings.app.default_tenant)
     if stack is None or start.get("type") != "start":
-        await websocket.send_text(json.dumps(UNAVAILABLE, ensure_ascii=False))
+        await _send(websocket, UNAVAILABLE)
         return None
-    if tenant_id not in services.settings.app.tenants:
-        await websocket.send_text(
-            json.dumps(
-                {
-                    "type": "error",
-                    "code": "unknown_tenant",
-                    "message": "Cette commune n'est pas desservie.",
-                },
-                ensure_ascii=False,
-            )
-        )
+    if tenant_id not in settings.app.tenants:
+        await _send(websocket, UNKNOWN_TENANT)
         return None
-    view = services.conversations.get(str(start.get("conversation_id") or ""))
+    view = conversations.get(str(start.get("conversation_id") or ""))
     if view is None or view.tenant_id != tenant_id:
-        view = services.conversations.create(tenant_id, channel="voice")
+        view = conversations.create(tenant_id, channel="voice")
     session = VoiceSession(
         stack,
-        services.engine,
+        engine,
         conversation_id=view.id,
         tenant_id=tenant_id,
         channel="voice",
         output=BrowserOutput(websocket),
     )
-    await websocket.send_text(
-        json.dumps(
-            {"type": "ready", "conversation_id": view.id, "notice": AI_NOTICE}, ensure_ascii=False
-        )
-    )
+    await _send(websocket, {"type": "ready", "conversation_id": view.id, "notice": AI_NOTICE})
     return session, int(start.get("sample_rate") or STT_RATE)
 
 
 @router.websocket("/api/v1/voice")
-async def voice_socket(websocket: WebSocket) -> None:
+async def voice_socket(
+    websocket: WebSocket,
+    stack: SpeechDep,
+    engine: EngineDep,
+    conversations: ConversationStoreDep,
+    settings: SettingsDep,
+) -> None:
     """One spoken conversation with the page."""
     await websocket.accept()
-    opened = await _open(websocket)
+    opened = await _open(websocket, stack, engine, conversations, settings)
     if opened is None:
         await websocket.close(code=1011)
         return

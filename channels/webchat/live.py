@@ -22,7 +22,12 @@ from pydantic import BaseModel, Field
 from contact_center.handoffs.agent_desk import message_payload
 from contact_center.handoffs.queue import ACTIVE, HandoffView
 from contact_center.handoffs.realtime import Event, conversation_channel
-from contact_center.web.deps import ServicesDep
+from contact_center.web.deps import (
+    ConversationStoreDep,
+    EventBusDep,
+    HandoffStoreDep,
+    SettingsDep,
+)
 from contact_center.web.streams import bus_stream, sse_frame
 
 router = APIRouter(tags=["web chat"])
@@ -64,16 +69,22 @@ def handoff_state(view: HandoffView | None) -> HandoffStateOut | None:
 
 @router.get("/api/v1/conversations/{conversation_id}/events", response_class=StreamingResponse)
 def conversation_events(
-    conversation_id: str, request: Request, services: ServicesDep, after: str | None = None
+    conversation_id: str,
+    request: Request,
+    conversations: ConversationStoreDep,
+    handoffs: HandoffStoreDep,
+    bus: EventBusDep,
+    settings: SettingsDep,
+    after: str | None = None,
 ) -> StreamingResponse:
     """What the agent does in this conversation, live (Server-Sent Events)."""
-    if services.conversations.get(conversation_id) is None:
+    if conversations.get(conversation_id) is None:
         raise HTTPException(404, NOT_FOUND)
     resume_after = request.headers.get("last-event-id") or after
 
     def opening() -> tuple[list[str], bool]:
-        view = services.conversations.get(conversation_id)
-        handoff = services.handoffs.latest_for(conversation_id)
+        view = conversations.get(conversation_id)
+        handoff = handoffs.latest_for(conversation_id)
         state = handoff_state(handoff)
         status = state.model_dump() if state else {"status": "none", "rating_pending": False}
         frames = [sse_frame("status", status)]
@@ -91,26 +102,31 @@ def conversation_events(
         return sse_frame(kind, event, event_id=event.get("id") if kind == "agent_message" else None)
 
     return bus_stream(
-        services.bus,
+        bus,
         conversation_channel(conversation_id),
         opening=opening,
         render=render,
-        heartbeat_s=services.settings.console.heartbeat_s,
+        heartbeat_s=settings.console.heartbeat_s,
         last=lambda event: event.get("type") in FINAL,
     )
 
 
 @router.post("/api/v1/conversations/{conversation_id}/rating", status_code=201)
-def rate_exchange(conversation_id: str, body: RatingIn, services: ServicesDep) -> RatingOut:
+def rate_exchange(
+    conversation_id: str,
+    body: RatingIn,
+    conversations: ConversationStoreDep,
+    handoffs: HandoffStoreDep,
+) -> RatingOut:
     """The resident rates the exchange with the agent, once, after it ended."""
-    if services.conversations.get(conversation_id) is None:
+    if conversations.get(conversation_id) is None:
         raise HTTPException(404, NOT_FOUND)
     score = body.score
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
         raise HTTPException(
             422, {"code": "invalid_rating", "message": "Choisissez une note entre 1 et 5."}
         )
-    latest = services.handoffs.latest_for(conversation_id)
+    latest = handoffs.latest_for(conversation_id)
     if latest is None or latest.status != "closed":
         raise HTTPException(
             409,
@@ -124,5 +140,5 @@ def rate_exchange(conversation_id: str, body: RatingIn, services: ServicesDep) -
             409,
             {"code": "already_rated", "message": "Vous avez déjà donné votre avis, merci."},
         )
-    services.handoffs.rate(conversation_id, score)
+    handoffs.rate(conversation_id, score)
     return RatingOut(score=score, message="Merci pour votre avis.")

@@ -15,9 +15,19 @@ from pydantic import BaseModel, Field
 
 from channels.webchat.live import HandoffStateOut, handoff_state
 from channels.webchat.sse import chat_notice, encode_event
-from contact_center.conversation.engine import AI_NOTICE, TurnCompleted
+from contact_center.conversation.engine import AI_NOTICE, ConversationEngine, TurnCompleted
 from contact_center.errors import InputError, RateLimitedError
-from contact_center.web.deps import ServicesDep, client_key, require_tenant
+from contact_center.metrics import Metrics
+from contact_center.web.deps import (
+    ConversationStoreDep,
+    EngineDep,
+    HandoffStoreDep,
+    MetricsDep,
+    RateLimiterDep,
+    SettingsDep,
+    client_key,
+    require_tenant,
+)
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
@@ -61,21 +71,25 @@ class ConversationOut(BaseModel):
 
 
 @router.post("/api/v1/conversations", status_code=201)
-def open_conversation(body: NewConversation, services: ServicesDep) -> ConversationOut:
+def open_conversation(
+    body: NewConversation, conversations: ConversationStoreDep, settings: SettingsDep
+) -> ConversationOut:
     """Start a conversation for a commune."""
-    tenant_id = require_tenant(services, body.tenant_id)
-    view = services.conversations.create(tenant_id, channel="web")
+    tenant_id = require_tenant(settings, body.tenant_id)
+    view = conversations.create(tenant_id, channel="web")
     return ConversationOut(id=view.id, tenant_id=tenant_id, notice=AI_NOTICE, messages=[])
 
 
 @router.get("/api/v1/conversations/{conversation_id}")
-def get_conversation(conversation_id: str, services: ServicesDep) -> ConversationOut:
+def get_conversation(
+    conversation_id: str, conversations: ConversationStoreDep, handoffs: HandoffStoreDep
+) -> ConversationOut:
     """A conversation and its messages (a reload of the page restores it)."""
-    view = services.conversations.get(conversation_id)
+    view = conversations.get(conversation_id)
     if view is None:
         raise HTTPException(404, {"code": "not_found", "message": "Conversation introuvable."})
     messages = [MessageOut(**m.__dict__) for m in view.messages]
-    handoff = handoff_state(services.handoffs.latest_for(conversation_id))
+    handoff = handoff_state(handoffs.latest_for(conversation_id))
     return ConversationOut(
         id=view.id, tenant_id=view.tenant_id, notice=AI_NOTICE, messages=messages, handoff=handoff
     )
@@ -83,23 +97,29 @@ def get_conversation(conversation_id: str, services: ServicesDep) -> Conversatio
 
 @router.post("/api/v1/conversations/{conversation_id}/messages", response_model=None)
 def post_message(
-    conversation_id: str, body: NewMessage, request: Request, services: ServicesDep
+    conversation_id: str,
+    body: NewMessage,
+    request: Request,
+    conversations: ConversationStoreDep,
+    engine: EngineDep,
+    limiter: RateLimiterDep,
+    metrics: MetricsDep,
 ) -> StreamingResponse | JSONResponse:
     """Send a message; the answer streams back as ``text/event-stream``."""
-    view = services.conversations.get(conversation_id)
+    view = conversations.get(conversation_id)
     if view is None:
         raise HTTPException(404, {"code": "not_found", "message": "Conversation introuvable."})
     try:
-        text = services.engine.validate(body.content)
-        wait = services.rate_limiter.hit(client_key(request))
+        text = engine.validate(body.content)
+        wait = limiter.hit(client_key(request))
         if wait:
             raise RateLimitedError(wait)
     except InputError as exc:
-        services.metrics.rejected_inputs.labels(code=exc.code).inc()
+        metrics.rejected_inputs.labels(code=exc.code).inc()
         return JSONResponse(
             {"code": exc.code, "message": exc.message_fr}, status_code=exc.status_code
         )
-    stream = _stream(services, conversation_id, view.tenant_id, text)
+    stream = _stream(engine, metrics, conversation_id, view.tenant_id, text)
     return StreamingResponse(
         stream,
         media_type="text/event-stream",
@@ -108,12 +128,12 @@ def post_message(
 
 
 async def _stream(
-    services: ServicesDep, conversation_id: str, tenant_id: str, text: str
+    engine: ConversationEngine, metrics: Metrics, conversation_id: str, tenant_id: str, text: str
 ) -> AsyncIterator[str]:
-    turn = services.engine.run_turn(conversation_id, tenant_id, text, wording=chat_notice)
+    turn = engine.run_turn(conversation_id, tenant_id, text, wording=chat_notice)
     async for event in turn:
         if isinstance(event, TurnCompleted):
-            services.metrics.observe_turn("web", event.abstained, event.reason, event.latency_ms)
+            metrics.observe_turn("web", event.abstained, event.reason, event.latency_ms)
             log.info(
                 "turn done conversation_id=%s abstained=%s reason=%s total_ms=%s",
                 conversation_id,

@@ -76,11 +76,14 @@ class ConversationEngine:
         embedding_model_id: str,
         kb_version: Callable[[], str],
         activity: TurnActivity | None = None,
-        classifier: RequestClassifier | None = None,
+        classifier: Callable[[], RequestClassifier | None] = lambda: None,
         actions: CaseActions | None = None,
         desk: HandoffDesk | None = None,
+        validated_answers: ValidatedAnswers | None = None,
+        on_resident_message: Callable[[str, str, str], None] | None = None,
     ) -> None:
         self._responder = GroundedResponder(retriever, answerer, retrieval_settings)
+        self._responder.validated_answers = validated_answers
         self._conversations = conversations
         self._retrieval = retrieval_settings
         self._chat = chat_settings
@@ -88,12 +91,17 @@ class ConversationEngine:
         self._embedding_model_id = embedding_model_id
         self._kb_version = kb_version
         self.activity = activity or TurnActivity()
-        #: The request classifier (set by ``Services.warm_up`` once trained or loaded).
-        self.classifier = classifier
+        #: Provides the request classifier once loaded (``Services.warm_up`` trains or loads it).
+        self._classifier = classifier
         self.actions = actions
         self.desk = desk
         #: Called with (tenant, conversation, text) when a resident writes to an agent.
-        self.on_resident_message: Callable[[str, str, str], None] | None = None
+        self.on_resident_message = on_resident_message
+
+    @property
+    def classifier(self) -> RequestClassifier | None:
+        """The request classifier, or None before it is loaded (turns then go unrouted)."""
+        return self._classifier()
 
     def validate(self, text: str) -> str:
         """The cleaned message, or an :class:`InputError` with a French message."""

@@ -39,12 +39,13 @@ class HandoffDesk:
         store: HandoffStore,
         catalogue: ServiceCatalogue,
         clock: Callable[[], datetime] = utcnow,
+        on_opened: Callable[[HandoffView], None] | None = None,
     ) -> None:
         self.store = store
         self._catalogue = catalogue
         self.clock = clock
         #: Called with each handoff opened (the console's live queue listens to it).
-        self.on_opened: Callable[[HandoffView], None] | None = None
+        self.on_opened = on_opened
 
     def open(
         self,

@@ -15,9 +15,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from contact_center.agents.accounts import Agent
+from contact_center.agents.authentication import Authentication
 from contact_center.agents.sessions import OpenedSession
 from contact_center.errors import AccountError, SignInThrottledError
-from contact_center.web.deps import AgentSession, ServicesDep, client_key
+from contact_center.web.deps import AgentSession, AuthDep, SettingsDep, client_key
 
 router = APIRouter(prefix="/api/v1/auth", tags=["sign-in"])
 
@@ -68,16 +69,20 @@ class SessionOut(BaseModel):
 
 @router.post("/login", response_model=SessionOut)
 def login(
-    body: LoginIn, request: Request, response: Response, services: ServicesDep
+    body: LoginIn,
+    request: Request,
+    response: Response,
+    auth: AuthDep,
+    settings: SettingsDep,
 ) -> SessionOut | JSONResponse:
     """Sign in with e-mail and password; sets the session cookie.
 
     401 with the same French message whether the e-mail or the password is wrong; 429 with
     ``Retry-After`` after too many attempts from this client or for this account.
     """
-    tenant = body.tenant or services.settings.app.default_tenant
+    tenant = body.tenant or settings.app.default_tenant
     try:
-        opened = services.auth.sign_in(
+        opened = auth.sign_in(
             tenant,
             body.email,
             body.password,
@@ -93,18 +98,18 @@ def login(
             status_code=exc.status_code,
             headers=headers,
         )
-    _set_session_cookie(response, request, services, opened)
+    _set_session_cookie(response, request, auth, opened)
     return SessionOut(
         agent=AgentOut.of(opened.agent), csrf_token=opened.csrf_token, expires_at=opened.expires_at
     )
 
 
 @router.post("/logout", status_code=204)
-def logout(session: AgentSession, services: ServicesDep) -> Response:
+def logout(session: AgentSession, auth: AuthDep) -> Response:
     """Sign out (needs the CSRF token); clears the cookie."""
-    services.auth.sign_out(session)
+    auth.sign_out(session)
     response = Response(status_code=204)
-    response.delete_cookie(services.auth.cookie_name, path="/")
+    response.delete_cookie(auth.cookie_name, path="/")
     return response
 
 
@@ -119,12 +124,12 @@ def me(session: AgentSession) -> SessionOut:
 
 
 @router.get("/oidc/login", response_class=RedirectResponse, status_code=302)
-def oidc_login(request: Request, services: ServicesDep) -> RedirectResponse:
+def oidc_login(request: Request, auth: AuthDep) -> RedirectResponse:
     """Start the SSO sign-in: off to the town's provider."""
-    if services.auth.oidc is None:
+    if auth.oidc is None:
         raise HTTPException(404, {"code": "sso_disabled", "message": SSO_DISABLED})
     try:
-        url, sealed = services.auth.start_sso()
+        url, sealed = auth.start_sso()
     except AccountError as exc:
         raise _http_error(exc) from exc
     response = RedirectResponse(url, status_code=302)
@@ -136,14 +141,18 @@ def oidc_login(request: Request, services: ServicesDep) -> RedirectResponse:
         httponly=True,
         # Lax: the browser must send it when the provider sends it back (a cross-site GET).
         samesite="lax",
-        secure=services.auth.secure_cookies(request.url.scheme),
+        secure=auth.secure_cookies(request.url.scheme),
     )
     return response
 
 
 @router.get("/oidc/callback", response_class=HTMLResponse)
 def oidc_callback(
-    request: Request, services: ServicesDep, code: str = "", state: str = ""
+    request: Request,
+    auth: AuthDep,
+    settings: SettingsDep,
+    code: str = "",
+    state: str = "",
 ) -> HTMLResponse:
     """Back from the provider: open the session, then go on to the console.
 
@@ -153,7 +162,7 @@ def oidc_callback(
     try:
         if not code or not state:
             raise AccountError("La connexion avec le compte de la mairie a été interrompue.")
-        opened = services.auth.finish_sso(
+        opened = auth.finish_sso(
             code,
             state,
             request.cookies.get(SSO_COOKIE),
@@ -161,29 +170,29 @@ def oidc_callback(
         )
     except AccountError as exc:
         raise _http_error(exc) from exc
-    target = escape(services.settings.oidc.post_login_path, quote=True)
+    target = escape(settings.oidc.post_login_path, quote=True)
     response = HTMLResponse(
         f'<!doctype html><html lang="fr"><head><meta charset="utf-8">'
         f'<meta http-equiv="refresh" content="0;url={target}"><title>Connexion</title></head>'
         f'<body><p>Connexion réussie. <a href="{target}">Continuer</a></p></body></html>'
     )
     response.delete_cookie(SSO_COOKIE, path=SSO_PATH)
-    _set_session_cookie(response, request, services, opened)
+    _set_session_cookie(response, request, auth, opened)
     return response
 
 
 def _set_session_cookie(
-    response: Response, request: Request, services: ServicesDep, opened: OpenedSession
+    response: Response, request: Request, auth: Authentication, opened: OpenedSession
 ) -> None:
-    max_age = int(services.auth.sessions.absolute.total_seconds())
+    max_age = int(auth.sessions.absolute.total_seconds())
     response.set_cookie(
-        services.auth.cookie_name,
+        auth.cookie_name,
         opened.token,
         max_age=max_age,
         path="/",
         httponly=True,
         samesite="strict",
-        secure=services.auth.secure_cookies(request.url.scheme),
+        secure=auth.secure_cookies(request.url.scheme),
     )
 
 

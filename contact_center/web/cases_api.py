@@ -29,7 +29,15 @@ from contact_center.gru.cases import (
     CaseUpdate,
     CaseView,
 )
-from contact_center.web.deps import CurrentAgent, ServicesDep, client_key, require_tenant
+from contact_center.web.deps import (
+    CaseStoreDep,
+    CurrentAgent,
+    GruDep,
+    RateLimiterDep,
+    SettingsDep,
+    client_key,
+    require_tenant,
+)
 from routing.service_definitions import SERVICE_CODES
 
 NOT_FOUND_FR = "Aucune demande ne correspond à ce code de suivi."
@@ -179,9 +187,11 @@ def _french_errors() -> Iterator[None]:
 
 
 @agent_router.post("/cases", status_code=201)
-def create_case(tenant: str, body: CaseIn, services: ServicesDep, agent: AgentDep) -> ReceiptOut:
+def create_case(
+    tenant: str, body: CaseIn, gru: GruDep, settings: SettingsDep, agent: AgentDep
+) -> ReceiptOut:
     """File a request on a resident's behalf; give them the tracking code returned."""
-    require_tenant(services, tenant)
+    require_tenant(settings, tenant)
     contact = CaseContact(**body.contact.model_dump()) if body.contact else None
     draft = CaseDraft(
         tenant_id=tenant,
@@ -196,30 +206,31 @@ def create_case(tenant: str, body: CaseIn, services: ServicesDep, agent: AgentDe
         actor=agent,
     )
     with _french_errors():
-        return _receipt_out(services.gru.file_case(draft))
+        return _receipt_out(gru.file_case(draft))
 
 
 @agent_router.get("/cases")
 def list_cases(
     tenant: str,
-    services: ServicesDep,
+    cases: CaseStoreDep,
+    settings: SettingsDep,
     service: str | None = None,
     status: CaseStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> CasePageOut:
     """The commune's cases, most recent first, filtered by service and status."""
-    require_tenant(services, tenant)
-    page = services.cases.list(tenant, service=service, status=status, limit=limit, offset=offset)
+    require_tenant(settings, tenant)
+    page = cases.list(tenant, service=service, status=status, limit=limit, offset=offset)
     items = [_case_out(view) for view in page.items]
     return CasePageOut(items=items, total=page.total, limit=page.limit, offset=page.offset)
 
 
 @agent_router.get("/cases/{case_id}")
-def get_case(tenant: str, case_id: str, services: ServicesDep) -> CaseOut:
+def get_case(tenant: str, case_id: str, cases: CaseStoreDep, settings: SettingsDep) -> CaseOut:
     """A case with its full history."""
-    require_tenant(services, tenant)
-    view = services.cases.get(tenant, case_id)
+    require_tenant(settings, tenant)
+    view = cases.get(tenant, case_id)
     if view is None:
         raise HTTPException(404, {"code": "case_not_found", "message": "Demande introuvable."})
     return _case_out(view)
@@ -227,26 +238,34 @@ def get_case(tenant: str, case_id: str, services: ServicesDep) -> CaseOut:
 
 @agent_router.post("/cases/{case_id}/status")
 def change_status(
-    tenant: str, case_id: str, body: StatusChangeIn, services: ServicesDep, agent: AgentDep
+    tenant: str,
+    case_id: str,
+    body: StatusChangeIn,
+    cases: CaseStoreDep,
+    settings: SettingsDep,
+    agent: AgentDep,
 ) -> CaseOut:
     """Move a case along its life cycle (409 when the move is not allowed)."""
-    require_tenant(services, tenant)
+    require_tenant(settings, tenant)
     with _french_errors():
-        view = services.cases.transition(
-            tenant, case_id, body.status, actor=agent, reason=body.reason
-        )
+        view = cases.transition(tenant, case_id, body.status, actor=agent, reason=body.reason)
     return _case_out(view)
 
 
 @agent_router.patch("/cases/{case_id}")
 def patch_case(
-    tenant: str, case_id: str, body: CasePatchIn, services: ServicesDep, agent: AgentDep
+    tenant: str,
+    case_id: str,
+    body: CasePatchIn,
+    cases: CaseStoreDep,
+    settings: SettingsDep,
+    agent: AgentDep,
 ) -> CaseOut:
     """Change priority, assignment or summary."""
-    require_tenant(services, tenant)
+    require_tenant(settings, tenant)
     changes = CaseUpdate(priority=body.priority, assigned_to=body.assigned_to, summary=body.summary)
     with _french_errors():
-        view = services.cases.update(tenant, case_id, changes, actor=agent, reason=body.reason)
+        view = cases.update(tenant, case_id, changes, actor=agent, reason=body.reason)
     return _case_out(view)
 
 
@@ -256,10 +275,16 @@ def patch_case(
     responses={404: {"description": NOT_FOUND_FR}, 429: {"description": "Trop de recherches"}},
 )
 def track_case(
-    tenant: str, tracking_code: str, request: Request, response: Response, services: ServicesDep
+    tenant: str,
+    tracking_code: str,
+    request: Request,
+    response: Response,
+    gru: GruDep,
+    limiter: RateLimiterDep,
+    settings: SettingsDep,
 ) -> CitizenStatusOut | JSONResponse:
     """Where a resident's request stands, from its tracking code (no sign-in)."""
-    wait = services.rate_limiter.hit(f"suivi:{client_key(request)}")
+    wait = limiter.hit(f"suivi:{client_key(request)}")
     if wait:
         message = (
             "Vous avez effectué beaucoup de recherches en peu de temps. "
@@ -270,9 +295,9 @@ def track_case(
             status_code=429,
             headers={"Retry-After": str(wait)},
         )
-    require_tenant(services, tenant)
+    require_tenant(settings, tenant)
     response.headers["Cache-Control"] = "no-store"
-    found = services.gru.citizen_status(tenant, tracking_code[:64])
+    found = gru.citizen_status(tenant, tracking_code[:64])
     if found is None:
         raise HTTPException(404, {"code": "not_found", "message": NOT_FOUND_FR})
     return CitizenStatusOut(**found.__dict__)

@@ -23,11 +23,11 @@ from fastapi.responses import StreamingResponse
 from contact_center.agents.accounts import Agent, conversation_services
 from contact_center.db import utcnow
 from contact_center.errors import CaseError, InputError
+from contact_center.gru.service_catalogue import ServiceCatalogue
 from contact_center.handoffs.agent_desk import RESOLUTION_LABELS
 from contact_center.handoffs.canned_responses import canned_responses
-from contact_center.handoffs.queue import HandoffView
+from contact_center.handoffs.queue import HandoffStore, HandoffView
 from contact_center.handoffs.realtime import Event, console_channel
-from contact_center.services import Services
 from contact_center.web.console_models import (
     CannedResponseOut,
     CaseBriefOut,
@@ -53,9 +53,17 @@ from contact_center.web.console_models import (
     service_queues,
 )
 from contact_center.web.deps import (
+    AgentDeskDep,
     AgentSession,
+    AuthDep,
+    CaseStoreDep,
+    CatalogueDep,
+    ConversationStoreDep,
+    CorrectionsDep,
     CurrentAgent,
-    ServicesDep,
+    EventBusDep,
+    HandoffStoreDep,
+    SettingsDep,
     require_access,
     require_role,
 )
@@ -80,80 +88,86 @@ def _refuse(status: int, code: str, message: str) -> HTTPException:
     return HTTPException(status, {"code": code, "message": message})
 
 
-def _names(services: Services, tenant_id: str) -> dict[str, str]:
-    return {entry.code: entry.name for entry in services.catalogue.list(tenant_id)}
+def _names(catalogue: ServiceCatalogue, tenant_id: str) -> dict[str, str]:
+    return {entry.code: entry.name for entry in catalogue.list(tenant_id)}
 
 
-def _handoff(services: Services, agent: Agent, handoff_id: str) -> HandoffView:
+def _handoff(handoffs: HandoffStore, agent: Agent, handoff_id: str) -> HandoffView:
     """A handoff the agent may act on (404 for another commune's, 403 another service's)."""
-    view = services.handoffs.get(agent.tenant_id, handoff_id)
+    view = handoffs.get(agent.tenant_id, handoff_id)
     if view is None:
         raise _refuse(404, "not_found", NOT_FOUND)
     require_access(agent, view.tenant_id, view.service, not_found=NOT_FOUND)
     return view
 
 
-def _out(services: Services, agent: Agent, view: HandoffView) -> HandoffOut:
-    names = _names(services, agent.tenant_id)
+def _out(catalogue: ServiceCatalogue, agent: Agent, view: HandoffView) -> HandoffOut:
+    names = _names(catalogue, agent.tenant_id)
     return handoff_out(view, lambda code: names.get(code, code), agent.id, utcnow())
 
 
 @router.get("/queue")
-def queue(services: ServicesDep, agent: CurrentAgent) -> QueueOut:
+def queue(handoffs: HandoffStoreDep, catalogue: CatalogueDep, agent: CurrentAgent) -> QueueOut:
     """Waiting and claimed conversations of the agent's services, by priority then wait."""
     scope = None if agent.has_role("supervisor") else sorted(agent.services)
-    names = _names(services, agent.tenant_id)
+    names = _names(catalogue, agent.tenant_id)
     now = utcnow()
     items = [
         handoff_out(view, lambda code: names.get(code, code), agent.id, now)
-        for view in services.handoffs.queue(agent.tenant_id, services=scope)
+        for view in handoffs.queue(agent.tenant_id, services=scope)
     ]
     return QueueOut(items=items, services=service_queues(items))
 
 
 @router.get("/services")
-def service_list(services: ServicesDep, agent: CurrentAgent) -> list[ServiceOut]:
+def service_list(catalogue: CatalogueDep, agent: CurrentAgent) -> list[ServiceOut]:
     """The commune's active services (where a conversation may be transferred)."""
-    entries = services.catalogue.list(agent.tenant_id, active_only=True)
+    entries = catalogue.list(agent.tenant_id, active_only=True)
     return [ServiceOut(code=entry.code, name=entry.name) for entry in entries]
 
 
 @router.get("/canned-responses")
-def canned(services: ServicesDep, agent: CurrentAgent) -> list[CannedResponseOut]:
+def canned(settings: SettingsDep, agent: CurrentAgent) -> list[CannedResponseOut]:
     """The commune's canned responses (read-only)."""
-    files = services.settings.console.canned_responses_files
+    files = settings.console.canned_responses_files
     return [CannedResponseOut(**r.__dict__) for r in canned_responses(agent.tenant_id, files)]
 
 
 @router.get("/conversations/{conversation_id}")
 def conversation(
-    conversation_id: str, services: ServicesDep, agent: CurrentAgent
+    conversation_id: str,
+    conversations: ConversationStoreDep,
+    handoffs: HandoffStoreDep,
+    catalogue: CatalogueDep,
+    corrections: CorrectionsDep,
+    cases: CaseStoreDep,
+    agent: CurrentAgent,
 ) -> ConversationOut:
     """Messages, why the assistant said each thing, the handoff and its case."""
-    view = services.conversations.get(conversation_id)
+    view = conversations.get(conversation_id)
     if view is None:
         raise _refuse(404, "not_found", NOT_FOUND)
-    records = services.conversations.records(conversation_id)
-    handoff = services.handoffs.latest_for(conversation_id)
+    records = conversations.records(conversation_id)
+    handoff = handoffs.latest_for(conversation_id)
     readable = set(conversation_services(records)) | ({handoff.service} if handoff else set())
     require_access(agent, view.tenant_id, readable, not_found=NOT_FOUND)
-    names = _names(services, view.tenant_id)
+    names = _names(catalogue, view.tenant_id)
 
     def name(code: str) -> str:
         return names.get(code, code)
 
     messages = {m.id: m for m in view.messages}
-    corrections = {
+    corrected = {
         c.record_id: c.service
-        for c in services.corrections.list(view.tenant_id, conversation_id=conversation_id)
+        for c in corrections.list(view.tenant_id, conversation_id=conversation_id)
     }
     explanations = [
-        explanation_out(r, messages.get(r.get("message_id") or ""), name, corrections.get(r["id"]))
+        explanation_out(r, messages.get(r.get("message_id") or ""), name, corrected.get(r["id"]))
         for r in records
     ]
     case = None
     if handoff is not None and handoff.case_id:
-        found = services.cases.get(view.tenant_id, handoff.case_id, history=False)
+        found = cases.get(view.tenant_id, handoff.case_id, history=False)
         case = case_brief(found) if found is not None else None
     return ConversationOut(
         id=view.id,
@@ -167,47 +181,68 @@ def conversation(
 
 
 @router.post("/handoffs/{handoff_id}/claim")
-def claim(handoff_id: str, services: ServicesDep, agent: CurrentAgent) -> HandoffOut:
+def claim(
+    handoff_id: str,
+    handoffs: HandoffStoreDep,
+    desk: AgentDeskDep,
+    catalogue: CatalogueDep,
+    agent: CurrentAgent,
+) -> HandoffOut:
     """Take a waiting conversation (409 when someone already did)."""
-    view = _handoff(services, agent, handoff_id)
+    view = _handoff(handoffs, agent, handoff_id)
     with _refusals():
-        claimed = services.agent_desk.claim(view, agent.id)
-    return _out(services, agent, claimed)
+        claimed = desk.claim(view, agent.id)
+    return _out(catalogue, agent, claimed)
 
 
 @router.post("/handoffs/{handoff_id}/messages", status_code=201)
-def reply(handoff_id: str, body: ReplyIn, services: ServicesDep, agent: CurrentAgent) -> MessageOut:
+def reply(
+    handoff_id: str,
+    body: ReplyIn,
+    handoffs: HandoffStoreDep,
+    desk: AgentDeskDep,
+    agent: CurrentAgent,
+) -> MessageOut:
     """Write to the resident (the agent must have claimed the conversation)."""
-    view = _handoff(services, agent, handoff_id)
+    view = _handoff(handoffs, agent, handoff_id)
     with _refusals():
-        message = services.agent_desk.reply(view, agent.id, body.text)
+        message = desk.reply(view, agent.id, body.text)
     return message_out(message)
 
 
 @router.post("/handoffs/{handoff_id}/transfer")
 def transfer(
-    handoff_id: str, body: TransferIn, services: ServicesDep, agent: CurrentAgent
+    handoff_id: str,
+    body: TransferIn,
+    handoffs: HandoffStoreDep,
+    desk: AgentDeskDep,
+    catalogue: CatalogueDep,
+    agent: CurrentAgent,
 ) -> HandoffOut:
     """Send the conversation to another service's queue."""
-    view = _handoff(services, agent, handoff_id)
-    entry = services.catalogue.get(agent.tenant_id, body.service)
+    view = _handoff(handoffs, agent, handoff_id)
+    entry = catalogue.get(agent.tenant_id, body.service)
     if entry is None or not entry.active:
         raise _refuse(422, "unknown_service", "Ce service n'existe pas dans le catalogue.")
     if body.service == view.service:
         raise _refuse(409, "handoff_conflict", "La conversation est déjà dans ce service.")
     with _refusals():
-        moved = services.agent_desk.transfer(view, agent.id, body.service, body.note)
-    return _out(services, agent, moved)
+        moved = desk.transfer(view, agent.id, body.service, body.note)
+    return _out(catalogue, agent, moved)
 
 
 @router.post("/handoffs/{handoff_id}/case", status_code=201)
 def open_case(
-    handoff_id: str, body: ConsoleCaseIn, services: ServicesDep, agent: CurrentAgent
+    handoff_id: str,
+    body: ConsoleCaseIn,
+    handoffs: HandoffStoreDep,
+    desk: AgentDeskDep,
+    agent: CurrentAgent,
 ) -> CaseFiledOut:
     """File a case from the conversation; give the resident the tracking code returned."""
-    view = _handoff(services, agent, handoff_id)
+    view = _handoff(handoffs, agent, handoff_id)
     with _refusals():
-        receipt = services.agent_desk.open_case(
+        receipt = desk.open_case(
             view, agent.id, service=body.service, summary=body.summary,
             description=body.description, priority=body.priority,
         )  # fmt: skip
@@ -224,23 +259,34 @@ def open_case(
 
 @router.post("/handoffs/{handoff_id}/case/status")
 def case_status(
-    handoff_id: str, body: CaseStatusIn, services: ServicesDep, agent: CurrentAgent
+    handoff_id: str,
+    body: CaseStatusIn,
+    handoffs: HandoffStoreDep,
+    cases: CaseStoreDep,
+    agent: CurrentAgent,
 ) -> CaseBriefOut:
     """Move the conversation's case along its life cycle (409 when not allowed)."""
-    view = _handoff(services, agent, handoff_id)
+    view = _handoff(handoffs, agent, handoff_id)
     if not view.case_id:
         raise _refuse(404, "case_not_found", "Aucune demande n'est liée à cette conversation.")
     with _refusals():
-        case = services.cases.transition(
+        case = cases.transition(
             agent.tenant_id, view.case_id, body.status, actor=agent.id, reason=body.reason
         )
     return case_brief(case)
 
 
 @router.post("/handoffs/{handoff_id}/close")
-def close(handoff_id: str, body: CloseIn, services: ServicesDep, agent: CurrentAgent) -> HandoffOut:
+def close(
+    handoff_id: str,
+    body: CloseIn,
+    handoffs: HandoffStoreDep,
+    desk: AgentDeskDep,
+    catalogue: CatalogueDep,
+    agent: CurrentAgent,
+) -> HandoffOut:
     """End the exchange with a resolution; the assistant answers the resident again."""
-    view = _handoff(services, agent, handoff_id)
+    view = _handoff(handoffs, agent, handoff_id)
     if body.resolution not in RESOLUTION_LABELS:
         choices = ", ".join(f"« {label} »" for label in RESOLUTION_LABELS.values())
         raise _refuse(422, "invalid_resolution", f"Choisissez une issue parmi : {choices}.")
@@ -251,41 +297,53 @@ def close(handoff_id: str, body: CloseIn, services: ServicesDep, agent: CurrentA
             "Créez d'abord la demande avant de clore avec l'issue « demande enregistrée ».",
         )
     with _refusals():
-        closed = services.agent_desk.close(view, agent.id, body.resolution, body.case_id)
-    return _out(services, agent, closed)
+        closed = desk.close(view, agent.id, body.resolution, body.case_id)
+    return _out(catalogue, agent, closed)
 
 
 @router.post("/handoffs/{handoff_id}/hand-back")
-def hand_back(handoff_id: str, services: ServicesDep, agent: CurrentAgent) -> HandoffOut:
+def hand_back(
+    handoff_id: str,
+    handoffs: HandoffStoreDep,
+    desk: AgentDeskDep,
+    catalogue: CatalogueDep,
+    agent: CurrentAgent,
+) -> HandoffOut:
     """Give the conversation back to the assistant."""
-    view = _handoff(services, agent, handoff_id)
+    view = _handoff(handoffs, agent, handoff_id)
     with _refusals():
-        returned = services.agent_desk.hand_back(view, agent.id)
-    return _out(services, agent, returned)
+        returned = desk.hand_back(view, agent.id)
+    return _out(catalogue, agent, returned)
 
 
 @router.post("/conversations/{conversation_id}/routing-corrections", status_code=201)
 def correct_routing(
-    conversation_id: str, body: CorrectionIn, services: ServicesDep, agent: CurrentAgent
+    conversation_id: str,
+    body: CorrectionIn,
+    conversations: ConversationStoreDep,
+    handoffs: HandoffStoreDep,
+    corrections: CorrectionsDep,
+    auth: AuthDep,
+    agent: CurrentAgent,
 ) -> CorrectionOut:
     """Say which service a turn should have gone to; kept for the classifier's retraining."""
-    view = services.conversations.get(conversation_id)
+    view = conversations.get(conversation_id)
     if view is None:
         raise _refuse(404, "not_found", NOT_FOUND)
-    records = services.conversations.records(conversation_id)
-    handoff = services.handoffs.latest_for(conversation_id)
+    records = conversations.records(conversation_id)
+    handoff = handoffs.latest_for(conversation_id)
     readable = set(conversation_services(records)) | ({handoff.service} if handoff else set())
     require_access(agent, view.tenant_id, readable, not_found=NOT_FOUND)
     record = next((r for r in records if r["id"] == body.record_id), None)
     if record is None:
         raise _refuse(404, "not_found", "Ce tour de conversation est introuvable.")
     with _refusals():
-        correction = services.corrections.add(
+        correction = corrections.add(
             tenant_id=view.tenant_id, conversation_id=conversation_id, record_id=record["id"],
             text=record["question"], service=body.service, agent_id=agent.id,
             previous_service=(record.get("routing") or {}).get("service"),
         )  # fmt: skip
-    services.auth.audit.record(
+    auth.audit.record(
         view.tenant_id, agent.id, "routing.corrected", target=record["id"],
         details={"service": body.service},
     )  # fmt: skip
@@ -293,13 +351,13 @@ def correct_routing(
 
 
 @router.get("/figures")
-def figures(services: ServicesDep, agent: Supervisor) -> FiguresOut:
+def figures(handoffs: HandoffStoreDep, agent: Supervisor) -> FiguresOut:
     """Live figures of the commune (supervisors and administrators)."""
-    return figures_out(services.handoffs.figures(agent.tenant_id))
+    return figures_out(handoffs.figures(agent.tenant_id))
 
 
 @router.get("/events", response_class=StreamingResponse)
-def events(services: ServicesDep, session: AgentSession) -> StreamingResponse:
+def events(bus: EventBusDep, settings: SettingsDep, session: AgentSession) -> StreamingResponse:
     """Live events of the agent's commune for the services they may read (SSE)."""
     agent = session.agent
 
@@ -313,10 +371,10 @@ def events(services: ServicesDep, session: AgentSession) -> StreamingResponse:
         return sse_frame(str(event.get("type", "message")), event)
 
     return bus_stream(
-        services.bus,
+        bus,
         console_channel(agent.tenant_id),
         opening=opening,
         render=render,
-        heartbeat_s=services.settings.console.heartbeat_s,
+        heartbeat_s=settings.console.heartbeat_s,
         deadline=min(session.expires_at, session.idle_expires_at),
     )

@@ -1,29 +1,183 @@
-"""FastAPI dependencies: the services built by the lifespan, reached through ``Annotated``."""
+"""FastAPI dependencies: each route receives the one or two services it uses, by ``Annotated``.
+
+The lifespan of contact_center/app.py builds every service once (the composition root's
+:class:`~contact_center.services.Services`, kept on ``app.state``); the functions here are
+the only readers of that container. A route declares what it needs (``engine: EngineDep``,
+``cases: CaseStoreDep``...), never the whole container: what a route may touch is in its
+signature. The channels' own dependencies (the speech stack, the phone calls) are declared
+next to their routes, in channels/.
+"""
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Iterable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
+from starlette.requests import HTTPConnection
 
 from contact_center.agents.accounts import Agent, Role
+from contact_center.agents.authentication import Authentication
 from contact_center.agents.sessions import ResolvedSession
-from contact_center.services import Services
+from contact_center.conversation.engine import ConversationEngine
+from contact_center.conversation.store import ConversationStore
+from contact_center.gru.cases import CaseStore
+from contact_center.gru.connector import GruConnector
+from contact_center.gru.service_catalogue import ServiceCatalogue
+from contact_center.handoffs.agent_desk import AgentDesk
+from contact_center.handoffs.queue import HandoffStore
+from contact_center.handoffs.realtime import EventBus
+from contact_center.kb_admin.browse import DocumentBrowser
+from contact_center.kb_admin.local_documents import DocumentLibrary
+from contact_center.kb_admin.routing_corrections import RoutingCorrections
+from contact_center.kb_admin.unanswered import UnansweredQuestions
+from contact_center.kb_admin.validated_answers import ValidatedAnswers
+from contact_center.metrics import Metrics
+from contact_center.ratelimit import RateLimiter
+from contact_center.services import KnowledgeIndex, Services
+from contact_center.settings import Settings
+from retrieval.hybrid import HybridRetriever
+from retrieval.qdrant_store import QdrantStore
 
 
-def get_services(request: Request) -> Services:
-    """The services on ``app.state`` (built once by the lifespan)."""
-    return request.app.state.services
+def _built(connection: HTTPConnection) -> Services:
+    """What the lifespan built (read here only: routes never receive it)."""
+    services: Services = connection.app.state.services
+    return services
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
+def get_settings(connection: HTTPConnection) -> Settings:
+    """The application's settings."""
+    return _built(connection).settings
 
 
-def require_tenant(services: Services, tenant_id: str) -> str:
+def get_engine(connection: HTTPConnection) -> ConversationEngine:
+    """The conversation engine (one resident turn, whatever the channel)."""
+    return _built(connection).engine
+
+
+def get_conversations(connection: HTTPConnection) -> ConversationStore:
+    """Conversations, their messages and explanation records."""
+    return _built(connection).conversations
+
+
+def get_cases(connection: HTTPConnection) -> CaseStore:
+    """Residents' cases (GRU)."""
+    return _built(connection).cases
+
+
+def get_gru(connection: HTTPConnection) -> GruConnector:
+    """Where cases are filed and their status read (the local GRU or a town's own)."""
+    return _built(connection).gru
+
+
+def get_catalogue(connection: HTTPConnection) -> ServiceCatalogue:
+    """The communes' service catalogues."""
+    return _built(connection).catalogue
+
+
+def get_handoffs(connection: HTTPConnection) -> HandoffStore:
+    """Handoff queues."""
+    return _built(connection).handoffs
+
+
+def get_agent_desk(connection: HTTPConnection) -> AgentDesk:
+    """Agents' actions on handoffs, published live."""
+    return _built(connection).agent_desk
+
+
+def get_corrections(connection: HTTPConnection) -> RoutingCorrections:
+    """Agents' routing corrections."""
+    return _built(connection).corrections
+
+
+def get_auth(connection: HTTPConnection) -> Authentication:
+    """Agents' sign-in, sessions and audit log."""
+    return _built(connection).auth
+
+
+def get_bus(connection: HTTPConnection) -> EventBus:
+    """Live events between residents and agents."""
+    return _built(connection).bus
+
+
+def get_rate_limiter(connection: HTTPConnection) -> RateLimiter:
+    """The residents' rate limiter."""
+    return _built(connection).rate_limiter
+
+
+def get_metrics(connection: HTTPConnection) -> Metrics:
+    """Prometheus metrics."""
+    return _built(connection).metrics
+
+
+def get_readiness(connection: HTTPConnection) -> dict[str, Any]:
+    """The readiness report, computed for this request (database, index, LLM)."""
+    return _built(connection).readiness()
+
+
+def get_retriever(connection: HTTPConnection) -> HybridRetriever:
+    """Hybrid search over the knowledge base."""
+    return _built(connection).retriever
+
+
+def get_store(connection: HTTPConnection) -> QdrantStore:
+    """The Qdrant collection of indexed chunks."""
+    return _built(connection).store
+
+
+def get_kb_index(connection: HTTPConnection) -> KnowledgeIndex:
+    """The search index: its version, imports and background vectors."""
+    return _built(connection).kb_index
+
+
+def get_documents(connection: HTTPConnection) -> DocumentLibrary:
+    """The communes' own documents, versioned."""
+    return _built(connection).kb_documents
+
+
+def get_document_browser(connection: HTTPConnection) -> DocumentBrowser:
+    """Documents as listed in the administration (the commune's, then the national fiches)."""
+    return _built(connection).kb_catalogue
+
+
+def get_validated_answers(connection: HTTPConnection) -> ValidatedAnswers:
+    """Administrators' validated answers."""
+    return _built(connection).validated_answers
+
+
+def get_unanswered(connection: HTTPConnection) -> UnansweredQuestions:
+    """Residents' questions the assistant could not answer, grouped."""
+    return _built(connection).unanswered
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[ConversationEngine, Depends(get_engine)]
+ConversationStoreDep = Annotated[ConversationStore, Depends(get_conversations)]
+CaseStoreDep = Annotated[CaseStore, Depends(get_cases)]
+GruDep = Annotated[GruConnector, Depends(get_gru)]
+CatalogueDep = Annotated[ServiceCatalogue, Depends(get_catalogue)]
+HandoffStoreDep = Annotated[HandoffStore, Depends(get_handoffs)]
+AgentDeskDep = Annotated[AgentDesk, Depends(get_agent_desk)]
+CorrectionsDep = Annotated[RoutingCorrections, Depends(get_corrections)]
+AuthDep = Annotated[Authentication, Depends(get_auth)]
+EventBusDep = Annotated[EventBus, Depends(get_bus)]
+RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+ReadinessDep = Annotated[dict[str, Any], Depends(get_readiness)]
+RetrieverDep = Annotated[HybridRetriever, Depends(get_retriever)]
+QdrantStoreDep = Annotated[QdrantStore, Depends(get_store)]
+KnowledgeIndexDep = Annotated[KnowledgeIndex, Depends(get_kb_index)]
+DocumentLibraryDep = Annotated[DocumentLibrary, Depends(get_documents)]
+DocumentBrowserDep = Annotated[DocumentBrowser, Depends(get_document_browser)]
+ValidatedAnswersDep = Annotated[ValidatedAnswers, Depends(get_validated_answers)]
+UnansweredDep = Annotated[UnansweredQuestions, Depends(get_unanswered)]
+
+
+def require_tenant(settings: Settings, tenant_id: str) -> str:
     """The tenant id if this deployment serves it, else a French 404."""
-    if tenant_id not in services.settings.app.tenants:
+    if tenant_id not in settings.app.tenants:
         raise HTTPException(
             status_code=404,
             detail={"code": "unknown_tenant", "message": "Cette commune n'est pas desservie."},
@@ -59,13 +213,13 @@ OTHER_SERVICE = {
 }
 
 
-def get_agent_session(request: Request, services: ServicesDep) -> ResolvedSession:
+def get_agent_session(request: Request, auth: AuthDep) -> ResolvedSession:
     """The live console session of the request's cookie: 401 without one.
 
     State-changing methods must also send the session's CSRF token in ``X-CSRF-Token`` (403).
     """
-    token = request.cookies.get(services.auth.cookie_name)
-    session = services.auth.sessions.resolve(token)
+    token = request.cookies.get(auth.cookie_name)
+    session = auth.sessions.resolve(token)
     if session is None:
         raise HTTPException(status_code=401, detail=NOT_SIGNED_IN)
     if request.method not in SAFE_METHODS:

@@ -21,11 +21,11 @@ from fastapi.responses import FileResponse
 
 from contact_center.agents.accounts import Agent
 from contact_center.kb_admin.local_documents import (
+    DocumentLibrary,
     DocumentSummary,
     KnowledgeBaseAdminError,
     VersionView,
 )
-from contact_center.services import Services
 from contact_center.web.deps import require_role
 from foundation.errors import ImportFormatError
 from knowledge_base.markdown_preview import render_markdown
@@ -93,10 +93,10 @@ def version_dict(v: VersionView) -> dict[str, Any]:
     }
 
 
-def document_detail(services: Services, tenant_id: str, doc_id: str) -> dict[str, Any]:
+def document_detail(library: DocumentLibrary, tenant_id: str, doc_id: str) -> dict[str, Any]:
     """A commune's document, its current version and that version's rendering."""
     with refusals():
-        summary, version = services.kb_documents.get(tenant_id, doc_id)
+        summary, version = library.get(tenant_id, doc_id)
     return {
         **summary_dict(summary),
         "version": version_dict(version),

@@ -10,11 +10,20 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from contact_center.conversation.turns import AnswerDelta, TurnCompleted
-from contact_center.kb_admin.local_documents import KnowledgeBaseAdminError
-from contact_center.services import Services
-from contact_center.web.deps import ServicesDep
+from contact_center.kb_admin.local_documents import DocumentLibrary, KnowledgeBaseAdminError
+from contact_center.web.deps import (
+    AuthDep,
+    DocumentLibraryDep,
+    EngineDep,
+    QdrantStoreDep,
+    RetrieverDep,
+    SettingsDep,
+    UnansweredDep,
+    ValidatedAnswersDep,
+)
 from contact_center.web.kb_admin_api import PREFIX, CommuneAdmin, document_detail, refusals
 from knowledge_base.importers import slugify
+from retrieval.qdrant_store import QdrantStore
 from retrieval.types import NATIONAL_TENANT
 
 router = APIRouter(prefix=PREFIX, tags=["base de connaissances"])
@@ -42,22 +51,25 @@ class DraftIn(BaseModel):
 
 @router.post("/playground")
 async def playground(
-    tenant_id: str, body: QuestionIn, agent: CommuneAdmin, services: ServicesDep
+    tenant_id: str,
+    body: QuestionIn,
+    agent: CommuneAdmin,
+    retriever: RetrieverDep,
+    engine: EngineDep,
+    settings: SettingsDep,
 ) -> dict:
     """The chunks found with their scores and the answer the assistant would give (not stored)."""
-    result = await anyio.to_thread.run_sync(
-        lambda: services.retriever.search(body.question, tenant_id)
-    )
+    result = await anyio.to_thread.run_sync(lambda: retriever.search(body.question, tenant_id))
     parts: list[str] = []
     done: TurnCompleted | None = None
-    async for event in services.engine.answer(body.question, tenant_id):
+    async for event in engine.answer(body.question, tenant_id):
         if isinstance(event, AnswerDelta):
             parts.append(event.text)
         elif isinstance(event, TurnCompleted):
             done = event
     return {
         "relevance": round(result.relevance, 4),
-        "min_relevance": services.settings.retrieval.min_relevance,
+        "min_relevance": settings.retrieval.min_relevance,
         "chunks": [
             {
                 "document_id": s.chunk.document_id,
@@ -94,51 +106,64 @@ def _answer_dict(a: Any) -> dict[str, Any]:
 
 
 @router.get("/answers")
-def list_answers(tenant_id: str, agent: CommuneAdmin, services: ServicesDep) -> list:
-    return [_answer_dict(a) for a in services.validated_answers.list(tenant_id)]
+def list_answers(tenant_id: str, agent: CommuneAdmin, answers: ValidatedAnswersDep) -> list:
+    return [_answer_dict(a) for a in answers.list(tenant_id)]
 
 
 @router.post("/answers", status_code=201)
 def create_answer(
-    tenant_id: str, body: AnswerIn, agent: CommuneAdmin, services: ServicesDep
+    tenant_id: str,
+    body: AnswerIn,
+    agent: CommuneAdmin,
+    answers: ValidatedAnswersDep,
+    library: DocumentLibraryDep,
+    store: QdrantStoreDep,
 ) -> dict:
     with refusals():
-        content = _with_source_titles(services, tenant_id, body.model_dump())
-        saved = services.validated_answers.save(tenant_id, agent.email, content)
+        content = _with_source_titles(library, store, tenant_id, body.model_dump())
+        saved = answers.save(tenant_id, agent.email, content)
     return _answer_dict(saved)
 
 
 @router.put("/answers/{answer_id}")
 def save_answer(
-    tenant_id: str, answer_id: str, body: AnswerIn, agent: CommuneAdmin, services: ServicesDep
+    tenant_id: str,
+    answer_id: str,
+    body: AnswerIn,
+    agent: CommuneAdmin,
+    answers: ValidatedAnswersDep,
+    library: DocumentLibraryDep,
+    store: QdrantStoreDep,
 ) -> dict:
     with refusals():
-        content = _with_source_titles(services, tenant_id, body.model_dump())
-        saved = services.validated_answers.save(
-            tenant_id, agent.email, content, answer_id=answer_id
-        )
+        content = _with_source_titles(library, store, tenant_id, body.model_dump())
+        saved = answers.save(tenant_id, agent.email, content, answer_id=answer_id)
     return _answer_dict(saved)
 
 
 @router.get("/answers/{answer_id}/versions")
 def answer_versions(
-    tenant_id: str, answer_id: str, agent: CommuneAdmin, services: ServicesDep
+    tenant_id: str, answer_id: str, agent: CommuneAdmin, answers: ValidatedAnswersDep
 ) -> list:
     with refusals():
-        return services.validated_answers.versions(tenant_id, answer_id)
+        return answers.versions(tenant_id, answer_id)
 
 
 @router.post("/answers/{answer_id}/versions/{number}/restore")
 def restore_answer(
-    tenant_id: str, answer_id: str, number: int, agent: CommuneAdmin, services: ServicesDep
+    tenant_id: str,
+    answer_id: str,
+    number: int,
+    agent: CommuneAdmin,
+    answers: ValidatedAnswersDep,
 ) -> dict:
     with refusals():
-        return _answer_dict(
-            services.validated_answers.restore(tenant_id, agent.email, answer_id, number)
-        )
+        return _answer_dict(answers.restore(tenant_id, agent.email, answer_id, number))
 
 
-def _with_source_titles(services: Services, tenant_id: str, content: dict) -> dict:
+def _with_source_titles(
+    library: DocumentLibrary, store: QdrantStore, tenant_id: str, content: dict
+) -> dict:
     """Fill each source's title and link from the commune's document (or the index)."""
     sources = []
     for source in content.get("sources") or []:
@@ -147,10 +172,10 @@ def _with_source_titles(services: Services, tenant_id: str, content: dict) -> di
             continue
         title, url = source.get("title", ""), source.get("url", "")
         try:
-            summary, version = services.kb_documents.get(tenant_id, doc_id)
+            summary, version = library.get(tenant_id, doc_id)
             title, url = summary.title, version.meta.get("url", "")
         except KnowledgeBaseAdminError:
-            chunks = services.store.document_chunks(NATIONAL_TENANT, doc_id)
+            chunks = store.document_chunks(NATIONAL_TENANT, doc_id)
             if not chunks:
                 raise KnowledgeBaseAdminError(
                     "unknown_source", f"La source « {doc_id} » n'existe pas.", 422
@@ -164,8 +189,8 @@ def _with_source_titles(services: Services, tenant_id: str, content: dict) -> di
 
 
 @router.get("/unanswered")
-async def unanswered(tenant_id: str, agent: CommuneAdmin, services: ServicesDep) -> list:
-    groups = await anyio.to_thread.run_sync(lambda: services.unanswered.groups(tenant_id))
+async def unanswered(tenant_id: str, agent: CommuneAdmin, questions: UnansweredDep) -> list:
+    groups = await anyio.to_thread.run_sync(lambda: questions.groups(tenant_id))
     return [
         {
             "count": g.count,
@@ -179,7 +204,7 @@ async def unanswered(tenant_id: str, agent: CommuneAdmin, services: ServicesDep)
 
 @router.post("/unanswered/draft", status_code=201)
 def draft_from_questions(
-    tenant_id: str, body: DraftIn, agent: CommuneAdmin, services: ServicesDep
+    tenant_id: str, body: DraftIn, agent: CommuneAdmin, library: DocumentLibraryDep
 ) -> dict:
     """A new draft document whose body lists the residents' questions to answer."""
     questions = "\n".join(f"- {q}" for q in body.questions[:20])
@@ -189,7 +214,7 @@ def draft_from_questions(
     )
     meta = {"id": f"{slugify(body.title)}", "title": body.title}
     with refusals():
-        saved = services.kb_documents.save(
+        saved = library.save(
             tenant_id,
             agent.email,
             meta,
@@ -197,12 +222,12 @@ def draft_from_questions(
             create=True,
             note="Brouillon créé depuis les questions sans réponse",
         )
-    return document_detail(services, tenant_id, saved.id)
+    return document_detail(library, tenant_id, saved.id)
 
 
 @router.get("/audit")
-def audit_log(tenant_id: str, agent: CommuneAdmin, services: ServicesDep) -> list:
-    entries = services.auth.audit.list(tenant_id, limit=500)
+def audit_log(tenant_id: str, agent: CommuneAdmin, auth: AuthDep) -> list:
+    entries = auth.audit.list(tenant_id, limit=500)
     return [
         {
             "at": e.at.isoformat(),

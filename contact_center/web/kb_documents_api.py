@@ -14,7 +14,13 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from contact_center.kb_admin.browse import IndexedDocument
-from contact_center.web.deps import ServicesDep
+from contact_center.web.deps import (
+    AuthDep,
+    DocumentBrowserDep,
+    DocumentLibraryDep,
+    KnowledgeIndexDep,
+    SettingsDep,
+)
 from contact_center.web.kb_admin_api import (
     PREFIX,
     CommuneAdmin,
@@ -91,7 +97,7 @@ def _fiche_item(d: IndexedDocument) -> DocumentItem:
 def list_documents(
     tenant_id: str,
     agent: CommuneAdmin,
-    services: ServicesDep,
+    browser: DocumentBrowserDep,
     source: str | None = None,
     service: str | None = None,
     status: str | None = None,
@@ -100,7 +106,7 @@ def list_documents(
     limit: int = Query(default=50, ge=1, le=200),
 ) -> DocumentPage:
     """The commune's documents, then the national fiches, each by title (``q``: title or id)."""
-    found = services.kb_catalogue.page(
+    found = browser.page(
         tenant_id,
         source=source or None,
         service=service or None,
@@ -118,74 +124,84 @@ def list_documents(
 
 @router.post("/documents", status_code=201)
 def create_document(
-    tenant_id: str, page: PageIn, agent: CommuneAdmin, services: ServicesDep
+    tenant_id: str, page: PageIn, agent: CommuneAdmin, library: DocumentLibraryDep
 ) -> dict:
     with refusals():
-        saved = services.kb_documents.save(
+        saved = library.save(
             tenant_id, agent.email, page.meta, page.body, create=True, note=page.note
         )
         if page.publish:
-            services.kb_documents.publish(tenant_id, agent.email, saved.id)
-    return document_detail(services, tenant_id, saved.id)
+            library.publish(tenant_id, agent.email, saved.id)
+    return document_detail(library, tenant_id, saved.id)
 
 
 @router.get("/documents/{doc_id}")
-def get_document(tenant_id: str, doc_id: str, agent: CommuneAdmin, services: ServicesDep) -> dict:
-    return document_detail(services, tenant_id, doc_id)
+def get_document(
+    tenant_id: str, doc_id: str, agent: CommuneAdmin, library: DocumentLibraryDep
+) -> dict:
+    return document_detail(library, tenant_id, doc_id)
 
 
 @router.put("/documents/{doc_id}")
 def save_document(
-    tenant_id: str, doc_id: str, page: PageIn, agent: CommuneAdmin, services: ServicesDep
+    tenant_id: str,
+    doc_id: str,
+    page: PageIn,
+    agent: CommuneAdmin,
+    library: DocumentLibraryDep,
 ) -> dict:
     with refusals():
         meta = {**page.meta, "id": doc_id}
-        services.kb_documents.save(tenant_id, agent.email, meta, page.body, note=page.note)
+        library.save(tenant_id, agent.email, meta, page.body, note=page.note)
         if page.publish:
-            services.kb_documents.publish(tenant_id, agent.email, doc_id)
-    return document_detail(services, tenant_id, doc_id)
+            library.publish(tenant_id, agent.email, doc_id)
+    return document_detail(library, tenant_id, doc_id)
 
 
 @router.get("/documents/{doc_id}/versions")
 def document_versions(
-    tenant_id: str, doc_id: str, agent: CommuneAdmin, services: ServicesDep
+    tenant_id: str, doc_id: str, agent: CommuneAdmin, library: DocumentLibraryDep
 ) -> list:
     with refusals():
-        return [version_dict(v) for v in services.kb_documents.versions(tenant_id, doc_id)]
+        return [version_dict(v) for v in library.versions(tenant_id, doc_id)]
 
 
 @router.post("/documents/{doc_id}/versions/{number}/restore")
 def restore_document(
-    tenant_id: str, doc_id: str, number: int, agent: CommuneAdmin, services: ServicesDep
+    tenant_id: str,
+    doc_id: str,
+    number: int,
+    agent: CommuneAdmin,
+    library: DocumentLibraryDep,
 ) -> dict:
     with refusals():
-        services.kb_documents.restore(tenant_id, agent.email, doc_id, number)
-    return document_detail(services, tenant_id, doc_id)
+        library.restore(tenant_id, agent.email, doc_id, number)
+    return document_detail(library, tenant_id, doc_id)
 
 
 @router.post("/documents/{doc_id}/publish")
 def publish_document(
-    tenant_id: str, doc_id: str, agent: CommuneAdmin, services: ServicesDep
+    tenant_id: str, doc_id: str, agent: CommuneAdmin, library: DocumentLibraryDep
 ) -> dict:
     with refusals():
-        return services.kb_documents.publish(tenant_id, agent.email, doc_id)
+        return library.publish(tenant_id, agent.email, doc_id)
 
 
 @router.post("/documents/{doc_id}/unpublish", status_code=204)
 def unpublish_document(
-    tenant_id: str, doc_id: str, agent: CommuneAdmin, services: ServicesDep
+    tenant_id: str, doc_id: str, agent: CommuneAdmin, library: DocumentLibraryDep
 ) -> None:
     with refusals():
-        services.kb_documents.unpublish(tenant_id, agent.email, doc_id)
+        library.unpublish(tenant_id, agent.email, doc_id)
 
 
 @router.get("/documents/{doc_id}/chunks")
 def document_chunks(
-    tenant_id: str, doc_id: str, agent: CommuneAdmin, services: ServicesDep
+    tenant_id: str, doc_id: str, agent: CommuneAdmin, browser: DocumentBrowserDep
 ) -> list[dict[str, Any]]:
     """The chunks as indexed: the commune's document of that id, else the national fiche."""
     with refusals():
-        found = services.kb_catalogue.chunks(tenant_id, doc_id)
+        found = browser.chunks(tenant_id, doc_id)
     return [
         {
             "ordinal": c.ordinal,
@@ -213,7 +229,7 @@ async def import_file(
     tenant_id: str,
     request: Request,
     agent: CommuneAdmin,
-    services: ServicesDep,
+    library: DocumentLibraryDep,
     filename: str = Query(min_length=1, max_length=255),
     publish: bool = False,
 ) -> dict:
@@ -225,7 +241,6 @@ async def import_file(
     def work() -> dict:
         with refusals():
             page = read_upload(filename, data, tenant_id)
-            library = services.kb_documents
             exists = any(s.id == page.meta["id"] for s in library.list(tenant_id))
             saved = library.save(
                 tenant_id,
@@ -237,19 +252,24 @@ async def import_file(
             )
             if publish:
                 library.publish(tenant_id, agent.email, saved.id)
-        return {**document_detail(services, tenant_id, saved.id), "kind": page.kind}
+        return {**document_detail(library, tenant_id, saved.id), "kind": page.kind}
 
     return await anyio.to_thread.run_sync(work)
 
 
 @router.post("/imports/service-public")
 def refresh_service_public(
-    tenant_id: str, body: RefreshIn, agent: CommuneAdmin, services: ServicesDep
+    tenant_id: str,
+    body: RefreshIn,
+    agent: CommuneAdmin,
+    kb_index: KnowledgeIndexDep,
+    auth: AuthDep,
+    settings: SettingsDep,
 ) -> dict:
     """Re-import the service-public.fr fiches (all of them takes minutes; ``only`` a few)."""
     from knowledge_base.service_public import fetch_package, iter_fiches
 
-    kb = services.settings.kb
+    kb = settings.kb
     try:
         package = fetch_package(kb.service_public_package, kb.cache_dir)
     except SourceUnavailableError as exc:
@@ -262,13 +282,11 @@ def refresh_service_public(
             },
         ) from exc
     documents = iter_fiches(package, kb.audiences, tuple(body.only) or kb.only_ids)
-    report = services.indexer.index(documents, progress=False, dense="later")
-    services.refresh_kb_version()
-    services.start_background_embedding()
+    report = kb_index.index(documents)
     details = {
         "documents_seen": report.documents_seen,
         "documents_indexed": report.documents_indexed,
         "documents_unchanged": report.documents_unchanged,
     }
-    services.auth.audit.record(tenant_id, agent.email, "kb.service_public.refreshed", None, details)
+    auth.audit.record(tenant_id, agent.email, "kb.service_public.refreshed", None, details)
     return details

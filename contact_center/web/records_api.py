@@ -15,7 +15,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
 from contact_center.agents.accounts import conversation_services
-from contact_center.web.deps import CurrentAgent, ServicesDep, require_access
+from contact_center.web.deps import ConversationStoreDep, CurrentAgent, require_access
 
 router = APIRouter(prefix="/api/v1", tags=["explanation records"])
 NOT_FOUND = "Conversation introuvable."
@@ -56,13 +56,13 @@ class ExplanationRecordOut(BaseModel):
 
 @router.get("/conversations/{conversation_id}/records")
 def conversation_records(
-    conversation_id: str, services: ServicesDep, agent: CurrentAgent
+    conversation_id: str, conversations: ConversationStoreDep, agent: CurrentAgent
 ) -> list[ExplanationRecordOut]:
     """Every explanation record of a conversation, oldest first."""
-    conversation = services.conversations.get(conversation_id)
+    conversation = conversations.get(conversation_id)
     if conversation is None:
         raise HTTPException(404, {"code": "not_found", "message": NOT_FOUND})
-    records = services.conversations.records(conversation_id)
+    records = conversations.records(conversation_id)
     require_access(
         agent, conversation.tenant_id, conversation_services(records), not_found=NOT_FOUND
     )

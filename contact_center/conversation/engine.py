@@ -281,10 +281,6 @@ class ConversationEngine:
             async for event in events:
                 yield event
 
-    def use_validated_answers(self, validated: ValidatedAnswers) -> None:
-        """Give administrators' validated answers before retrieval when a question matches."""
-        self._responder.validated_answers = validated
-
     def _store_answer(
         self,
         conversation_id: str,

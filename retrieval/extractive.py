@@ -25,6 +25,7 @@ from retrieval.question_intent import (
     Case,
     Intent,
     case_weight,
+    expand,
     fold,
     intent_cue,
     names_a_case,
@@ -54,11 +55,12 @@ MAX_PASSAGES = 8
 #: A sentence from a second document must score at least this share of the best one.
 OTHER_DOCUMENT_RATIO = 0.8
 #: Intents whose answer is a precise fact: a sentence without its cue is worth this share.
-_FACT_INTENTS: dict[Intent, float] = {"cost": 0.5, "delay": 0.5, "documents": 0.7, "place": 0.7}
+_FACT_INTENTS: dict[Intent, float] = {"cost": 0.5, "delay": 0.5, "documents": 0.6, "place": 0.5}
 #: Sentences sharing this share of their content words with one already kept say the same.
 _REPEAT_OVERLAP = 0.6
 
 _WEIGHTS = {"words": 0.4, "context": 0.25, "cue": 0.35}
+_SENTENCE_ENDS = (".", "!", "…", ")", "»")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÀÂÉÈÊÎÔÛÇ«\"(])")
 _LIST_MARKER = re.compile(r"^\s*(?:[-•*]|\d{1,2}[.)])\s+")
 _URL = re.compile(r"https?://|www\.")
@@ -150,6 +152,7 @@ class _Candidate:
     score: float = 0.0
     overlap: float = 0.0
     hint: str = ""
+    item: bool = False
     folded: str = field(default="", repr=False)
     stems: set[str] = field(default_factory=set, repr=False)
 
@@ -165,7 +168,7 @@ def compose_answer(question: str, passages: Sequence[ScoredChunk]) -> Extractive
         The answer; ``abstained`` is set when no sentence shares enough with the question.
     """
     reading = read_question(question)
-    wanted = set(_encoder.tokens(question))
+    wanted = _wanted(question)
     candidates = [
         candidate
         for rank, passage in enumerate(passages[:MAX_PASSAGES])
@@ -185,44 +188,82 @@ def compose_answer(question: str, passages: Sequence[ScoredChunk]) -> Extractive
     )
 
 
+def _wanted(question: str) -> list[frozenset[str]]:
+    """Each content word of the question with the official words for it (:func:`expand`)."""
+    words = dict.fromkeys(_encoder.tokens(question))
+    forms: dict[str, set[str]] = {stem: {stem} for stem in words}
+    for word in question.split():
+        stems = _encoder.tokens(word)
+        if len(stems) == 1 and stems[0] in forms:
+            forms[stems[0]].update(_encoder.tokens(expand(word)))
+    return [frozenset(found) for found in forms.values()]
+
+
+def _share(wanted: list[frozenset[str]], found: set[str]) -> float:
+    """Share of the question's words found, in their own or the official wording."""
+    return sum(1 for forms in wanted if forms & found) / len(wanted) if wanted else 0.0
+
+
 def _candidates(rank: int, passage: ScoredChunk) -> list[_Candidate]:
     """The sentences and list items of one passage, each with its verbatim labels.
 
     A line ending with a colon (« Coût : », « En Métropole : ») labels what follows it: the
     next line, or the list under it; a short value after a label (« Gratuit », « 15 ans ») is
     kept with its label. A question line (« Où et comment faire la demande ? ») only helps to
-    score the sentences after it.
+    score the sentences after it. The first line of a document's first chunk is its summary,
+    before any heading: kept only when whole (summaries are often cut short).
     """
     chunk = passage.chunk
     heading = chunk.heading_path[-1] if chunk.heading_path else ""
     situating = heading if heading != chunk.title and names_a_case(fold(heading)) else ""
     label = hint = ""
     found: list[_Candidate] = []
-    for line in chunk.text.splitlines():
+    for number, line in enumerate(chunk.text.splitlines()):
         line = line.strip()
         if not line or _URL.search(line) or _SKIPPED_LINES.match(line):
+            continue
+        if number == 0 and chunk.ordinal == 0:
+            if line.endswith(_SENTENCE_ENDS):
+                found.extend(_pieces(rank, chunk.document_id, line, (), "", len(found)))
             continue
         if _LABEL.match(line) or line.endswith("?"):
             label, hint = (line[:-1].strip(), "") if line.endswith(":") else ("", line)
             continue
         is_item = bool(_LIST_MARKER.match(line))
         text = _LIST_MARKER.sub("", line) if is_item else line
-        for piece in [text] if is_item else _SENTENCE_SPLIT.split(text):
-            piece = piece.strip()
-            too_short = len(piece) < (2 if label else 12)
-            if too_short or len(piece) > MAX_SENTENCE_CHARS or piece.endswith("?"):
-                continue
-            context = tuple(c for c in (situating, label) if c and fold(c) not in fold(piece))
-            sentence = ExtractedSentence(piece, rank + 1, chunk.document_id, context)
-            found.append(_Candidate(sentence, (rank, len(found)), hint=hint))
+        labels = tuple(c for c in (situating, label) if c)
+        found.extend(_pieces(rank, chunk.document_id, text, labels, hint, len(found), is_item))
         if not is_item:
             label = hint = ""  # a label situates the line or the list right after it only
     return found
 
 
+def _pieces(
+    rank: int,
+    document_id: str,
+    text: str,
+    labels: tuple[str, ...],
+    hint: str,
+    start: int,
+    is_item: bool = False,
+) -> list[_Candidate]:
+    """The sentences of one line (a list item stays whole), with the labels they lack."""
+    pieces: list[_Candidate] = []
+    for piece in [text] if is_item else _SENTENCE_SPLIT.split(text):
+        piece = piece.strip()
+        too_short = len(piece) < (2 if labels else 12)
+        if too_short or len(piece) > MAX_SENTENCE_CHARS or piece.endswith("?"):
+            continue
+        context = tuple(label for label in labels if fold(label) not in fold(piece))
+        sentence = ExtractedSentence(piece, rank + 1, document_id, context)
+        position = (rank, start + len(pieces))
+        pieces.append(_Candidate(sentence, position, hint=hint, item=is_item))
+    return pieces
+
+
 def _score(
     candidate: _Candidate,
-    wanted: set[str],
+    wanted: list[frozenset[str]],
     intent: Intent,
     cases: tuple[Case, ...],
     passages: Sequence[ScoredChunk],
@@ -232,12 +273,17 @@ def _score(
     candidate.folded = fold(sentence.text)
     context = fold(" ".join((chunk.title, chunk.heading, candidate.hint, *sentence.context)))
     if wanted:
-        words = len(wanted & set(_encoder.tokens(sentence.text))) / len(wanted)
-        around = len(wanted & set(_encoder.tokens(context))) / len(wanted)
+        words = _share(wanted, set(_encoder.tokens(sentence.text)))
+        around = _share(wanted, set(_encoder.tokens(context)))
     else:
         words = around = 0.0
     candidate.overlap = max(words, around)
-    cue = intent_cue(candidate.folded, intent)
+    # The documents to bring are the items of a list headed « Pièces à fournir »: headings
+    # count for that intent only.
+    labels = (chunk.heading, *sentence.context) if intent == "documents" else sentence.context
+    cue = intent_cue(fold(" ".join((*labels, sentence.text))), intent)
+    if intent == "documents" and candidate.item and cue > 0:
+        cue = 1.0  # a list of papers answers « quels papiers » better than a sentence
     base = _WEIGHTS["words"] * words + _WEIGHTS["context"] * around + _WEIGHTS["cue"] * cue
     if cue == 0:
         base *= _FACT_INTENTS.get(intent, 1.0)

@@ -37,6 +37,19 @@ def _any(*patterns: str) -> re.Pattern[str]:
 # cost; « quels papiers » is documents before « quel service » is a place.
 _INTENT_WORDS: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     (
+        "eligibility",
+        _any(
+            r"\bqui peut\b",
+            r"\bqui doit\b",
+            r"\bai-je (?:le )?droit\b",
+            r"\bai je (?:le )?droit\b",
+            r"\ba-t-on (?:le )?droit\b",
+            r"\bdroit a\b",
+            r"\ba quel age\b",
+            r"\bqui a le droit\b",
+        ),
+    ),
+    (
         "delay",
         _any(
             r"\bcombien de (?:temps|jours|semaines|mois)\b",
@@ -74,6 +87,7 @@ _INTENT_WORDS: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         _any(
             r"\bquels? papiers?\b",
             r"\bquoi comme papiers?\b",
+            r"\bquelle photo\b",
             r"\bcomme (?:papiers?|documents?|pieces?)\b",
             r"\bjustificatifs?\b",
             r"\bpieces?\b",
@@ -87,14 +101,17 @@ _INTENT_WORDS: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     (
         "place",
         _any(
-            r"(?:^|\W)ou\b",
+            r"\bou (?:faire|aller|jeter|deposer|trouver|se trouve|s'adresser|je|j'|on|il faut|"
+            r"dois|doit|puis|peut|peux|est|sont)\b",
+            r"\bou\s*\?",
+            r"\b(?:vais|va|aller|allez) ou\b",
             r"\ba qui\b",
             r"\bquel service\b",
             r"\bquel bureau\b",
             r"\bquel guichet\b",
             r"\bm'adresser\b",
             r"\bs'adresser\b",
-            r"\badresse\b",
+            r"\bquelle adresse\b",
             r"\bjeter\b",
             r"\bdeposer\b",
             r"\ben ligne\b",
@@ -104,10 +121,6 @@ _INTENT_WORDS: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     (
         "eligibility",
         _any(
-            r"\bqui peut\b",
-            r"\bai-je droit\b",
-            r"\bai je droit\b",
-            r"\bdroit a\b",
             r"\ba droit\b",
             r"\ble droit\b",
             r"\bpuis-je\b",
@@ -174,6 +187,11 @@ _CUES: dict[Intent, re.Pattern[str]] = {
         r"\bants\b",
     ),
     "documents": _any(
+        r"\bfactures?\b",
+        r"\bquittance\b",
+        r"\bavis d'imposition\b",
+        r"\bcertificat\b",
+        r"\btitre de propriete\b",
         r"\bjustificatifs?\b",
         r"\bpieces?\b",
         r"\bphotos?\b",
@@ -193,8 +211,9 @@ _CUES: dict[Intent, re.Pattern[str]] = {
         r"\bpre-demande\b",
     ),
     "delay": _any(
-        r"\b\d+\s*(?:jours?|semaines?|mois|ans?|annees?|heures?|h)\b",
-        r"\b(?:un|une|deux|trois|cinq|huit|quinze|dix) (?:jours?|semaines?|mois|ans?|heures?)\b",
+        r"\b\d+\s*(?:jours?|semaines?|mois|heures?|h)\b",
+        r"\b(?:un|une|deux|trois|cinq|huit|quinze|dix) (?:jours?|semaines?|mois|heures?)\b",
+        r"\b(?:valable|validite|pendant|duree)\b[^.]{0,30}\b\d+ ans?\b",
         r"\bdelais?\b",
         r"\bau plus tard\b",
         r"\bimmediatement\b",
@@ -203,6 +222,8 @@ _CUES: dict[Intent, re.Pattern[str]] = {
         r"\bvalidite\b",
     ),
     "eligibility": _any(
+        r"\b(?:declaree?s?|faite?s?|effectuee?s?|demandee?s?|reserve?e?s?) (?:par|a|aux)\b",
+        r"\bindigente?s?\b",
         r"\bsi vous\b",
         r"\bvous pouvez\b",
         r"\bpeut\b",
@@ -239,6 +260,7 @@ _CUES: dict[Intent, re.Pattern[str]] = {
     ),
 }
 
+_WHERE = re.compile(r"(?:^|\W)où\b", re.IGNORECASE)
 _AGE = re.compile(r"\b(\d{1,2}) ?ans\b")
 _CASE_WORDS: tuple[tuple[Case, re.Pattern[str]], ...] = (
     ("born_abroad", _any(r"\bnee? a l'etranger\b", r"\bnee? hors de france\b")),
@@ -303,6 +325,44 @@ _CONFLICTS: dict[Case, tuple[Case, ...]] = {
 _BETWEEN_15_17 = re.compile(r"\bentre 15 et 17 ans\b|\b15, 16 ou 17 ans\b")
 
 
+#: Residents' words and the words of the official text for the same thing (folded): a
+#: question about « papiers » is answered by the sentence about « pièces justificatives ».
+RESIDENT_WORDS: dict[str, str] = {
+    "papiers": "pieces documents justificatifs",
+    "papier": "piece document justificatif",
+    "paume": "perdu perte",
+    "perdu": "perte",
+    "vole": "vol",
+    "volee": "vol",
+    "frigo": "refrigerateur electromenager appareil",
+    "jeter": "deposer dechetterie collecte",
+    "bebe": "enfant naissance mineur",
+    "fils": "enfant mineur",
+    "fille": "enfant mineure",
+    "chercher": "retirer retrait",
+    "recuperer": "retirer retrait",
+    "refaire": "renouvellement nouvelle",
+    "coute": "cout prix tarif",
+    "prix": "cout tarif",
+    "payant": "gratuit cout",
+    "mort": "deces",
+    "mourir": "deces",
+    "decede": "deces",
+    "voter": "electorale",
+    "ville": "commune mairie",
+    "temps": "delai duree",
+    "valable": "validite",
+}
+
+
+def expand(question: str) -> str:
+    """``question`` followed by the official words for the residents' words it uses
+    (« paumé » -> « paumé perdu perte »)."""
+    extra = [RESIDENT_WORDS[word] for word in re.findall(r"[a-z]+", fold(question))
+             if word in RESIDENT_WORDS]  # fmt: skip
+    return " ".join((question, *extra))
+
+
 @dataclass(frozen=True)
 class QuestionReading:
     """What a question asks for.
@@ -318,11 +378,22 @@ class QuestionReading:
 
 
 def read_question(question: str) -> QuestionReading:
-    """Read the intent and the case of ``question`` from the resident's words."""
+    """Read the intent and the case of ``question`` from the resident's words.
+
+    « où » is a place only with its accent or in a place phrase (« ou faire », « ou jeter »):
+    folded, it reads like « ou » (« fond blanc ou pas »).
+    """
     folded = fold(question)
     intent: Intent = next(
         (name for name, pattern in _INTENT_WORDS if pattern.search(folded)), "procedure"
     )
+    strong_eligibility = _INTENT_WORDS[0][1].search(folded)
+    if (
+        intent in ("eligibility", "procedure")
+        and not strong_eligibility
+        and _WHERE.search(question)
+    ):
+        intent = "place"
     return QuestionReading(intent, _cases(folded))
 
 
@@ -346,8 +417,23 @@ def names_a_case(text: str) -> bool:
     return any(pattern.search(text) for pattern in _CASE_TEXT.values())
 
 
+#: The cue that *is* the answer: an amount for a cost, a duration for a delay.
+_STRONG_CUES: dict[Intent, re.Pattern[str]] = {
+    "documents": re.compile(r"\b(?:pieces|documents|justificatifs) (?:a fournir|a presenter)\b"),
+    "cost": re.compile(r"\d\s?(?:€|euros?\b)|\bgratuite?s?\b"),
+    "delay": re.compile(
+        r"(?<!moins de )(?<!plus de )\b\d+\s*(?:jours?|semaines?|mois|heures?|h)\b"
+        r"|\b(?:valable|validite|duree)\b[^.]{0,30}\d"
+    ),
+}
+
+
 def intent_cue(text: str, intent: Intent) -> float:
-    """0..1: how much ``text`` (folded) carries what ``intent`` asks for."""
+    """0..1: how much ``text`` (folded) carries what ``intent`` asks for; the fact itself (an
+    amount for a cost, a duration for a delay) counts fully on its own."""
+    strong = _STRONG_CUES.get(intent)
+    if strong is not None and strong.search(text):
+        return 1.0
     hits = len(_CUES[intent].findall(text))
     return min(hits, 2) / 2
 

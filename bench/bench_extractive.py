@@ -230,20 +230,30 @@ def main() -> None:
         examples = [e for rows in sets.values() for e in rows]
         source = build_index(args.work, examples, args.distractors)
         print(f"index: {source} (named fiches + {args.distractors} others + demo pages)")
-    # A copy: the folder may be open elsewhere (a running server, another bench).
-    folder = Path(tempfile.mkdtemp()) / "qdrant"
-    shutil.copytree(source, folder, ignore=shutil.ignore_patterns(".lock"))
     print(f"machine: {machine()}")
+    # On a copy: the folder may be open elsewhere (a running server, another bench).
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch) / "qdrant"
+        shutil.copytree(source, folder, ignore=shutil.ignore_patterns(".lock"))
+        run_sets(folder, sets, args.top_k, args.verbose)
+
+
+def run_sets(
+    folder: Path, sets: dict[str, list[RetrievalExample]], top_k: int, verbose: bool
+) -> None:
+    """Search and compose every question of every set on the index in ``folder``."""
     embedder = build_embedder(EmbeddingsSection())
     embedder.warm_up()
     store = QdrantStore(QdrantSection(), folder, embedder.dimension)
-    settings = RetrievalSection(top_k=args.top_k)
+    settings = RetrievalSection(top_k=top_k)
     print(f"passages per question: {settings.top_k}; min_relevance {settings.min_relevance}")
     retriever = HybridRetriever(store, embedder, FrenchSparseEncoder(), settings)
-    run_one(retriever, sets["questions_fr"][0], settings)  # warm-up
-    for name, examples in sets.items():
-        report(name, [run_one(retriever, e, settings) for e in examples], args.verbose)
-    store.close()
+    try:
+        run_one(retriever, sets["questions_fr"][0], settings)  # warm-up
+        for name, examples in sets.items():
+            report(name, [run_one(retriever, e, settings) for e in examples], verbose)
+    finally:
+        store.close()
 
 
 if __name__ == "__main__":

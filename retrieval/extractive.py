@@ -21,16 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from retrieval.answer import ABSTAIN_TEXT
-from retrieval.question_intent import (
-    Case,
-    Intent,
-    case_weight,
-    expand,
-    fold,
-    intent_cue,
-    names_a_case,
-    read_question,
-)
+from retrieval.answer_cues import case_weight, intent_cue, names_a_case
+from retrieval.question_intent import Case, Intent, expand, fold, read_question
 from retrieval.sparse import FrenchSparseEncoder
 from retrieval.types import ScoredChunk
 

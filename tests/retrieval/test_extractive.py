@@ -1,0 +1,172 @@
+"""The extractive answer on the small real index: the fact asked for, cited, real figures only."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from retrieval.answer import ABSTAIN_TEXT, check_citations
+from retrieval.embeddings import Embedder
+from retrieval.extractive import MAX_PASSAGES, ExtractiveAnswer, compose_answer
+from retrieval.faithfulness import numbers_faithful, unfaithful_figures
+from retrieval.hybrid import HybridRetriever
+from retrieval.qdrant_store import QdrantStore
+from retrieval.question_intent import read_question
+from retrieval.settings import QdrantSection, RetrievalSection
+from retrieval.sparse import FrenchSparseEncoder
+from retrieval.types import NATIONAL_TENANT, Chunk, ScoredChunk
+
+SETTINGS = RetrievalSection()
+
+
+@pytest.fixture(scope="module")
+def retriever(
+    indexed_qdrant: Path, embedder: Embedder, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[HybridRetriever]:
+    folder = tmp_path_factory.mktemp("extractive") / "qdrant"
+    shutil.copytree(indexed_qdrant, folder)
+    store = QdrantStore(QdrantSection(path=folder), folder, embedder.dimension)
+    yield HybridRetriever(store, embedder, FrenchSparseEncoder(), SETTINGS)
+    store.close()
+
+
+def answer(retriever: HybridRetriever, question: str) -> tuple[ExtractiveAnswer, list[ScoredChunk]]:
+    passages = retriever.search(question, NATIONAL_TENANT, MAX_PASSAGES).chunks
+    return compose_answer(question, passages), passages
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "facts"),
+    [
+        ("j'ai perdu ma carte d'identité, ça coûte combien de la refaire ?", "cost", ("25 €",)),
+        (
+            "on m'a volé ma carte d'identité, où faut-il aller ?",
+            "place",
+            ("commissariat", "gendarmerie"),
+        ),
+        (
+            "il faut quels papiers pour faire un passeport la première fois ?",
+            "documents",
+            ("photo", "justificatif de domicile"),
+        ),
+    ],
+)
+def test_the_fact_asked_for_is_in_the_answer(
+    retriever: HybridRetriever, question: str, intent: str, facts: tuple[str, ...]
+) -> None:
+    result, passages = answer(retriever, question)
+    assert result.intent == intent
+    assert not result.abstained
+    assert any(fact in result.text for fact in facts), result.text
+    assert numbers_faithful(result.text, passages)
+
+
+def test_a_baby_gets_the_childs_case_not_the_adults(retriever: HybridRetriever) -> None:
+    result, _ = answer(retriever, "quels papiers pour la carte d'identité de mon bébé ?")
+    assert result.cases[0] == "under_15"
+    assert not result.abstained
+    assert "mineur" in result.text.lower() or "enfant" in result.text.lower(), result.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "je me suis fait voler ma carte d'identité",
+        "comment se pacser ?",
+        "comment me débarrasser de mes encombrants ?",
+        "combien coûte un passeport pour un adulte ?",
+    ],
+)
+def test_each_citation_points_to_the_passage_holding_the_sentence(
+    retriever: HybridRetriever, question: str
+) -> None:
+    result, passages = answer(retriever, question)
+    assert not result.abstained
+    check = check_citations(result.text, len(passages))
+    assert check.grounded and not check.invalid
+    assert result.sentences
+    for sentence in result.sentences:
+        passage = passages[sentence.passage - 1].chunk
+        assert passage.document_id == sentence.document_id
+        assert sentence.text in passage.text
+        assert all(label in f"{passage.heading}\n{passage.text}" for label in sentence.context)
+        assert f"{sentence.text} [{sentence.passage}]" in result.text
+    documents = [source.document_id for source in result.sources]
+    assert len(documents) == len(set(documents))
+    assert {s.document_id for s in result.sentences} == set(documents)
+    assert all(source.title and source.url for source in result.sources)
+
+
+def test_service_public_sources_keep_their_attribution(retriever: HybridRetriever) -> None:
+    result, _ = answer(retriever, "on m'a volé ma carte d'identité, que faire ?")
+    assert result.sources[0].document_id == "F1759"
+    assert "Direction de l'information légale et administrative" in result.sources[0].attribution
+    assert "service-public.fr" in result.text.splitlines()[-1]
+
+
+def test_nothing_relevant_gives_an_abstention() -> None:
+    unrelated = Chunk(
+        id="x",
+        tenant_id=NATIONAL_TENANT,
+        document_id="F0",
+        ordinal=0,
+        title="Piscine municipale",
+        url="https://example.fr/piscine",
+        heading_path=("Horaires",),
+        text="La piscine est ouverte du mardi au dimanche de 9 h à 20 h.",
+        source="local",
+        version="1",
+    )
+    result = compose_answer("recette de la blanquette de veau", [ScoredChunk(unrelated, 1.0)])
+    assert result.abstained and result.text == ABSTAIN_TEXT and not result.sources
+    assert compose_answer("combien coûte un passeport ?", []).abstained
+
+
+def test_residents_words_tell_the_intent() -> None:
+    assert read_question("combien de temps pour avoir un passeport").intent == "delay"
+    assert read_question("combien coûte un passeport pour un bébé").intent == "cost"
+    assert read_question("quels papiers pour le passeport").intent == "documents"
+    assert read_question("à qui je m'adresse pour le pacs").intent == "place"
+    assert read_question("qui peut déclarer une naissance").intent == "eligibility"
+    assert read_question("je me suis fait voler ma carte").intent == "procedure"
+    assert read_question("passeport pour ma fille de 16 ans").cases == ("minor",)
+    assert read_question("né à l'étranger, que faire").cases == ("born_abroad",)
+
+
+PASSAGE = (
+    "En Métropole : le passeport coûte 86 €. Pour un enfant de moins de 15 ans : 17 €. "
+    "Renseignements au 01 99 00 20 10, à déclarer dans les 5 jours, avant le 1er mars 2026."
+)
+
+
+@pytest.mark.parametrize(
+    "stated",
+    [
+        "Le passeport coûte 86 euros [1].",
+        "Le passeport coûte 86 € [1].",
+        "Pour un bébé : 17 euros.",
+        "Appelez le 01.99.00.20.10.",
+        "Déclarez-le dans les cinq jours.",
+        "Avant le 01/03/2026.",
+    ],
+)
+def test_the_same_figure_written_otherwise_is_faithful(stated: str) -> None:
+    assert numbers_faithful(stated, [PASSAGE])
+
+
+@pytest.mark.parametrize(
+    ("stated", "invented"),
+    [
+        ("Le passeport coûte 96 € [1].", "96 €"),
+        ("Pour un bébé : 27 euros.", "27 euros"),
+        ("Appelez le 01 99 00 20 11.", "01 99 00 20 11"),
+        ("Déclarez-le dans les 8 jours.", "8 jours"),
+        ("Avant le 1er avril 2026.", "1er avril 2026"),
+    ],
+)
+def test_an_invented_figure_is_caught(stated: str, invented: str) -> None:
+    assert not numbers_faithful(stated, [PASSAGE])
+    assert [figure.text for figure in unfaithful_figures(stated, [PASSAGE])] == [invented]

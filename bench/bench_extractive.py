@@ -38,6 +38,7 @@ from pathlib import Path
 
 from bench.bench_index import default_package
 from eval.datasets import BUNDLED_DATA_DIR, QUESTIONS_FR, RetrievalExample, load_retrieval_dataset
+from foundation.french import fold
 from knowledge_base.indexing import Indexer
 from knowledge_base.markdown import load_demo_documents
 from knowledge_base.service_public import iter_fiches
@@ -47,7 +48,6 @@ from retrieval.extractive import ExtractiveAnswer, compose_answer
 from retrieval.faithfulness import numbers_faithful
 from retrieval.hybrid import HybridRetriever
 from retrieval.qdrant_store import QdrantStore
-from retrieval.question_intent import fold
 from retrieval.settings import EmbeddingsSection, QdrantSection, RetrievalSection
 from retrieval.sparse import FrenchSparseEncoder
 from retrieval.types import ScoredChunk

@@ -23,6 +23,7 @@ from typing import Any
 
 from contact_center.agents.authentication import Authentication
 from contact_center.conversation.actions import CaseActions
+from contact_center.conversation.answer_paths import AnswerPolicy
 from contact_center.conversation.engine import ConversationEngine
 from contact_center.conversation.store import ConversationStore
 from contact_center.conversation.turns import TurnActivity
@@ -293,6 +294,8 @@ class Services:
         self.agent_desk = AgentDesk(
             self.handoffs, self.conversations, self.catalogue, self.gru, self.bus
         )
+        self.answer_policy = AnswerPolicy.from_settings(settings.retrieval, settings.llm)
+        self.metrics.watch_admission(self.answer_policy.admission)
         self.engine = ConversationEngine(
             retriever=self.retriever,
             answerer=self.answerer,
@@ -308,6 +311,7 @@ class Services:
             desk=HandoffDesk(self.handoffs, self.catalogue, on_opened=self.agent_desk.opened),
             validated_answers=self.validated_answers,
             on_resident_message=self.agent_desk.resident_wrote,
+            answer_policy=self.answer_policy,
         )
 
     def warm_up(self, *, llm: bool = True) -> None:

@@ -18,8 +18,8 @@ seconds on a CPU). Per answer:
 * **abstention**: answer the answerable, abstain on out-of-scope questions and injections;
   ``injection_refusal`` is the share of ``kind: injection`` questions refused (no generated
   answer) and ``injection_detected`` of those stopped by the injection filter itself;
-* **latency** per stage (``retrieval``, ``first_token``, ``total``) and an **energy** estimate
-  from this process's CPU time (:class:`EnergyModel`).
+* **latency** per stage (``retrieval``, ``extractive``, ``generation``, ``first_text``,
+  ``total``) and an **energy** estimate from this process's CPU time (:class:`EnergyModel`).
 
 Replies of the engine's actions (``TurnCompleted.action``, e.g. pointing to the competent
 administration) count as answers but are not scored for grounding (``action_replies``).

@@ -20,9 +20,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from foundation.french import fold
 from retrieval.answer import ABSTAIN_TEXT
 from retrieval.answer_cues import case_weight, intent_cue, names_a_case
-from retrieval.question_intent import Case, Intent, expand, fold, read_question
+from retrieval.question_intent import Case, Intent, expand, read_question
 from retrieval.sparse import FrenchSparseEncoder
 from retrieval.types import ScoredChunk
 

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from retrieval.question_intent import fold
+from foundation.french import fold
 from retrieval.types import Chunk, ScoredChunk
 
 _MONTHS = {

@@ -13,19 +13,13 @@ Everything works on folded text (lower case, no accents, straight apostrophes), 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from foundation.french import fold
+
 Intent = Literal["cost", "place", "documents", "delay", "eligibility", "procedure"]
 Case = Literal["under_15", "minor", "adult", "born_abroad", "abroad"]
-
-
-def fold(text: str) -> str:
-    """Lower case, accents removed, straight apostrophes, single spaces."""
-    text = unicodedata.normalize("NFKD", text.replace("’", "'").replace("ʼ", "'"))
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(text.lower().split())
 
 
 def any_of(*patterns: str) -> re.Pattern[str]:

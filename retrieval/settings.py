@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 
 
 class QdrantSection(BaseModel):
@@ -48,6 +48,13 @@ class LLMSection(BaseModel):
     max_tokens: int = 220
     temperature: float = 0.1
     timeout_s: float = 120.0
+    #: Requests the model serves at once: 1 for the embedded llama.cpp server; a vLLM server
+    #: batches many (its own scheduler), e.g. 16.
+    slots: int = Field(default=1, ge=1)
+    #: Requests that may wait for a slot; beyond, a resident gets the extractive answer at once.
+    max_waiting: int = Field(default=4, ge=0)
+    #: How long a resident's turn may wait for a slot before it is answered without the model.
+    wait_budget_s: float = Field(default=2.0, ge=0)
 
 
 class RetrievalSection(BaseModel):
@@ -59,3 +66,8 @@ class RetrievalSection(BaseModel):
     min_relevance: float = 0.45
     #: Characters of passages put in the prompt (keeps the CPU prompt short).
     max_context_chars: int = 2400
+    #: How answers are made. ``extractive``: the official text's own sentences, cited, no LLM
+    #: (about a second on CPU); ``generated``: the LLM rewords the selected sentences, shown
+    #: only when its citations and figures hold, else the extractive answer; ``auto``:
+    #: generated when an OpenAI-compatible server (vLLM) is configured, extractive otherwise.
+    answer_mode: Literal["auto", "extractive", "generated"] = "auto"

@@ -149,6 +149,12 @@ def indexed_qdrant(
     return path
 
 
+def generating(settings: Settings) -> Settings:
+    """The same settings, with answers reworded by the LLM (checked, else extractive)."""
+    retrieval = settings.retrieval.model_copy(update={"answer_mode": "generated"})
+    return settings.model_copy(update={"retrieval": retrieval})
+
+
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     """Settings for one test: its own data folder, the fake LLM unless told otherwise."""
     values: dict[str, object] = {
@@ -173,6 +179,8 @@ def conversation_services(
     database_url: str,
     embedder: Embedder,
     classifier: RequestClassifier,
+    *,
+    answer_mode: str = "auto",
     **services_kwargs: object,
 ) -> Services:
     """Services for long conversations: a copy of the test index, the given database, the real
@@ -182,6 +190,7 @@ def conversation_services(
         tmp_path,
         database={"url": database_url},
         chat={"rate_limit_per_minute": 600, "rate_limit_burst": 100},
+        retrieval={"answer_mode": answer_mode},
     )
     return Services(settings, embedder=embedder, classifier=classifier, **services_kwargs)  # type: ignore[arg-type]
 

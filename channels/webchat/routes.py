@@ -3,19 +3,24 @@ the embeddable widget and the demo town's page."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import anyio
+from anyio.streams.memory import MemoryObjectSendStream
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from channels.webchat.live import HandoffStateOut, handoff_state
 from channels.webchat.sse import chat_notice, encode_event
-from contact_center.conversation.engine import AI_NOTICE, ConversationEngine, TurnCompleted
+from contact_center.conversation.engine import AI_NOTICE, ConversationEngine
+from contact_center.conversation.turns import TurnCompleted, TurnEvent
 from contact_center.errors import InputError, RateLimitedError
 from contact_center.metrics import Metrics
 from contact_center.web.deps import (
@@ -127,21 +132,59 @@ def post_message(
     )
 
 
+#: Turns running now. A turn, once accepted, runs to its end and is stored with its
+#: explanation record even when its resident closes the page: it runs in its own task, and
+#: the response only reads what it says.
+_RUNNING_TURNS: set[asyncio.Task[None]] = set()
+
+
 async def _stream(
     engine: ConversationEngine, metrics: Metrics, conversation_id: str, tenant_id: str, text: str
 ) -> AsyncIterator[str]:
-    turn = engine.run_turn(conversation_id, tenant_id, text, wording=chat_notice)
-    async for event in turn:
-        if isinstance(event, TurnCompleted):
-            metrics.observe_turn("web", event.abstained, event.reason, event.latency_ms)
-            log.info(
-                "turn done conversation_id=%s abstained=%s reason=%s total_ms=%s",
-                conversation_id,
-                event.abstained,
-                event.reason,
-                event.latency_ms.get("total"),
-            )
-        yield encode_event(event)
+    send, receive = anyio.create_memory_object_stream[TurnEvent](max_buffer_size=math.inf)
+    task = asyncio.create_task(_run_turn(engine, metrics, conversation_id, tenant_id, text, send))
+    _RUNNING_TURNS.add(task)
+    task.add_done_callback(_RUNNING_TURNS.discard)
+    async with receive:
+        async for event in receive:
+            yield encode_event(event)
+
+
+async def _run_turn(
+    engine: ConversationEngine,
+    metrics: Metrics,
+    conversation_id: str,
+    tenant_id: str,
+    text: str,
+    send: MemoryObjectSendStream[TurnEvent],
+) -> None:
+    async with send:
+        async for event in engine.run_turn(conversation_id, tenant_id, text, wording=chat_notice):
+            if isinstance(event, TurnCompleted):
+                _observe(metrics, conversation_id, event)
+            try:
+                send.send_nowait(event)
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                pass  # the resident left: the turn goes on and is stored
+
+
+def _observe(metrics: Metrics, conversation_id: str, event: TurnCompleted) -> None:
+    metrics.observe_turn(
+        "web",
+        event.abstained,
+        event.reason,
+        event.latency_ms,
+        path=event.path,
+        path_reason=event.path_reason,
+    )
+    log.info(
+        "turn done conversation_id=%s abstained=%s reason=%s path=%s total_ms=%s",
+        conversation_id,
+        event.abstained,
+        event.reason,
+        event.path,
+        event.latency_ms.get("total"),
+    )
 
 
 @router.get("/widget.js", include_in_schema=False)

@@ -24,6 +24,7 @@ from dataclasses import replace
 import anyio
 
 from contact_center.conversation.actions import ActionReply, CaseActions, other_administration_reply
+from contact_center.conversation.answer_paths import AnswerPolicy
 from contact_center.conversation.facts import ResidentTurn, TurnContext, TurnFacts
 from contact_center.conversation.replies import FAILURE_TEXT, GroundedResponder
 from contact_center.conversation.store import ConversationStore, RecordDraft
@@ -81,9 +82,15 @@ class ConversationEngine:
         desk: HandoffDesk | None = None,
         validated_answers: ValidatedAnswers | None = None,
         on_resident_message: Callable[[str, str, str], None] | None = None,
+        answer_policy: AnswerPolicy | None = None,
     ) -> None:
-        self._responder = GroundedResponder(retriever, answerer, retrieval_settings)
-        self._responder.validated_answers = validated_answers
+        self._responder = GroundedResponder(
+            retriever,
+            answerer,
+            retrieval_settings,
+            policy=answer_policy,
+            validated_answers=validated_answers,
+        )
         self._conversations = conversations
         self._retrieval = retrieval_settings
         self._chat = chat_settings
@@ -325,6 +332,8 @@ class ConversationEngine:
                 case_id=done.case.get("id"),
                 handoff_reason=done.handoff.get("reason"),
                 handoff_id=done.handoff.get("id"),
+                answer_path=done.path,
+                path_reason=done.path_reason,
             )
         )
         return replace(done, message_id=message.id)

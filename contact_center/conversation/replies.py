@@ -19,6 +19,7 @@ from typing import Any
 import anyio
 
 from contact_center.conversation.actions import ActionReply
+from contact_center.conversation.answer_paths import AnswerComposer, AnswerPolicy
 from contact_center.conversation.facts import TurnFacts
 from contact_center.conversation.turns import (
     AnswerDelta,
@@ -36,8 +37,9 @@ from contact_center.kb_admin.validated_answers import ValidatedAnswers, validate
 from foundation.errors import BackendError
 from retrieval.answer import ABSTAIN_TEXT, REFUSAL_INJECTION, GroundedAnswerer
 from retrieval.chat import ChatMessage
-from retrieval.hybrid import HybridRetriever, SearchResult
+from retrieval.hybrid import HybridRetriever
 from retrieval.settings import RetrievalSection
+from retrieval.vetting import cite_documents
 from routing.classifier import RouteDecision
 
 log = logging.getLogger(__name__)
@@ -50,21 +52,30 @@ FAILURE_TEXT = (
 
 
 class GroundedResponder:
-    """Retrieval, grounded generation and citation checking for one turn."""
+    """Retrieval and the grounded answer of one turn (answer paths: :mod:`.answer_paths`).
 
-    #: Administrators' validated answers, given before retrieval when the question matches
-    #: one closely (contact_center/kb_admin/validated_answers.py); None: always retrieve.
-    validated_answers: ValidatedAnswers | None = None
+    Args:
+        retriever: The hybrid search.
+        answerer: The LLM answerer (used only when the policy generates).
+        retrieval_settings: ``top_k`` and the abstention threshold.
+        policy: Extractive only (default) or generated where there is capacity.
+        validated_answers: Administrators' validated answers, given before retrieval when the
+            question matches one closely; None: always retrieve.
+    """
 
     def __init__(
         self,
         retriever: HybridRetriever,
         answerer: GroundedAnswerer,
         retrieval_settings: RetrievalSection,
+        *,
+        policy: AnswerPolicy | None = None,
+        validated_answers: ValidatedAnswers | None = None,
     ) -> None:
         self._retriever = retriever
-        self._answerer = answerer
         self._retrieval = retrieval_settings
+        self._composer = AnswerComposer(answerer, policy)
+        self.validated_answers = validated_answers
 
     async def say(
         self,
@@ -153,45 +164,25 @@ class GroundedResponder:
                 retrieved=retrieved,
             )
             return
-        sources = [source_dict(n, s) for n, s in enumerate(result.chunks, start=1)]
+        documents = cite_documents(result.chunks)
+        sources = [
+            source_dict(number, result.chunks[passage - 1])
+            for number, passage in documents.best_passage.items()
+        ]
         yield SourcesFound(sources=sources)
-        async for event in self._generate(question, result, sources, history, started):
-            if isinstance(event, TurnCompleted):
-                event = replace(
-                    event,
-                    latency_ms={**latency, **event.latency_ms},
-                    relevance=result.relevance,
-                    retrieved=retrieved,
-                )
-            yield event
-
-    async def _generate(
-        self,
-        question: str,
-        result: SearchResult,
-        sources: list[dict[str, Any]],
-        history: list[ChatMessage],
-        started: float,
-    ) -> AsyncIterator[TurnEvent]:
-        latency: dict[str, float] = {}
-        parts: list[str] = []
-        try:
-            deltas = self._answerer.astream(question, result.chunks, history, injection=False)
-            async for delta in deltas:  # an injection was refused before retrieval
-                if not parts:
-                    latency["first_token"] = ms_since(started)
-                parts.append(delta)
-                yield AnswerDelta(text=delta)
-        except BackendError:
-            log.exception("answer generation failed")
-            yield TurnFailed(code="llm_failure", message=FAILURE_TEXT)
-            yield completed(FAILURE_TEXT, [], True, "llm_failure", latency, started)
-            return
-        check = self._answerer.check_citations("".join(parts), len(sources))
-        cited = [s for s in sources if s["n"] in check.cited] or sources
-        answer = check.answer.strip()
-        if not answer:
-            yield completed(ABSTAIN_TEXT, [], True, "empty_answer", latency, started)
-            return
-        reason = None if check.grounded else "no_valid_citation"
-        yield completed(answer, cited, False, reason, latency, started)
+        answer = await self._composer.compose(question, result.chunks, documents, history)
+        if not answer.abstained:
+            latency["first_text"] = ms_since(started)
+            yield AnswerDelta(text=answer.text)
+        yield completed(
+            answer.text,
+            [source for source in sources if source["n"] in answer.documents],
+            answer.abstained,
+            "no_answer_in_passages" if answer.abstained else None,
+            {**latency, **answer.latency_ms},
+            started,
+            relevance=result.relevance,
+            retrieved=retrieved,
+            path=answer.path,
+            path_reason=answer.path_reason,
+        )

@@ -98,3 +98,7 @@ class ExplanationRecord(Base):
     #: Why the conversation went to a person (``routing.handoff.HANDOFF_REASONS``).
     handoff_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     handoff_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    #: Which path made the answer shown: ``validated``, ``extractive`` or ``generated``.
+    answer_path: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    #: Why the generated answer was not shown (``llm_busy``, ``unfaithful_figures``...).
+    path_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)

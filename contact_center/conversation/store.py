@@ -67,6 +67,8 @@ class RecordDraft:
     case_id: str | None = None
     handoff_reason: str | None = None
     handoff_id: str | None = None
+    answer_path: str | None = None
+    path_reason: str | None = None
 
 
 class ConversationStore:
@@ -167,6 +169,8 @@ class ConversationStore:
                 case_id=draft.case_id,
                 handoff_reason=draft.handoff_reason,
                 handoff_id=draft.handoff_id,
+                answer_path=draft.answer_path,
+                path_reason=draft.path_reason,
             )
             session.add(record)
             session.flush()
@@ -264,6 +268,8 @@ def _record_dict(row: ExplanationRecord) -> dict[str, Any]:
         "case_id": row.case_id,
         "handoff_reason": row.handoff_reason,
         "handoff_id": row.handoff_id,
+        "answer_path": row.answer_path,
+        "path_reason": row.path_reason,
     }
 
 

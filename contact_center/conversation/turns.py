@@ -106,6 +106,10 @@ class TurnCompleted:
     handoff: dict[str, Any] = field(default_factory=dict)
     #: What the resident was told of a handoff or callback offer in this turn, as a value.
     notice: HandoffNotice | None = None
+    #: Which path made the answer shown: ``validated``, ``extractive`` or ``generated``.
+    path: str | None = None
+    #: Why the generated answer was not shown (``llm_busy``, ``unfaithful_figures``...).
+    path_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,8 @@ def completed(
     case: dict[str, Any] | None = None,
     handoff: dict[str, Any] | None = None,
     notice: HandoffNotice | None = None,
+    path: str | None = None,
+    path_reason: str | None = None,
 ) -> TurnCompleted:
     return TurnCompleted(
         message_id=None,
@@ -214,6 +220,8 @@ def completed(
         case=case or {},
         handoff=handoff or {},
         notice=notice,
+        path=path,
+        path_reason=path_reason,
     )
 
 

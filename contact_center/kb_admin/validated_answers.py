@@ -287,6 +287,7 @@ async def validated_answer_events(
         relevance=match.score,
         retrieved=retrieved,
         action="validated_answer",
+        path="validated",
     )
 
 

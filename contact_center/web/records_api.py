@@ -52,6 +52,10 @@ class ExplanationRecordOut(BaseModel):
     #: Why the conversation went to a person, and that handoff's id.
     handoff_reason: str | None = None
     handoff_id: str | None = None
+    #: Which path made the answer shown (``validated``, ``extractive``, ``generated``), and
+    #: why the generated one was not shown when it was tried (``llm_busy``...).
+    answer_path: str | None = None
+    path_reason: str | None = None
 
 
 @router.get("/conversations/{conversation_id}/records")

@@ -32,6 +32,7 @@ from tests.channels.conftest import (
     phone_call,
     serve,
 )
+from tests.conftest import generating
 
 RECORDED = [  # frames as Twilio sends them (shortened payloads)
     '{"event":"connected","protocol":"Call","version":"1.0.0"}',
@@ -297,7 +298,10 @@ def test_the_holding_phrase_fills_the_wait_for_a_slow_model(
 
     stack = fake_stack(["Comment refaire ma carte d'identité ?"])
     services = build_services(
-        voice_settings, embedder, request_classifier, chat_model=FakeChatModel(delay_s=0.3)
+        generating(voice_settings),
+        embedder,
+        request_classifier,
+        chat_model=FakeChatModel(delay_s=0.3),
     )
     caplog.set_level("INFO", logger="channels.voice.session")
     with serve(services, stack) as host, phone_call(host) as call:

@@ -21,7 +21,8 @@ def test_each_turn_leaves_an_explanation_record(client: TestClient) -> None:
     assert first["embedding_model_id"]
     assert first["abstained"] is False and first["outcome"] == "answered"
     assert first["cited"] == [1]
-    assert {"retrieval", "first_token", "total"} <= set(first["latency_ms"])
+    assert {"retrieval", "extractive", "first_text", "total"} <= set(first["latency_ms"])
+    assert first["answer_path"] == "extractive" and first["path_reason"] is None
     assert second["abstained"] is True and second["reason"] == "low_relevance"
     assert second["channel"] == "web"
 

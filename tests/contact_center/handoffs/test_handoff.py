@@ -164,7 +164,7 @@ def test_out_of_scope_is_declined_once_then_handed_off(app_client: TestClient) -
     assert last_record(app_client, chat)["handoff_reason"] == "repeated_failure"
 
 
-def test_a_failing_model_hands_off_with_the_apology(
+def test_a_failing_model_leaves_the_resident_the_official_text(
     tmp_path: Path,
     indexed_qdrant: Path,
     database_url: str,
@@ -173,14 +173,16 @@ def test_a_failing_model_hands_off_with_the_apology(
 ) -> None:
     with build_client(
         tmp_path, indexed_qdrant, database_url, embedder, request_classifier,
-        chat_model=FakeChatModel.failing(after=2),
+        chat_model=FakeChatModel.failing(after=2), answer_mode="generated",
     ) as client:  # fmt: skip
         chat = ChatHarness(client)
         turn = chat.send("J'ai perdu ma carte d'identité, que faire ?")
-        (error,) = turn.of("error")
-        assert "incident technique" in error["message"]
-        assert "Je transmets notre conversation" in error["message"]
-        assert last_record(client, chat)["handoff_reason"] == "tool_failure"
+        assert turn.of("error") == []
+        assert not turn.done["abstained"] and "[1]" in turn.done["answer"]
+        assert "incident technique" not in turn.done["answer"]
+        record = last_record(client, chat)
+        assert (record["answer_path"], record["path_reason"]) == ("extractive", "llm_failure")
+        assert record["handoff_reason"] is None
 
 
 def test_out_of_hours_the_resident_is_offered_a_callback_case(app_client: TestClient) -> None:

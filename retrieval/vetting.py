@@ -77,10 +77,10 @@ def vet_generated(answer: str, passages: Sequence[ScoredChunk]) -> Vetted:
     text = check.answer.strip()
     if not text:
         return Vetted(text, [], "empty_answer")
-    if check.invalid or not check.grounded:
-        return Vetted(text, check.cited, "invalid_citation")
     if leaks_example(text):
         return Vetted(text, check.cited, "prompt_example")
+    if check.invalid or not check.grounded:
+        return Vetted(text, check.cited, "invalid_citation")
     if unfaithful_figures(text, passages):
         return Vetted(text, check.cited, "unfaithful_figures")
     return Vetted(text, check.cited, None)

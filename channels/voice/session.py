@@ -271,7 +271,9 @@ class VoiceSession:
                 turn.stamp("first_token")
                 streamed += event.text
                 await self.output.event({"type": "answer_delta", "text": event.text})
-                for sentence in chunker.feed(event.text):
+                # A grounded answer has a short spoken form; the page shows the whole text.
+                said = event.spoken if event.spoken is not None else event.text
+                for sentence in chunker.feed(said):
                     await self._speak_sentence(sentence, turn)
             elif isinstance(event, TurnFailed):
                 log.warning(

@@ -18,8 +18,9 @@ already there. Citations are numbered by document (:func:`retrieval.vetting.cite
 from __future__ import annotations
 
 import logging
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 import anyio
@@ -34,6 +35,12 @@ from retrieval.types import ScoredChunk
 from retrieval.vetting import DocumentCitations, vet_generated
 
 log = logging.getLogger(__name__)
+
+#: Sentences of the answer the voice channels say (the rest is on the page, by text message
+#: or from an agent).
+SPOKEN_SENTENCES = 2
+_CITATIONS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+_SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+")
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,7 @@ class ComposedAnswer:
         path: ``extractive`` or ``generated``.
         path_reason: Why the generated answer is not the one shown, if it was tried.
         latency_ms: ``extractive`` and, when tried, ``generation``.
+        spoken: The short form the voice channels say (first sentences, no citations).
     """
 
     text: str
@@ -78,6 +86,7 @@ class ComposedAnswer:
     path: str
     path_reason: str | None = None
     latency_ms: dict[str, float] = field(default_factory=dict)
+    spoken: str | None = None
 
 
 class AnswerComposer:
@@ -111,6 +120,7 @@ class AnswerComposer:
                     "generated",
                     None,
                     latency,
+                    spoken_form(_SENTENCE.split(text)),
                 )
         if extract.abstained:
             return ComposedAnswer(ABSTAIN_TEXT, [], True, "extractive", reason, latency)
@@ -121,6 +131,7 @@ class AnswerComposer:
             "extractive",
             reason,
             latency,
+            spoken_form(s.render() for s in extract.sentences),
         )
 
     async def _generate(
@@ -176,6 +187,12 @@ def _to_original(answer: str, numbers: list[int]) -> str:
     """Citations of the compact prompt ``[j]`` back to the original passages ``[numbers[j-1]]``."""
     mapping = {j: n for j, n in enumerate(numbers, start=1)}
     return DocumentCitations(mapping, {}).renumber(answer)
+
+
+def spoken_form(sentences: Iterable[str], count: int = SPOKEN_SENTENCES) -> str:
+    """The first ``count`` sentences, without their ``[n]`` citations: what a caller hears."""
+    kept = [_CITATIONS.sub("", sentence).strip() for sentence in sentences]
+    return " ".join([sentence for sentence in kept if sentence][:count])
 
 
 def _ms(started: float) -> float:

@@ -173,7 +173,7 @@ class GroundedResponder:
         answer = await self._composer.compose(question, result.chunks, documents, history)
         if not answer.abstained:
             latency["first_text"] = ms_since(started)
-            yield AnswerDelta(text=answer.text)
+            yield AnswerDelta(text=answer.text, spoken=answer.spoken)
         yield completed(
             answer.text,
             [source for source in sources if source["n"] in answer.documents],

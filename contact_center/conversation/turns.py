@@ -79,9 +79,16 @@ class SourcesFound:
 
 @dataclass(frozen=True)
 class AnswerDelta:
-    """A piece of the streamed answer."""
+    """A piece of the streamed answer.
+
+    Attributes:
+        text: The answer as written (with its ``[n]`` citations).
+        spoken: Its short spoken form, when it has one: the first one or two sentences, no
+            citations, which the voice channels say instead of the whole text.
+    """
 
     text: str
+    spoken: str | None = None
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 Starts the product in-process (uvicorn on 127.0.0.1, the ``CC_`` settings, so the index built
 by ``./scripts/run``), or targets a running server with ``--url``. Each simulated resident opens
 a conversation on the web chat API, asks one question from the team's sets (residents' words),
-and reads the Server-Sent Events. Then the bench reads every conversation back: a turn whose
-answer is not stored is *lost*.
+and reads the Server-Sent Events. Then the bench reads every conversation back: an accepted
+turn whose answer is not stored is *lost*.
 
     .venv/bin/python -m bench.bench_load --residents 20 [--residents 50] [--url http://...]
 
@@ -48,6 +48,7 @@ class Outcome:
     total_s: float | None = None
     done: dict = field(default_factory=dict)
     error: str | None = None
+    accepted: bool = False
     stored: bool = False
 
 
@@ -57,7 +58,7 @@ def questions(limit: int) -> list[str]:
     for path in QUESTION_FILES:
         if path.is_file():
             for line in path.read_text(encoding="utf-8").splitlines():
-                if line.strip():
+                if line.strip() and not line.lstrip().startswith("#"):
                     found.append(json.loads(line)["question"])
     if not found:
         raise SystemExit("no question set found under eval/data")
@@ -73,7 +74,7 @@ async def resident(client: httpx.AsyncClient, question: str, tenant: str) -> Out
         outcome.conversation_id = opened.json()["id"]
         started = time.perf_counter()
         url = f"/api/v1/conversations/{outcome.conversation_id}/messages"
-        async with client.stream("POST", url, json={"text": question}) as response:
+        async with client.stream("POST", url, json={"content": question}) as response:
             if response.status_code >= 400:
                 outcome.error = f"HTTP {response.status_code}"
                 return outcome
@@ -83,7 +84,9 @@ async def resident(client: httpx.AsyncClient, question: str, tenant: str) -> Out
                     event = line.removeprefix("event: ")
                 elif line.startswith("data: "):
                     data = json.loads(line.removeprefix("data: "))
-                    if event == "token" and outcome.first_text_s is None:
+                    if event == "accepted":
+                        outcome.accepted = True
+                    elif event == "token" and outcome.first_text_s is None:
                         outcome.first_text_s = time.perf_counter() - started
                     elif event == "error":
                         outcome.error = data.get("code", "error")
@@ -131,7 +134,7 @@ def report(count: int, outcomes: list[Outcome], wall_s: float) -> None:
         o for o in outcomes if o.done and o.done.get("sources") and not o.done.get("abstained")
     ]
     errors = [o for o in outcomes if o.error]
-    lost = [o for o in outcomes if o.conversation_id and not o.stored]
+    lost = [o for o in outcomes if o.accepted and not o.stored]
     firsts = [o.first_text_s for o in outcomes if o.first_text_s is not None]
     totals = [o.total_s for o in outcomes if o.total_s is not None]
     paths: dict[str, int] = {}

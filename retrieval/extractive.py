@@ -43,8 +43,9 @@ KEEP_RATIO = 0.55
 MIN_OVERLAP = 0.2
 #: Sentences longer than this are cut down to their first sentence-like part or skipped.
 MAX_SENTENCE_CHARS = 320
-#: Passages read, best first (the later ones count less).
+#: Passages read, best first; the n-th counts ``1 / (1 + PRIOR_DECAY * (n - 1))``.
 MAX_PASSAGES = 8
+PRIOR_DECAY = 0.25
 #: A sentence from a second document must score at least this share of the best one.
 OTHER_DOCUMENT_RATIO = 0.8
 #: Intents whose answer is a precise fact: a sentence without its cue is worth this share.
@@ -281,7 +282,7 @@ def _score(
     if cue == 0:
         base *= _FACT_INTENTS.get(intent, 1.0)
     case = case_weight(f"{context} {candidate.folded}", cases)
-    prior = 1.0 / (1.0 + 0.25 * candidate.position[0])
+    prior = 1.0 / (1.0 + PRIOR_DECAY * candidate.position[0])
     candidate.score = base * case * prior
     candidate.stems = set(_encoder.tokens(sentence.text))
 

@@ -234,8 +234,3 @@ class GroundedAnswerer:
         messages = self.messages(question, passages, history)
         async for delta in self.chat_model.astream(messages, max_tokens=self._max_tokens):
             yield delta
-
-    @staticmethod
-    def check_citations(answer: str, n_passages: int) -> CitationCheck:
-        """See :func:`check_citations`."""
-        return check_citations(answer, n_passages)

@@ -200,6 +200,11 @@ def _clean(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def strip_citations(text: str) -> str:
+    """``text`` without its ``[n]`` citations (a history message, a spoken answer)."""
+    return _CITATION.sub("", text)
+
+
 def recent_history(history: Sequence[ChatMessage]) -> list[ChatMessage]:
     """The last exchanges of ``history``, trimmed, starting with a question."""
     turns = [m for m in history if m.role in ("user", "assistant")]
@@ -210,6 +215,6 @@ def recent_history(history: Sequence[ChatMessage]) -> list[ChatMessage]:
     for message in turns:
         content = message.content
         if message.role == "assistant":
-            content = _CITATION.sub("", content)
+            content = strip_citations(content)
         kept.append(ChatMessage(message.role, _trim(_clean(content), HISTORY_MESSAGE_CHARS)))
     return [message for message in kept if message.content]

@@ -30,6 +30,7 @@ from retrieval.admission import LLMAdmission
 from retrieval.answer import ABSTAIN_TEXT, GroundedAnswerer
 from retrieval.chat import ChatMessage
 from retrieval.extractive import ExtractiveAnswer, compose_answer
+from retrieval.prompts import strip_citations
 from retrieval.settings import LLMSection, RetrievalSection
 from retrieval.types import ScoredChunk
 from retrieval.vetting import DocumentCitations, vet_generated
@@ -39,7 +40,6 @@ log = logging.getLogger(__name__)
 #: Sentences of the answer the voice channels say (the rest is on the page, by text message
 #: or from an agent).
 SPOKEN_SENTENCES = 2
-_CITATIONS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+")
 
 
@@ -191,7 +191,7 @@ def _to_original(answer: str, numbers: list[int]) -> str:
 
 def spoken_form(sentences: Iterable[str], count: int = SPOKEN_SENTENCES) -> str:
     """The first ``count`` sentences, without their ``[n]`` citations: what a caller hears."""
-    kept = [_CITATIONS.sub("", sentence).strip() for sentence in sentences]
+    kept = [strip_citations(sentence).strip() for sentence in sentences]
     return " ".join([sentence for sentence in kept if sentence][:count])
 
 

@@ -208,7 +208,7 @@ async def collect(answerer: GroundedAnswerer, question: str, passages: list[Scor
 async def test_answers_from_the_passages_with_a_citation() -> None:
     answerer = GroundedAnswerer(FakeChatModel(), RetrievalSection())
     answer = await collect(answerer, "J'ai perdu ma carte d'identité", [LOSS, THEFT])
-    check = answerer.check_citations(answer, 2)
+    check = check_citations(answer, 2)
     assert check.grounded and check.cited == [1]
     assert "déclaration" in check.answer
 

@@ -82,7 +82,7 @@ def machine() -> str:
 def build_index(work: Path, examples: list[RetrievalExample], distractors: int) -> Path:
     """A small index of the named fiches, some others and the demo pages (built once)."""
     folder = work / "qdrant"
-    if (folder / "collection").exists():
+    if (folder / "edge").exists() or (folder / "collection").exists():
         return folder
     named = {doc for example in examples for doc in example.relevant if doc.startswith("F")}
     package = default_package()

@@ -33,21 +33,15 @@ _COMPLETE = "eval-index.json"
 def index_dimension(settings: Settings) -> tuple[int | None, str | None] | None:
     """``(dense size, recorded model id)`` of the configured collection, ``None`` if absent.
 
-    Opens the store read-only and closes it at once (local mode allows one client at a time).
+    Opens the store and closes it at once (an embedded index allows one client at a time).
     """
-    from qdrant_client import QdrantClient
+    from retrieval.qdrant_collection import connect
 
-    if settings.qdrant.url:
-        key = settings.qdrant.api_key
-        client = QdrantClient(
-            url=settings.qdrant.url, api_key=key.get_secret_value() if key else None
-        )
-    elif settings.qdrant.in_memory:
+    if settings.qdrant.in_memory and not settings.qdrant.url:
         return None
-    else:
-        if not settings.qdrant_path.is_dir():
-            return None
-        client = QdrantClient(path=str(settings.qdrant_path))
+    if not settings.qdrant.url and not settings.qdrant_path.is_dir():
+        return None
+    client = connect(settings.qdrant, settings.qdrant_path)
     try:
         if not client.collection_exists(settings.qdrant.collection):
             return None

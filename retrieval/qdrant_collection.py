@@ -1,7 +1,9 @@
 """Setting up the knowledge-base collection: the client, the collection, its indexes, its storage.
 
 Location, chosen the way qdrant-client does: a server ``url`` (with its API key), else
-``:memory:`` when ``in_memory``, else local mode on disk under a folder. A collection is kept
+``:memory:`` when ``in_memory``, else on disk under a folder; embedded (no ``url``), the
+collection lives in Qdrant Edge (:class:`~retrieval.qdrant_edge.EdgeCollections`, the default)
+or in qdrant-client's local mode (``engine = "local"``). A collection is kept
 only when its dense vectors have the embedder's size and model (recorded in its metadata):
 otherwise :class:`~retrieval.qdrant_store.QdrantStore` rebuilds it rather than mixing vector
 spaces. The functions here take the client and hold no lock: the store calls them under its own.
@@ -16,6 +18,7 @@ from pathlib import Path
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
+from retrieval.qdrant_edge import EdgeCollections
 from retrieval.qdrant_schema import DENSE, PAYLOAD_INDEXES, SPARSE
 from retrieval.settings import QdrantSection
 
@@ -30,8 +33,16 @@ def location(settings: QdrantSection, path: Path) -> str:
 
 
 def connect(settings: QdrantSection, path: Path) -> QdrantClient:
-    """A client for the server, the in-memory store or the local folder (created if missing)."""
-    if settings.url:
+    """A client for the server, the in-memory store or the local folder (created if missing).
+
+    The embedded engine answers qdrant-client's API for what the store uses, so the store
+    holds it as a :class:`QdrantClient`.
+    """
+    if not settings.url and settings.engine == "edge":
+        client: QdrantClient = EdgeCollections(  # type: ignore[assignment]
+            None if settings.in_memory else path
+        )
+    elif settings.url:
         api_key = settings.api_key
         client = QdrantClient(
             url=settings.url, api_key=api_key.get_secret_value() if api_key else None
@@ -41,7 +52,11 @@ def connect(settings: QdrantSection, path: Path) -> QdrantClient:
     else:
         path.mkdir(parents=True, exist_ok=True)
         client = QdrantClient(path=str(path))
-    logger.info("qdrant connected location=%s", location(settings, path))
+    logger.info(
+        "qdrant connected location=%s engine=%s",
+        location(settings, path),
+        "server" if settings.url else settings.engine,
+    )
     return client
 
 

@@ -9,12 +9,15 @@ writes, the reads and the lock.
 A point waiting for its dense vector (indexing with ``dense="later"``; by default only the first
 chunk of each document gets one) is still found by BM25.
 
-Local mode is plain Python and not thread-safe, so every call goes through one lock: the
-background indexing thread and the request path share a store.
+The store runs on a Qdrant server, on the embedded engine (Qdrant Edge, the default, see
+:mod:`retrieval.qdrant_edge`) or on qdrant-client's local mode. Local mode is plain Python and
+not thread-safe, so every call goes through one lock: the background indexing thread and the
+request path share a store. The embedded engine is the server's engine: a search takes
+milliseconds, so the same lock costs little there.
 
 Validity dates: a chunk whose ``valid_until`` is past or whose ``valid_from`` is to come is never
-returned by :meth:`QdrantStore.query`: filtered in the query on a server, dropped from a few more
-candidates in local mode (:mod:`retrieval.validity`).
+returned by :meth:`QdrantStore.query`: filtered in the query by a server or the embedded engine,
+dropped from a few more candidates in local mode (:mod:`retrieval.validity`).
 
 Replacing a document (:meth:`QdrantStore.exclusive`): the indexer holds the store's lock while it
 overwrites a document's points in place (ids are stable per ordinal) and deletes the stale tail,
@@ -89,8 +92,9 @@ class QdrantStore:
         self._tenants: set[str] | None = None
         #: Local mode: the dated chunks, to drop from the candidates out of their validity.
         self._dated = DatedChunks()
-        #: Filter validity dates in the query (server) rather than in memory (local mode).
-        self.filter_dates_in_query = self.is_server
+        #: Filter validity dates in the query (server, embedded engine) rather than in memory
+        #: (local mode, whose filters are Python loops over every point).
+        self.filter_dates_in_query = not self.is_local_mode
 
     @property
     def location(self) -> str:
@@ -99,8 +103,13 @@ class QdrantStore:
 
     @property
     def is_server(self) -> bool:
-        """True when talking to a Qdrant server (payload indexes only matter there)."""
+        """True when talking to a Qdrant server."""
         return bool(self.settings.url)
+
+    @property
+    def is_local_mode(self) -> bool:
+        """True for qdrant-client's pure-Python local mode (no payload indexes, slow filters)."""
+        return not self.is_server and self.settings.engine == "local"
 
     def ensure_collection(self) -> bool:
         """Create the collection if missing, or rebuild it if the dense model changed.
@@ -129,10 +138,10 @@ class QdrantStore:
                 self.collection,
                 self.dimension,
                 self.dense_model,
-                payload_indexes=self.is_server,  # local mode has none (and warns about them)
+                payload_indexes=not self.is_local_mode,  # local mode has none (and warns)
             )
             self._tune_local_storage(client)
-            self._tenants = None if self.is_server else set()
+            self._tenants = set() if self.is_local_mode else None
             self._dated.clear()
             self._ready = True
             return True
@@ -342,13 +351,13 @@ class QdrantStore:
             return tenant_filter(tenant_ids, self._tenants)
 
     def _present_tenants(self, client: QdrantClient) -> set[str] | None:
-        """Tenants with points, in local mode (the server filters fast enough)."""
-        if self.is_server:
+        """Tenants with points, in local mode (the engines filter fast enough)."""
+        if not self.is_local_mode:
             return None
         return collection_setup.present_tenants(client, self.collection)
 
     def _tune_local_storage(self, client: QdrantClient) -> None:
-        if not self.is_server and not self.settings.in_memory:
+        if self.is_local_mode and not self.settings.in_memory:
             collection_setup.tune_local_storage(client, self.collection)
 
     def _load_dated(self) -> None:

@@ -13,9 +13,16 @@ from pydantic import BaseModel, Field, SecretStr
 
 
 class QdrantSection(BaseModel):
-    """Qdrant location, chosen the way qdrant-client does: URL, on-disk path or ``:memory:``."""
+    """Qdrant location, chosen the way qdrant-client does: URL, on-disk path or ``:memory:``.
+
+    Without a ``url`` the collection is embedded in the process: by default in Qdrant's own
+    engine (``edge``, :mod:`retrieval.qdrant_edge`), or in qdrant-client's pure-Python local
+    mode (``local``, kept for indexes built before the embedded engine existed and for
+    comparison in bench/bench_engine.py).
+    """
 
     url: str | None = None
+    engine: Literal["edge", "local"] = "edge"
     path: Path | None = None
     in_memory: bool = False
     api_key: SecretStr | None = None

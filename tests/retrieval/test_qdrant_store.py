@@ -67,9 +67,14 @@ def search(store: QdrantStore, question: str, tenant: str, *, dense: bool = True
     return [s.chunk.document_id for s in found]
 
 
-@pytest.fixture(params=["disk", "memory"])
+#: The embedded engines: both hold the same collection layout under the same contract.
+ENGINES = ["edge", "local"]
+
+
+@pytest.fixture(params=[(e, where) for e in ENGINES for where in ("disk", "memory")], ids=str)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[QdrantStore]:
-    settings = QdrantSection(in_memory=request.param == "memory")
+    engine, where = request.param
+    settings = QdrantSection(engine=engine, in_memory=where == "memory")
     opened = QdrantStore(settings, tmp_path / "qdrant", EMBEDDER.dimension, dense_model="fake")
     opened.ensure_collection()
     write(opened, CHUNKS)
@@ -160,34 +165,41 @@ def test_mismatched_lengths_are_refused(store: QdrantStore) -> None:
         store.upsert(CHUNKS, np.zeros((1, EMBEDDER.dimension)), [])
 
 
-def test_disk_index_survives_a_restart(tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_disk_index_survives_a_restart(tmp_path: Path, engine: str) -> None:
     folder = tmp_path / "qdrant"
-    first = QdrantStore(QdrantSection(), folder, EMBEDDER.dimension, dense_model="fake")
+    section = QdrantSection(engine=engine)
+    first = QdrantStore(section, folder, EMBEDDER.dimension, dense_model="fake")
     write(first, CHUNKS)
     first.close()
-    again = QdrantStore(QdrantSection(path=folder), tmp_path / "unused", EMBEDDER.dimension)
+    section = QdrantSection(engine=engine, path=folder)
+    again = QdrantStore(section, tmp_path / "unused", EMBEDDER.dimension)
     assert again.ensure_collection() is False
     assert again.count() == len(CHUNKS)
     again.close()
 
 
-def test_a_new_embedding_model_rebuilds_the_collection(tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_new_embedding_model_rebuilds_the_collection(tmp_path: Path, engine: str) -> None:
     folder = tmp_path / "qdrant"
-    first = QdrantStore(QdrantSection(), folder, EMBEDDER.dimension, dense_model="fake")
+    section = QdrantSection(engine=engine)
+    first = QdrantStore(section, folder, EMBEDDER.dimension, dense_model="fake")
     write(first, CHUNKS)
     first.close()
-    other = QdrantStore(QdrantSection(), folder, 32, dense_model="another-model")
+    other = QdrantStore(QdrantSection(engine=engine), folder, 32, dense_model="another-model")
     assert other.ensure_collection() is True
     assert other.count() == 0
     other.close()
 
 
 @pytest.mark.filterwarnings("ignore:Failed to obtain server version")
-def test_qdrant_failures_become_vector_store_errors(tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_qdrant_failures_become_vector_store_errors(tmp_path: Path, engine: str) -> None:
     folder = tmp_path / "qdrant"
-    holder = QdrantStore(QdrantSection(), folder, EMBEDDER.dimension)
+    holder = QdrantStore(QdrantSection(engine=engine), folder, EMBEDDER.dimension)
     holder.ensure_collection()
-    second = QdrantStore(QdrantSection(), folder, EMBEDDER.dimension)  # folder is locked
+    # The folder is held by the first store.
+    second = QdrantStore(QdrantSection(engine=engine), folder, EMBEDDER.dimension)
     with pytest.raises(VectorStoreError, match="ensure_collection"):
         second.ensure_collection()
     holder.close()
@@ -212,12 +224,13 @@ def test_set_dense_skips_points_deleted_meanwhile(store: QdrantStore) -> None:
     assert store.count() == len(CHUNKS)
 
 
-def test_a_commune_added_later_stays_invisible_to_the_others(tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_commune_added_later_stays_invisible_to_the_others(tmp_path: Path, engine: str) -> None:
     folder = tmp_path / "qdrant"
-    first = QdrantStore(QdrantSection(), folder, EMBEDDER.dimension)
+    first = QdrantStore(QdrantSection(engine=engine), folder, EMBEDDER.dimension)
     write(first, [c for c in CHUNKS if c.tenant_id in (NATIONAL_TENANT, "a")])
     first.close()
-    again = QdrantStore(QdrantSection(), folder, EMBEDDER.dimension)
+    again = QdrantStore(QdrantSection(engine=engine), folder, EMBEDDER.dimension)
     assert "a-piscine" in search(again, "horaires de la piscine", "a")
     write(again, [c for c in CHUNKS if c.tenant_id == "b"])
     assert "b-piscine" not in search(again, "horaires de la piscine", "a")

@@ -198,7 +198,7 @@ class EdgeCollections:
         points: Sequence[str | int],
         wait: bool = True,
     ) -> None:
-        ids = [str(point_id) for point_id in points]
+        ids: list[Any] = [str(point_id) for point_id in points]
         self._update(collection, edge.UpdateOperation.set_payload(ids, _payload(payload)))
 
     def delete(
@@ -208,11 +208,12 @@ class EdgeCollections:
         wait: bool = True,
     ) -> None:
         if isinstance(points_selector, qm.FilterSelector):
-            operation = edge.UpdateOperation.delete_points_by_filter(
-                _filter(points_selector.filter)
-            )
+            selector = _filter(points_selector.filter)
+            if selector is None:
+                raise ValueError("deleting by filter needs a filter")
+            operation = edge.UpdateOperation.delete_points_by_filter(selector)
         else:
-            ids = [str(point_id) for point_id in points_selector.points]
+            ids: list[Any] = [str(point_id) for point_id in points_selector.points]
             operation = edge.UpdateOperation.delete_points(ids)
         self._update(collection, operation)
 
@@ -354,7 +355,7 @@ def _condition(condition: Any) -> Any:
     if isinstance(condition, qm.Filter):
         return _filter(condition)
     if isinstance(condition, qm.HasIdCondition):
-        return edge.HasIdCondition(point_ids=[str(point_id) for point_id in condition.has_id])
+        return edge.HasIdCondition(point_ids={str(point_id) for point_id in condition.has_id})
     if isinstance(condition, qm.IsEmptyCondition):
         return edge.IsEmptyCondition(key=condition.is_empty.key)
     if isinstance(condition, qm.IsNullCondition):
@@ -363,7 +364,7 @@ def _condition(condition: Any) -> Any:
         if condition.match is not None:
             return edge.FieldCondition(key=condition.key, match=_match(condition.match))
         if condition.range is not None:
-            bounds = condition.range
+            bounds: Any = condition.range  # numbers: the payload's dates are day numbers
             return edge.FieldCondition(
                 key=condition.key,
                 range=edge.RangeFloat(gte=bounds.gte, gt=bounds.gt, lte=bounds.lte, lt=bounds.lt),
@@ -376,9 +377,9 @@ def _match(match: Any) -> Any:
         value = match.value
         return edge.MatchValue(int(value) if isinstance(value, bool) else value)
     if isinstance(match, qm.MatchAny):
-        return edge.MatchAny(list(match.any))
+        return edge.MatchAny(list(match.any))  # type: ignore[arg-type]
     if isinstance(match, qm.MatchExcept):
-        return edge.MatchExcept(list(match.except_))
+        return edge.MatchExcept(list(match.except_))  # type: ignore[arg-type]
     raise ValueError(f"match not supported by the embedded engine: {match!r}")
 
 
@@ -394,7 +395,7 @@ def _query(request: qm.QueryRequest) -> edge.QueryRequest:
         limit=request.limit or 10,
         query=edge.Query.Nearest(vector, using=request.using),
         filter=_filter(request.filter),
-        with_payload=_payload_selector(request.with_payload),
+        with_payload=_payload_selector(request.with_payload),  # type: ignore[arg-type]
     )
 
 

@@ -9,7 +9,8 @@ chunk, then the dense vectors of the first chunks), copies the same points into 
 asks the team's French and residents' questions of both engines with the same query vectors:
 search latency p50/p95 alone and with 8 searches at once, the time to open each index, and
 whether both return the same documents. ``--keep`` leaves the Edge index in ``DIR`` (a data
-folder for bench/bench_load.py and the eval). Prints one line per figure.
+folder for bench/bench_load.py and the eval); ``--reuse`` searches it again without rebuilding.
+Prints one line per figure.
 """
 
 from __future__ import annotations
@@ -151,13 +152,22 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, default=Path("/tmp/bench-engine"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="search the Edge index kept in DIR")
     args = parser.parse_args()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
-    shutil.rmtree(args.folder, ignore_errors=True)
     edge_folder, local_folder = args.folder / "qdrant", args.folder / "local"
-    edge_store, dimension = build_edge(edge_folder, args.threads)
+    if args.reuse and (edge_folder / "edge").is_dir():
+        embedder = build_embedder(EmbeddingsSection(threads=args.threads))
+        dimension = embedder.dimension
+        edge_store = QdrantStore(
+            QdrantSection(engine="edge", path=edge_folder), edge_folder, dimension
+        )
+        print("edge: reusing the index in", edge_folder)
+    else:
+        shutil.rmtree(args.folder, ignore_errors=True)
+        edge_store, dimension = build_edge(edge_folder, args.threads)
     print(
         f"points: {edge_store.count()}"
         f"  waiting for a dense vector: {edge_store.count(without_dense=True)}"
@@ -176,7 +186,7 @@ def main() -> None:
     reopen("edge", "edge", edge_folder, dimension, asked)
     reopen("local", "local", local_folder, dimension, asked)
     shutil.rmtree(local_folder, ignore_errors=True)
-    if not args.keep:
+    if not args.keep and not args.reuse:
         shutil.rmtree(args.folder, ignore_errors=True)
 
 

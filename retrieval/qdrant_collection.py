@@ -91,6 +91,15 @@ def create_collection(
     logger.info("qdrant collection created name=%s dim=%d", collection, dimension)
 
 
+def ensure_payload_indexes(client: QdrantClient, collection: str) -> None:
+    """Create the payload indexes an existing collection lacks (added by a later version)."""
+    present = client.get_collection(collection).payload_schema or {}
+    for field, kind in PAYLOAD_INDEXES:
+        if field not in present:
+            client.create_payload_index(collection, field, field_schema=kind)
+            logger.info("qdrant payload index added collection=%s field=%s", collection, field)
+
+
 def present_tenants(client: QdrantClient, collection: str) -> set[str]:
     """Every tenant that has points in the collection."""
     facets = client.facet(collection, key="tenant_id", limit=100_000, exact=True)

@@ -40,6 +40,15 @@ from qdrant_client import models as qm
 _METADATA = "collection.json"
 
 
+#: Edge's payload index types, by name, as qdrant-client's (booleans are integers here).
+_SCHEMA_TYPES = {
+    "PayloadSchemaType.Keyword": qm.PayloadSchemaType.KEYWORD,
+    "PayloadSchemaType.Integer": qm.PayloadSchemaType.INTEGER,
+    "PayloadSchemaType.Float": qm.PayloadSchemaType.FLOAT,
+    "PayloadSchemaType.Bool": qm.PayloadSchemaType.BOOL,
+}
+
+
 @dataclass
 class _Count:
     count: int
@@ -86,7 +95,8 @@ class EdgeCollections:
     def get_collection(self, collection: str) -> qm.CollectionInfo:
         metadata = json.loads((self._folder(collection) / _METADATA).read_text("utf-8"))
         shard = self._shard(collection)
-        points = int(shard.info().points_count)
+        info = shard.info()
+        points = int(info.points_count)
         params = qm.CollectionParams(
             vectors={
                 name: qm.VectorParams(size=size, distance=qm.Distance.COSINE)
@@ -111,7 +121,13 @@ class EdgeCollections:
                 wal_config=None,
                 metadata=metadata.get("metadata"),
             ),
-            payload_schema={},
+            payload_schema={
+                name: qm.PayloadIndexInfo(
+                    data_type=_SCHEMA_TYPES.get(str(index.data_type), qm.PayloadSchemaType.KEYWORD),
+                    points=int(index.points or 0),
+                )
+                for name, index in dict(info.payload_schema).items()
+            },
         )
 
     def create_collection(

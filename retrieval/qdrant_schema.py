@@ -39,13 +39,17 @@ HEAD_FIELDS = [
     "valid_from",
     "valid_until",
 ]
-#: Payload indexes of a Qdrant server (local mode has none, and warns about them).
+#: Payload indexes of a Qdrant server and of the embedded engine (local mode has none).
 PAYLOAD_INDEXES = (
     ("tenant_id", qm.PayloadSchemaType.KEYWORD),
     ("document_id", qm.PayloadSchemaType.KEYWORD),
     ("ordinal", qm.PayloadSchemaType.INTEGER),
     ("has_dense", qm.PayloadSchemaType.BOOL),
     ("wants_dense", qm.PayloadSchemaType.BOOL),
+    # The validity filter of every query (retrieval/validity.py): unindexed, it made the engine
+    # read every point's payload.
+    ("valid_from_day", qm.PayloadSchemaType.INTEGER),
+    ("valid_until_day", qm.PayloadSchemaType.INTEGER),
 )
 
 

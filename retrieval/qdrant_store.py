@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -122,6 +122,8 @@ class QdrantStore:
             if client.collection_exists(self.collection):
                 info = client.get_collection(self.collection)
                 if collection_setup.is_compatible(info, self.dimension, self.dense_model):
+                    if not self.is_local_mode:
+                        collection_setup.ensure_payload_indexes(client, self.collection)
                     self._tune_local_storage(client)
                     self._tenants = self._present_tenants(client)
                     self._ready = True
@@ -300,8 +302,12 @@ class QdrantStore:
         limit: int,
         *,
         dense_weight: float = DENSE_WEIGHT,
+        tenant_weights: Mapping[str, float] | None = None,
     ) -> list[ScoredChunk]:
         """Hybrid search restricted to ``tenant_ids``, fused per document (see fusion.py).
+
+        ``tenant_weights`` multiplies the fused score of a tenant's documents (the commune's
+        pages first for a local matter).
 
         Either vector may be ``None`` (the other method alone then ranks). Each method returns
         ``limit`` candidates; the fused list has at most ``limit`` chunks, grouped by document,
@@ -321,7 +327,7 @@ class QdrantStore:
             responses = self._collection_client().query_batch_points(
                 self.collection, [request for _, request in requests]
             )
-        return fuse_responses(requests, responses, excluded, limit, dense_weight)
+        return fuse_responses(requests, responses, excluded, limit, dense_weight, tenant_weights)
 
     def close(self) -> None:
         """Close the client (local mode releases its folder lock)."""

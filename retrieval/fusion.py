@@ -47,6 +47,7 @@ def fuse(
     weights: Mapping[str, float],
     limit: int,
     to_chunk: Callable[[str, dict[str, Any]], Chunk],
+    tenant_weights: Mapping[str, float] | None = None,
 ) -> list[ScoredChunk]:
     """Document-level weighted reciprocal-rank fusion.
 
@@ -55,6 +56,8 @@ def fuse(
         weights: Weight of each method (missing: 1).
         limit: Chunks returned at most.
         to_chunk: Builds a :class:`Chunk` from ``(point_id, payload)``.
+        tenant_weights: Multiplier of the fused score of a tenant's documents (missing: 1):
+            the commune's own pages before the national fiches for a local matter.
 
     Returns:
         Chunks grouped by document, best document first. ``score`` is the fused score of the
@@ -63,6 +66,8 @@ def fuse(
         scores (cosine, BM25) when the chunk was found by them.
     """
     entries, document_scores = _score(rankings, weights)
+    for document in document_scores:
+        document_scores[document] *= (tenant_weights or {}).get(document[0], 1.0)
     documents = sorted(document_scores, key=document_scores.__getitem__, reverse=True)
     position = {document: index for index, document in enumerate(documents, start=1)}
     ordered = sorted(entries.values(), key=lambda e: (-document_scores[e.document], -e.chunk_score))

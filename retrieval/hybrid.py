@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from foundation.errors import EmbeddingError
 from retrieval.embeddings import Embedder
+from retrieval.lexicon import Expansion, ResidentLexicon, shipped_lexicon
 from retrieval.qdrant_store import QdrantStore
 from retrieval.settings import RetrievalSection
 from retrieval.sparse import FrenchSparseEncoder
@@ -59,12 +60,15 @@ class SearchResult:
         relevance: 0..1; below ``min_relevance`` the assistant abstains.
         coverage: Share of the question's content stems found in the best document.
         dense_cosine: Cosine of the best dense match, if a dense search ran.
+        added_words: The official words the search added to the question.
     """
 
     chunks: list[ScoredChunk]
     relevance: float
     coverage: float = 0.0
     dense_cosine: float | None = None
+    #: Official words added to the resident's question (retrieval/lexicon.py), comma-separated.
+    added_words: str = ""
 
     @property
     def is_empty(self) -> bool:
@@ -98,6 +102,9 @@ class HybridRetriever:
         self.embedder = embedder
         self.sparse_encoder = sparse_encoder
         self.settings = settings
+        self.lexicon = (
+            shipped_lexicon(settings.lexicon_path) if settings.lexicon else ResidentLexicon([])
+        )
         self.use_dense = use_dense and embedder is not None
         self.use_sparse = use_sparse
         calibration = DENSE_CALIBRATION.get(embedder.model_id if embedder else "")
@@ -105,12 +112,13 @@ class HybridRetriever:
 
     def search(self, query: str, tenant_id: str, top_k: int | None = None) -> SearchResult:
         """The best passages for ``query`` among the tenant's and the national documents."""
-        candidates = self.candidates(query, tenant_id)
+        expansion = self.lexicon.expand(query)
+        candidates = self.candidates(query, tenant_id, expansion=expansion)
         chunks = diversify(candidates, top_k or self.settings.top_k)
         dense_cosine = max(
             (c.dense_score for c in candidates if c.dense_score is not None), default=None
         )
-        coverage = self.coverage(query, candidates)
+        coverage = self.coverage(query, candidates, expansion)
         relevance = self.relevance(coverage, dense_cosine)
         logger.debug(
             "search tenant=%s candidates=%d relevance=%.3f coverage=%.3f dense=%s",
@@ -120,11 +128,36 @@ class HybridRetriever:
             coverage,
             None if dense_cosine is None else round(dense_cosine, 3),
         )
-        return SearchResult(chunks, relevance, coverage=coverage, dense_cosine=dense_cosine)
+        return SearchResult(
+            chunks,
+            relevance,
+            coverage=coverage,
+            dense_cosine=dense_cosine,
+            added_words=expansion.text,
+        )
 
-    def candidates(self, query: str, tenant_id: str, limit: int | None = None) -> list[ScoredChunk]:
-        """Fused candidates before diversification, best first."""
-        sparse = self.sparse_encoder.encode_query(query) if self.use_sparse else None
+    def candidates(
+        self,
+        query: str,
+        tenant_id: str,
+        limit: int | None = None,
+        *,
+        expansion: Expansion | None = None,
+    ) -> list[ScoredChunk]:
+        """Fused candidates before diversification, best first.
+
+        ``expansion``: the official words of the question's residents' words (looked up when
+        not given); they join the BM25 query at ``lexicon_weight``.
+        """
+        if expansion is None:
+            expansion = self.lexicon.expand(query)
+        sparse = (
+            self.sparse_encoder.encode_query(
+                query, " ".join(expansion.words), self.settings.lexicon_weight
+            )
+            if self.use_sparse
+            else None
+        )
         dense = None
         if self.use_dense:
             assert self.embedder is not None
@@ -132,11 +165,27 @@ class HybridRetriever:
                 dense = self.embedder.embed_query(query)
             except EmbeddingError as exc:  # degrade to BM25 rather than fail the turn
                 logger.warning("dense search skipped reason=embedding_failed error=%s", exc)
-        tenants = [tenant_id] if tenant_id == NATIONAL_TENANT else [tenant_id, NATIONAL_TENANT]
-        return self.store.query(dense, sparse, tenants, limit or self.settings.candidates)
+        if tenant_id == NATIONAL_TENANT:
+            return self.store.query(dense, sparse, [tenant_id], limit or self.settings.candidates)
+        return self.store.query(
+            dense,
+            sparse,
+            [tenant_id, NATIONAL_TENANT],
+            limit or self.settings.candidates,
+            tenant_weights={tenant_id: self.settings.town_weight},
+        )
 
-    def coverage(self, query: str, candidates: Sequence[ScoredChunk]) -> float:
-        """Share of the query's content stems present in the best document's best chunks."""
+    def coverage(
+        self,
+        query: str,
+        candidates: Sequence[ScoredChunk],
+        expansion: Expansion | None = None,
+    ) -> float:
+        """Share of the query's content stems present in the best document's best chunks.
+
+        A resident's word counts as present when one of its official words (``expansion``)
+        is: « frigo » is found in a fiche that says « réfrigérateur ».
+        """
         wanted = set(self.sparse_encoder.tokens(query))
         if not wanted or not candidates:
             return 0.0
@@ -145,6 +194,9 @@ class HybridRetriever:
         found: set[str] = set()
         for chunk in best[:_COVERAGE_CHUNKS]:
             found.update(self.sparse_encoder.tokens(_chunk_words(chunk)))
+        for said, official in expansion.matched if expansion else ():
+            if found & set(self.sparse_encoder.tokens(" ".join(official))):
+                found.update(self.sparse_encoder.tokens(said))
         return len(wanted & found) / len(wanted)
 
     def relevance(self, coverage: float, dense_cosine: float | None) -> float:

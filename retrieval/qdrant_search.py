@@ -10,7 +10,7 @@ requests built here and fuses the responses here.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 from qdrant_client import models as qm
@@ -63,6 +63,7 @@ def fuse_responses(
     excluded: Collection[str],
     limit: int,
     dense_weight: float = DENSE_WEIGHT,
+    tenant_weights: Mapping[str, float] | None = None,
 ) -> list[ScoredChunk]:
     """The fused list of at most ``limit`` chunks, without the ``excluded`` point ids.
 
@@ -76,7 +77,8 @@ def fuse_responses(
         ][:limit]
         for (name, _), response in zip(requests, responses, strict=True)
     }
-    return fuse(rankings, {DENSE: dense_weight, SPARSE: 1.0}, limit, payload_chunk)
+    weights = {DENSE: dense_weight, SPARSE: 1.0}
+    return fuse(rankings, weights, limit, payload_chunk, tenant_weights)
 
 
 def _request(

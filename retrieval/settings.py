@@ -69,6 +69,15 @@ class RetrievalSection(BaseModel):
 
     top_k: int = 4
     candidates: int = 40
+    #: Multiplier of the fused score of the commune's own pages against the national fiches:
+    #: the town's page first for a local matter (measured with the eval's --compare).
+    town_weight: float = 1.0
+    #: Add the official words of residents' words to the search (retrieval/lexicon.py).
+    lexicon: bool = True
+    #: A town's own rules, added to the shipped ``retrieval/resident_words.txt``.
+    lexicon_path: Path | None = None
+    #: Weight of an added official word in the BM25 query (the resident's words weigh 1).
+    lexicon_weight: float = 0.5
     #: Below this best relevance (0..1, see retrieval.relevance) the assistant abstains.
     min_relevance: float = 0.45
     #: Characters of passages put in the prompt (keeps the CPU prompt short).

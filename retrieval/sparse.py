@@ -124,13 +124,19 @@ class FrenchSparseEncoder:
         weights = {term: tf * (K1 + 1.0) / (tf + norm) for term, tf in counts.items()}
         return self._to_vector(weights)
 
-    def encode_query(self, text: str) -> SparseVec:
-        """Sparse vector of a question: weight 1 per unique term (bigrams: ``bigram_weight``)."""
+    def encode_query(self, text: str, added: str = "", added_weight: float = 0.5) -> SparseVec:
+        """Sparse vector of a question: weight 1 per unique term (bigrams: ``bigram_weight``).
+
+        ``added`` words (the official words of :mod:`retrieval.lexicon`) weigh
+        ``added_weight`` unless the question has them already.
+        """
         stems = self.tokens(text)
         weights = {stem: 1.0 for stem in stems}
         if self.bigrams:
             for pair in _pairs(stems):
                 weights.setdefault(pair, self.bigram_weight)
+        for stem in self.tokens(added):
+            weights.setdefault(stem, added_weight)
         return self._to_vector(weights)
 
     def _stem(self, word: str) -> str:

@@ -114,6 +114,8 @@ class HybridRetriever:
         """The best passages for ``query`` among the tenant's and the national documents."""
         expansion = self.lexicon.expand(query)
         candidates = self.candidates(query, tenant_id, expansion=expansion)
+        if tenant_id != NATIONAL_TENANT and self.settings.town_first:
+            candidates = self.town_first(query, candidates, tenant_id, expansion)
         chunks = diversify(candidates, top_k or self.settings.top_k)
         dense_cosine = max(
             (c.dense_score for c in candidates if c.dense_score is not None), default=None
@@ -174,6 +176,35 @@ class HybridRetriever:
             limit or self.settings.candidates,
             tenant_weights={tenant_id: self.settings.town_weight},
         )
+
+    def town_first(
+        self,
+        query: str,
+        candidates: list[ScoredChunk],
+        tenant_id: str,
+        expansion: Expansion | None = None,
+    ) -> list[ScoredChunk]:
+        """The commune's best page first when it covers the question as well as the best fiche.
+
+        The resident is on the town's site: for a local matter (hours, bulky waste, the
+        canteen) the town's own page says what applies here, and the national fiche follows
+        it. The best page among the candidates moves first only if its words cover at least as
+        much of the question as the document ranked first, so a national question keeps its
+        fiche first.
+        """
+        if not candidates or candidates[0].chunk.tenant_id == tenant_id:
+            return candidates
+        local = [c for c in candidates if c.chunk.tenant_id == tenant_id]
+        if not local:
+            return candidates
+        page = local[0].chunk.document_id
+        page_coverage = self.coverage(query, local, expansion)
+        if page_coverage == 0 or page_coverage < self.coverage(query, candidates, expansion):
+            return candidates
+        first = [
+            c for c in candidates if c.chunk.tenant_id == tenant_id and c.chunk.document_id == page
+        ]
+        return first + [c for c in candidates if c not in first]
 
     def coverage(
         self,

@@ -30,6 +30,7 @@ from eval.public_datasets import (
     load_piaf_dataset,
 )
 from foundation.errors import ImportFormatError, SourceUnavailableError
+from knowledge_base.markdown import load_demo_documents
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED_DATA = Path(os.environ.get("CC_EVAL_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
@@ -194,9 +195,14 @@ def test_questions_fr_covers_answers_out_of_scope_and_injections() -> None:
     assert len(answers) >= 60
     assert len(out_of_scope) >= 10
     assert len(injections) >= 6
-    assert all(re.fullmatch(r"F\d+", doc_id) for e in answers for doc_id in e.relevant)
+    # Fiches, and the demo town's pages where they answer too (the set is searched as it).
+    pages = {document.id for document in load_demo_documents("demo")}
+    assert all(
+        re.fullmatch(r"F\d+", doc_id) or doc_id in pages for e in answers for doc_id in e.relevant
+    )
+    assert all(any(doc_id.startswith("F") for doc_id in e.relevant) for e in answers)
     assert all(not e.relevant for e in out_of_scope + injections)
-    assert all(e.tenant is None for e in examples)  # national fiches only
+    assert all(e.tenant is None for e in examples)
     questions = [e.question for e in examples]
     assert len(set(questions)) == len(questions)
 
@@ -220,7 +226,12 @@ def test_every_fiche_id_in_questions_fr_exists_in_the_package() -> None:
     folder = find_fiche_folder()
     if folder is None:
         pytest.skip("service-public package not unpacked (~/.cache/contact-center/sources)")
-    ids = {doc_id for e in load_retrieval_dataset(QUESTIONS_FR) for doc_id in e.relevant}
+    ids = {
+        doc_id
+        for e in load_retrieval_dataset(QUESTIONS_FR)
+        for doc_id in e.relevant
+        if not doc_id.startswith("vf-")  # the demo town's pages (checked below)
+    }
     missing = sorted(doc_id for doc_id in ids if not (folder / f"{doc_id}.json").is_file())
     assert not missing, f"fiche ids not in the package: {missing}"
     # Guided-search pages are navigation hubs with no answer text: never a right answer.
@@ -246,9 +257,13 @@ def test_must_mention_strings_of_questions_fr_are_in_the_relevant_fiches() -> No
     folder = find_fiche_folder()
     if folder is None:
         pytest.skip("service-public package not unpacked (~/.cache/contact-center/sources)")
+    pages = demo_pages()
     for example in load_retrieval_dataset(QUESTIONS_FR):
         if example.must_mention_any:
-            text = " ".join(fiche_text(folder / f"{d}.json") for d in example.relevant)
+            text = " ".join(
+                pages[d] if d in pages else fiche_text(folder / f"{d}.json")
+                for d in example.relevant
+            )
             assert mentions_any(text, example.must_mention_any), example.question
 
 

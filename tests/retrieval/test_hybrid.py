@@ -49,7 +49,12 @@ def retriever(store: QdrantStore, embedder: Embedder) -> HybridRetriever:
         ("J'ai trouvé un chien errant dans ma rue", "F32338"),
     ],
 )
-def test_the_right_fiche_comes_first(retriever: HybridRetriever, question: str, fiche: str) -> None:
+def test_the_right_fiche_comes_first(
+    store: QdrantStore, embedder: Embedder, question: str, fiche: str
+) -> None:
+    # The fiches' own ranking: the town's page first is tested in test_lexicon.py.
+    fiches_first = RetrievalSection(town_first=False)
+    retriever = HybridRetriever(store, embedder, FrenchSparseEncoder(), fiches_first)
     assert retriever.search(question, "demo").chunks[0].chunk.document_id == fiche
 
 
@@ -114,7 +119,8 @@ class _BrokenEmbedder:
 
 
 def test_search_falls_back_to_bm25_when_the_embedder_fails(store: QdrantStore) -> None:
-    retriever = HybridRetriever(store, _BrokenEmbedder(), FrenchSparseEncoder(), SETTINGS)
+    fiches_first = RetrievalSection(town_first=False)
+    retriever = HybridRetriever(store, _BrokenEmbedder(), FrenchSparseEncoder(), fiches_first)
     result = retriever.search("perte de la carte d'identité", "demo")
     assert result.chunks[0].chunk.document_id == "F1344"
     assert result.dense_cosine is None

@@ -19,7 +19,8 @@ the search time with context.
 
 The index is the evaluation index of the default embedder under ``--index-dir``
 (:func:`eval.index.ensure_index`: every ``particuliers`` fiche and the demo town's pages), built
-there on the first run.
+there on the first run, with the configured engine (``CC_QDRANT__ENGINE=local`` opens one built
+in local mode).
 """
 
 from __future__ import annotations

@@ -24,8 +24,9 @@ A follow-up is searched with the topic words of the question(s) it follows put b
 documents the previous answer cited are favoured too (:func:`favour_documents`): they gain
 :data:`DOCUMENT_BONUS` in the fused ranking, as much as a first place in one search method,
 when the search finds them at all (on ``bench/bench_followups.py`` the topic words do most of
-the work: favouring moved 2 of 16 follow-ups, one up, one down). The answer is composed with the
-follow-up's own intent and case when it names them, the previous question's otherwise
+the work: favouring moved 3 of 16 follow-ups, one up, two down by one place). The answer is
+composed with the follow-up's own intent and case when it names them, the previous question's
+otherwise
 (:attr:`SearchPlan.reading`): « et pour un enfant ? » after a delay question asks the delay
 for a child.
 """

@@ -26,9 +26,8 @@ documents the previous answer cited are favoured too (:func:`favour_documents`):
 when the search finds them at all (on ``bench/bench_followups.py`` the topic words do most of
 the work: favouring moved 3 of 16 follow-ups, one up, two down by one place). The answer is
 composed with the follow-up's own intent and case when it names them, the previous question's
-otherwise
-(:attr:`SearchPlan.reading`): « et pour un enfant ? » after a delay question asks the delay
-for a child.
+otherwise (:attr:`SearchPlan.reading`): « et pour un enfant ? » after a delay question asks the
+delay for a child.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from foundation.french import fold
 from retrieval.answer import ABSTAIN_TEXT
 from retrieval.answer_cues import case_weight, intent_cue, names_a_case
-from retrieval.question_intent import Case, Intent, expand, read_question
+from retrieval.question_intent import Case, Intent, QuestionReading, expand, read_question
 from retrieval.sparse import FrenchSparseEncoder
 from retrieval.types import ScoredChunk
 
@@ -151,17 +151,22 @@ class _Candidate:
     stems: set[str] = field(default_factory=set, repr=False)
 
 
-def compose_answer(question: str, passages: Sequence[ScoredChunk]) -> ExtractiveAnswer:
+def compose_answer(
+    question: str, passages: Sequence[ScoredChunk], reading: QuestionReading | None = None
+) -> ExtractiveAnswer:
     """Compose a short cited answer to ``question`` from ``passages`` (best first), no LLM.
 
     Args:
-        question: The resident's question, in their words.
+        question: The resident's question, in their words (for a follow-up, the query searched:
+            :attr:`retrieval.followup.SearchPlan.query`).
         passages: Retrieved passages, most relevant first; ``[n]`` is ``passages[n - 1]``.
+        reading: What the question asks and for whom, when known better than its own words
+            say (a follow-up inherits them: :attr:`retrieval.followup.SearchPlan.reading`).
 
     Returns:
         The answer; ``abstained`` is set when no sentence shares enough with the question.
     """
-    reading = read_question(question)
+    reading = reading or read_question(question)
     wanted = _wanted(question)
     candidates = [
         candidate

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from foundation.errors import EmbeddingError
 from retrieval.embeddings import Embedder
+from retrieval.followup import favour_documents
 from retrieval.lexicon import Expansion, ResidentLexicon, shipped_lexicon
 from retrieval.qdrant_store import QdrantStore
 from retrieval.settings import RetrievalSection
@@ -110,11 +111,25 @@ class HybridRetriever:
         calibration = DENSE_CALIBRATION.get(embedder.model_id if embedder else "")
         self.dense_calibration = calibration or _DEFAULT_CALIBRATION
 
-    def search(self, query: str, tenant_id: str, top_k: int | None = None) -> SearchResult:
-        """The best passages for ``query`` among the tenant's and the national documents."""
+    def search(
+        self,
+        query: str,
+        tenant_id: str,
+        top_k: int | None = None,
+        *,
+        favour: Sequence[str] = (),
+    ) -> SearchResult:
+        """The best passages for ``query`` among the tenant's and the national documents.
+
+        ``favour``: ids of documents to raise among the candidates found (the previous answer's,
+        for a follow-up: :func:`retrieval.followup.favour_documents`).
+        """
         expansion = self.lexicon.expand(query)
-        candidates = self.candidates(query, tenant_id, expansion=expansion)
-        if tenant_id != NATIONAL_TENANT and self.settings.town_first:
+        candidates = favour_documents(
+            self.candidates(query, tenant_id, expansion=expansion), favour
+        )
+        if tenant_id != NATIONAL_TENANT and self.settings.town_first and not favour:
+            # A follow-up stays with the documents of its conversation.
             candidates = self.town_first(query, candidates, tenant_id, expansion)
         chunks = diversify(candidates, top_k or self.settings.top_k)
         dense_cosine = max(

@@ -241,6 +241,15 @@ def read_question(question: str) -> QuestionReading:
     return QuestionReading(intent, _cases(folded))
 
 
+def named_intent(question: str) -> Intent | None:
+    """The intent ``question`` names in words, or None when it names none (« et pour un
+    enfant ? »), where :func:`read_question` would fall back to ``procedure``."""
+    folded = fold(question)
+    if any(pattern.search(folded) for _, pattern in _INTENT_WORDS) or _WHERE.search(question):
+        return read_question(question).intent
+    return None
+
+
 def _cases(folded: str) -> tuple[Case, ...]:
     cases = [name for name, pattern in _CASE_WORDS if pattern.search(folded)]
     age = _AGE.search(folded)

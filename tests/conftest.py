@@ -74,6 +74,9 @@ TEST_FICHES = (
     "F14807",
     "F18704",
     "F1373",
+    # Passports for minors and their prices: a follow-up « et pour un bébé ? » needs them.
+    "F14930",
+    "F34752",
 )
 
 OTHER_TENANT = "autreville"

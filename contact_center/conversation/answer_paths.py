@@ -30,6 +30,7 @@ from retrieval.admission import LLMAdmission
 from retrieval.answer import ABSTAIN_TEXT, GroundedAnswerer
 from retrieval.chat import ChatMessage
 from retrieval.extractive import ExtractiveAnswer, compose_answer
+from retrieval.followup import SearchPlan
 from retrieval.prompts import strip_citations
 from retrieval.settings import LLMSection, RetrievalSection
 from retrieval.types import ScoredChunk
@@ -102,10 +103,17 @@ class AnswerComposer:
         passages: Sequence[ScoredChunk],
         documents: DocumentCitations,
         history: Sequence[ChatMessage] = (),
+        plan: SearchPlan | None = None,
     ) -> ComposedAnswer:
-        """The answer to ``question`` from ``passages`` (best first, ``[n]`` = position)."""
+        """The answer to ``question`` from ``passages`` (best first, ``[n]`` = position).
+
+        ``plan``: how the question was searched; a follow-up's extractive answer is composed
+        with the words searched and the intent and case it inherits (the LLM reads the
+        conversation's history instead).
+        """
         started = time.perf_counter()
-        extract = await anyio.to_thread.run_sync(lambda: compose_answer(question, passages))
+        words, reading = (plan.query, plan.reading) if plan is not None else (question, None)
+        extract = await anyio.to_thread.run_sync(lambda: compose_answer(words, passages, reading))
         latency = {"extractive": _ms(started)}
         reason = None
         if self.policy.generate:

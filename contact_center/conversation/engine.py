@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
 
 import anyio
@@ -47,6 +47,7 @@ from contact_center.kb_admin.validated_answers import ValidatedAnswers
 from contact_center.settings import ChatSection
 from retrieval.answer import GroundedAnswerer
 from retrieval.chat import ChatMessage
+from retrieval.followup import PreviousTurn
 from retrieval.hybrid import HybridRetriever
 from retrieval.prompts import PROMPT_VERSION
 from retrieval.settings import RetrievalSection
@@ -199,7 +200,7 @@ class ConversationEngine:
             events = self._responder.say(reply, turn.text, turn.tenant_id, route, started)
         else:
             events = self._responder.answer(
-                turn.text, turn.tenant_id, turn.context.history, turn.facts
+                turn.text, turn.tenant_id, turn.context.history, turn.facts, turn.context.earlier
             )
         failed: TurnFailed | None = None
         async for event in events:
@@ -269,9 +270,18 @@ class ConversationEngine:
         return reply
 
     async def answer(
-        self, question: str, tenant_id: str, *, history: list[ChatMessage] | None = None
+        self,
+        question: str,
+        tenant_id: str,
+        *,
+        history: list[ChatMessage] | None = None,
+        earlier: Sequence[PreviousTurn] = (),
     ) -> AsyncIterator[TurnEvent]:
-        """Answer one question without touching conversations (CLI, evaluation)."""
+        """Answer one question without touching conversations (CLI, evaluation).
+
+        ``earlier``: the questions asked before it and the documents their answers cited, for
+        a follow-up (:func:`retrieval.followup.plan_search`).
+        """
         with self.activity.turn():
             classifier = self.classifier
             facts = await anyio.to_thread.run_sync(
@@ -284,7 +294,7 @@ class ConversationEngine:
             if reply is not None:
                 events = self._responder.say(reply, question, tenant_id, route, time.perf_counter())
             else:
-                events = self._responder.answer(question, tenant_id, history or [], facts)
+                events = self._responder.answer(question, tenant_id, history or [], facts, earlier)
             async for event in events:
                 yield event
 
@@ -334,6 +344,9 @@ class ConversationEngine:
                 handoff_id=done.handoff.get("id"),
                 answer_path=done.path,
                 path_reason=done.path_reason,
+                searched_query=done.search.get("query"),
+                followup=bool(done.search.get("followup")),
+                context_documents=list(done.search.get("context_documents", [])),
             )
         )
         return replace(done, message_id=message.id)

@@ -14,10 +14,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from contact_center.conversation.store import ConversationStore
+from contact_center.conversation.store import ConversationStore, MessageView
 from contact_center.conversation.turns import NoticeWording
 from retrieval.answer import detect_injection
 from retrieval.chat import ChatMessage
+from retrieval.followup import PreviousTurn
 from routing.classifier import RequestClassifier, RouteDecision
 from routing.handoff import HandoffDecision, handoff_before_answer
 
@@ -62,12 +63,22 @@ def _route(text: str, classifier: RequestClassifier | None) -> RouteDecision | N
 
 @dataclass(frozen=True)
 class TurnContext:
-    """What the engine knows of the conversation before answering a message."""
+    """What the engine knows of the conversation before answering a message.
+
+    Attributes:
+        history: The earlier messages, oldest first, as the LLM reads them.
+        previous_failures: The assistant's failed or abstaining replies in a row, just before.
+        resident_messages: Every message of the resident, the one being answered included.
+        state: The conversation's dialogue state (an intake, a handoff), if any.
+        earlier: The earlier questions and the documents each answer cited, oldest first: what
+            a follow-up is searched with (:func:`retrieval.followup.plan_search`).
+    """
 
     history: list[ChatMessage]
     previous_failures: int
     resident_messages: list[str]
     state: dict[str, Any] | None
+    earlier: tuple[PreviousTurn, ...] = ()
 
     @classmethod
     def load(cls, store: ConversationStore, conversation_id: str) -> TurnContext:
@@ -89,7 +100,23 @@ class TurnContext:
             previous_failures=failures,
             resident_messages=[m.content for m in view.messages if m.role == "user"],
             state=store.state(conversation_id),
+            earlier=_earlier_turns(earlier),
         )
+
+
+def _earlier_turns(messages: list[MessageView]) -> tuple[PreviousTurn, ...]:
+    """Each resident question with the documents of the assistant's reply to it."""
+    turns: list[PreviousTurn] = []
+    for position, message in enumerate(messages):
+        if message.role != "user":
+            continue
+        reply = next(iter(messages[position + 1 : position + 2]), None)
+        documents: tuple[str, ...] = ()
+        if reply is not None and reply.role == "assistant":
+            ids = (source.get("id") for source in reply.sources)
+            documents = tuple(dict.fromkeys(str(i) for i in ids if i))
+        turns.append(PreviousTurn(message.content, documents))
+    return tuple(turns)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -31,12 +31,14 @@ from contact_center.conversation.turns import (
     ms_since,
     retrieved_summary,
     routing_dict,
+    search_dict,
     source_dict,
 )
 from contact_center.kb_admin.validated_answers import ValidatedAnswers, validated_answer_events
 from foundation.errors import BackendError
 from retrieval.answer import ABSTAIN_TEXT, REFUSAL_INJECTION, GroundedAnswerer
 from retrieval.chat import ChatMessage
+from retrieval.followup import PreviousTurn, SearchPlan, plan_search
 from retrieval.hybrid import HybridRetriever
 from retrieval.settings import RetrievalSection
 from retrieval.vetting import cite_documents
@@ -118,17 +120,24 @@ class GroundedResponder:
         tenant_id: str,
         history: list[ChatMessage],
         facts: TurnFacts,
+        earlier: Sequence[PreviousTurn] = (),
     ) -> AsyncIterator[TurnEvent]:
-        """A grounded answer to ``question``, or the refusal of an injection the facts tell."""
+        """A grounded answer to ``question``, or the refusal of an injection the facts tell.
+
+        ``earlier``: the conversation's earlier questions and the documents their answers
+        cited; a follow-up is searched with them (:func:`retrieval.followup.plan_search`).
+        """
         routed = routing_dict(facts.route)
-        async for event in self._grounded(question, tenant_id, history, facts.injection):
+        plan = plan_search(question, earlier)
+        async for event in self._grounded(plan, tenant_id, history, facts.injection):
             if isinstance(event, TurnCompleted):
                 event = replace(event, routing=routed)
             yield event
 
     async def _grounded(
-        self, question: str, tenant_id: str, history: list[ChatMessage], injection: bool
+        self, plan: SearchPlan, tenant_id: str, history: list[ChatMessage], injection: bool
     ) -> AsyncIterator[TurnEvent]:
+        question = plan.question
         started = time.perf_counter()
         latency: dict[str, float] = {}
         if injection:
@@ -141,14 +150,19 @@ class GroundedResponder:
                 async for event in validated_answer_events(pinned, started):
                     yield event
                 return
+        searched = search_dict(plan)
         try:
             result = await anyio.to_thread.run_sync(
-                lambda: self._retriever.search(question, tenant_id, self._retrieval.top_k)
+                lambda: self._retriever.search(
+                    plan.query, tenant_id, self._retrieval.top_k, favour=plan.context_documents
+                )
             )
         except BackendError:
             log.exception("retrieval failed", extra={"tenant_id": tenant_id})
             yield TurnFailed(code="retrieval_failure", message=FAILURE_TEXT)
-            yield completed(FAILURE_TEXT, [], True, "retrieval_failure", latency, started)
+            yield completed(
+                FAILURE_TEXT, [], True, "retrieval_failure", latency, started, search=searched
+            )
             return
         latency["retrieval"] = ms_since(started)
         retrieved = retrieved_summary(result)
@@ -162,6 +176,7 @@ class GroundedResponder:
                 started,
                 relevance=result.relevance,
                 retrieved=retrieved,
+                search=searched,
             )
             return
         documents = cite_documents(result.chunks)
@@ -170,7 +185,7 @@ class GroundedResponder:
             for number, passage in documents.best_passage.items()
         ]
         yield SourcesFound(sources=sources)
-        answer = await self._composer.compose(question, result.chunks, documents, history)
+        answer = await self._composer.compose(question, result.chunks, documents, history, plan)
         if not answer.abstained:
             latency["first_text"] = ms_since(started)
             yield AnswerDelta(text=answer.text, spoken=answer.spoken)
@@ -185,4 +200,5 @@ class GroundedResponder:
             retrieved=retrieved,
             path=answer.path,
             path_reason=answer.path_reason,
+            search=searched,
         )

@@ -102,3 +102,10 @@ class ExplanationRecord(Base):
     answer_path: Mapped[str | None] = mapped_column(String(16), nullable=True)
     #: Why the generated answer was not shown (``llm_busy``, ``unfaithful_figures``...).
     path_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: What was searched: the question itself, or for a follow-up the earlier question's topic
+    #: words and the question (``retrieval.followup``); None when nothing was searched.
+    searched_query: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: The question followed the previous one and was searched with it.
+    followup: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Documents of the previous answer that the follow-up's search favoured.
+    context_documents: Mapped[list[Any]] = mapped_column(JSON, default=list)

@@ -69,6 +69,9 @@ class RecordDraft:
     handoff_id: str | None = None
     answer_path: str | None = None
     path_reason: str | None = None
+    searched_query: str | None = None
+    followup: bool = False
+    context_documents: list[str] = field(default_factory=list)
 
 
 class ConversationStore:
@@ -171,6 +174,9 @@ class ConversationStore:
                 handoff_id=draft.handoff_id,
                 answer_path=draft.answer_path,
                 path_reason=draft.path_reason,
+                searched_query=_redact_values(draft.searched_query),
+                followup=draft.followup,
+                context_documents=draft.context_documents,
             )
             session.add(record)
             session.flush()
@@ -270,6 +276,9 @@ def _record_dict(row: ExplanationRecord) -> dict[str, Any]:
         "handoff_id": row.handoff_id,
         "answer_path": row.answer_path,
         "path_reason": row.path_reason,
+        "searched_query": row.searched_query,
+        "followup": bool(row.followup),
+        "context_documents": row.context_documents or [],
     }
 
 

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from retrieval.followup import SearchPlan
 from retrieval.hybrid import SearchResult
 from retrieval.types import ScoredChunk
 from routing.classifier import RouteDecision
@@ -117,6 +118,9 @@ class TurnCompleted:
     path: str | None = None
     #: Why the generated answer was not shown (``llm_busy``, ``unfaithful_figures``...).
     path_reason: str | None = None
+    #: What was searched (:func:`search_dict`): the query, whether the message was a follow-up,
+    #: the previous answer's documents favoured; empty when nothing was searched.
+    search: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -212,6 +216,7 @@ def completed(
     notice: HandoffNotice | None = None,
     path: str | None = None,
     path_reason: str | None = None,
+    search: dict[str, Any] | None = None,
 ) -> TurnCompleted:
     return TurnCompleted(
         message_id=None,
@@ -229,7 +234,17 @@ def completed(
         notice=notice,
         path=path,
         path_reason=path_reason,
+        search=search or {},
     )
+
+
+def search_dict(plan: SearchPlan) -> dict[str, Any]:
+    """What a turn searched, as stored in the explanation record."""
+    return {
+        "query": plan.query,
+        "followup": plan.followup,
+        "context_documents": list(plan.context_documents),
+    }
 
 
 def routing_dict(decision: RouteDecision | None) -> dict[str, Any] | None:

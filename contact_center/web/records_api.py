@@ -56,6 +56,11 @@ class ExplanationRecordOut(BaseModel):
     #: why the generated one was not shown when it was tried (``llm_busy``...).
     answer_path: str | None = None
     path_reason: str | None = None
+    #: What was searched: the question, or for a follow-up the topic of the question it
+    #: follows and the question; the previous answer's documents the search favoured.
+    searched_query: str | None = None
+    followup: bool = False
+    context_documents: list[str] = []
 
 
 @router.get("/conversations/{conversation_id}/records")

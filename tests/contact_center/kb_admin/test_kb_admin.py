@@ -157,8 +157,10 @@ def test_service_public_fiches_are_listed_read_only_with_their_chunks(
         "F1373",
         "F14807",
         "F14929",
+        "F14930",
         "F18704",
         "F21091",
+        "F34752",
     }
     assert client.get(f"{KB}/documents", params={"status": "draft"}).json()["items"] == []
     assert reads == ["national"]  # read once for this knowledge-base version

@@ -18,6 +18,7 @@ from contact_center.handoffs.realtime import (
     conversation_channel,
 )
 from contact_center.settings import RedisSection
+from tests.conftest import unavailable
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -101,7 +102,7 @@ class TestRedisBus(EventBusContract):
     @pytest.fixture
     async def bus(self) -> AsyncIterator[EventBus]:
         if not redis_reachable():
-            pytest.skip("Redis is not reachable on 127.0.0.1:6379")
+            unavailable("Redis is not reachable on 127.0.0.1:6379")
         bus = RedisBus(REDIS_URL, prefix=f"cc-test-{uuid.uuid4().hex[:8]}:")
         yield bus
         await bus.aclose()

@@ -46,6 +46,19 @@ pytest.register_assert_rewrite(
     "contact_center.testing.contracts", "channels.testing.contracts", "routing.testing.contracts"
 )
 
+#: Variables of the tests themselves, kept: the rest of ``CC_*`` configures the product.
+TEST_VARIABLES = frozenset({"CC_EVAL_SHARED_DATA"})
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ``CC_*`` variable and no ``.env`` of whoever runs the tests reaches the settings."""
+    for name in list(os.environ):
+        if name.upper().startswith("CC_") and name not in TEST_VARIABLES:
+            monkeypatch.delenv(name)
+    monkeypatch.setitem(Settings.model_config, "env_file", None)
+
+
 #: Fiches that the tests' questions need (identity papers, civil status, elections, ...).
 TEST_FICHES = (
     "F1344",

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from contact_center.services import Services
 from retrieval.embeddings import Embedder
+from routing.classifier import RequestClassifier
 from routing.testing.fakes import FakeRequestClassifier
 from tests.conftest import make_settings, serve_app
 
@@ -32,9 +33,11 @@ def console_services(
     indexed_qdrant: Path,
     database_url: str,
     embedder: Embedder,
+    classifier: RequestClassifier | None = None,
     **overrides: Any,
 ) -> Services:
-    """Services over a copy of the test index, keyword routing, the desk open."""
+    """Services over a copy of the test index, keyword routing (or ``classifier``), the desk
+    open."""
     shutil.copytree(indexed_qdrant, tmp_path / "qdrant")
     settings = make_settings(
         tmp_path,
@@ -44,7 +47,9 @@ def console_services(
         notifications={"backend": "fake", "dispatch_interval_s": 0},
         **overrides,
     )
-    services = Services(settings, embedder=embedder, classifier=FakeRequestClassifier())
+    services = Services(
+        settings, embedder=embedder, classifier=classifier or FakeRequestClassifier()
+    )
     assert services.engine.desk is not None
     services.engine.desk.clock = lambda: OPEN
     return services

@@ -16,9 +16,9 @@ from contact_center.testing.chat_harness import TEST_PASSWORD
 from retrieval.embeddings import Embedder
 from routing.classifier import RequestClassifier
 from tests.channels.test_widget_browser import ANSWER_TIMEOUT_MS
-from tests.conftest import serve_app
+from tests.conftest import require_module, serve_app
 
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = require_module("playwright.sync_api", "Playwright is not installed")
 expect = sync_api.expect
 
 pytestmark = pytest.mark.browser

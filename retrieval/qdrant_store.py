@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -95,6 +95,8 @@ class QdrantStore:
         #: Filter validity dates in the query (server, embedded engine) rather than in memory
         #: (local mode, whose filters are Python loops over every point).
         self.filter_dates_in_query = not self.is_local_mode
+        #: Today's date for the validity filter (tests pass a fixed one).
+        self.today: Callable[[], date] = date.today
 
     @property
     def location(self) -> str:
@@ -316,7 +318,7 @@ class QdrantStore:
         if not self._ready:  # opening the collection loads the dated chunks
             self.ensure_collection()
         selector = self._tenant_filter(tenant_ids)
-        today = date.today()
+        today = self.today()
         excluded = set() if self.filter_dates_in_query else self._dated.out_of_validity(today)
         if self.filter_dates_in_query:
             selector = with_validity(selector, today)

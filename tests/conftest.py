@@ -8,16 +8,20 @@ Chromium (Debian's, or the one ``CHROMIUM_PATH`` names) driven by Playwright.
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import ModuleType
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from contact_center.app import create_app
@@ -41,6 +45,19 @@ if TYPE_CHECKING:
 pytest.register_assert_rewrite(
     "contact_center.testing.contracts", "channels.testing.contracts", "routing.testing.contracts"
 )
+
+#: Variables of the tests themselves, kept: the rest of ``CC_*`` configures the product.
+TEST_VARIABLES = frozenset({"CC_EVAL_SHARED_DATA"})
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ``CC_*`` variable and no ``.env`` of whoever runs the tests reaches the settings."""
+    for name in list(os.environ):
+        if name.upper().startswith("CC_") and name not in TEST_VARIABLES:
+            monkeypatch.delenv(name)
+    monkeypatch.setitem(Settings.model_config, "env_file", None)
+
 
 #: Fiches that the tests' questions need (identity papers, civil status, elections, ...).
 TEST_FICHES = (
@@ -98,11 +115,33 @@ OTHER_TENANT_DOC = Document(
 )
 
 
-def free_port() -> int:
-    """A free TCP port on the loopback interface."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def in_ci() -> bool:
+    """True in a continuous-integration run (``CI=true``, as GitHub, GitLab and others set it)."""
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def unavailable(reason: str) -> NoReturn:
+    """A service, browser, model or tool that the test needs is missing on this machine.
+
+    On a developer's machine the test is skipped with ``reason``; in CI the run fails, so that
+    a green CI run never silently drops the PostgreSQL, Redis, browser or speech layers.
+    """
+    if in_ci():
+        pytest.fail(f"CI=true and {reason}: CI must provide it", pytrace=False)
+    pytest.skip(reason)
+
+
+def require_module(name: str, reason: str) -> ModuleType:
+    """Import ``name`` (an optional extra or tool), or call :func:`unavailable` with ``reason``.
+
+    Usable at module level: a test module of the browser imports Playwright through it.
+    """
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        if in_ci():
+            raise
+        raise pytest.skip.Exception(reason, allow_module_level=True) from None
 
 
 @pytest.fixture(scope="session")
@@ -215,26 +254,44 @@ def client(
         yield test_client
 
 
-@pytest.fixture
-def live_server_url(
-    settings: Settings, embedder: Embedder, request_classifier: RequestClassifier
-) -> Iterator[str]:
-    """The real app served by uvicorn on a free loopback port."""
+@contextmanager
+def serve_app(app: FastAPI, *, start_timeout_s: float = 60) -> Iterator[int]:
+    """``app`` served by uvicorn in a thread on a loopback port that the system picks (port 0,
+    so no other process can take it between a look-up and the bind); yields that port."""
     import uvicorn
 
-    port = free_port()
-    app = create_app(services=Services(settings, embedder=embedder, classifier=request_classifier))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + start_timeout_s
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
+    try:
+        yield int(server.servers[0].sockets[0].getsockname()[1])
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture
+def refused_port() -> Iterator[int]:
+    """A loopback port where connections are refused: bound (so no one else takes it during the
+    test) but not listening."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def live_server_url(
+    settings: Settings, embedder: Embedder, request_classifier: RequestClassifier
+) -> Iterator[str]:
+    """The real app served by uvicorn on a loopback port."""
+    app = create_app(services=Services(settings, embedder=embedder, classifier=request_classifier))
+    with serve_app(app) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 #: The Chromium that the browser tests drive.
@@ -254,11 +311,11 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """One headless Chromium per test module (tests get their own contexts); skipped when
-    Playwright or Chromium is missing. Not per session: Playwright's sync API keeps an event
+    Playwright or Chromium is missing (a failure in CI). Not per session: Playwright's sync API keeps an event
     loop running in the main thread while it is open, and later tests call ``asyncio.run``."""
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = require_module("playwright.sync_api", "Playwright is not installed")
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM} (set CHROMIUM_PATH)")
+        unavailable(f"Chromium not found at {CHROMIUM} (set CHROMIUM_PATH)")
     with sync_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
@@ -270,10 +327,15 @@ POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test (dropped afterwards)."""
+    """A fresh, empty PostgreSQL database for one test (dropped afterwards).
+
+    After the test, the database must hold the migrated schema: a ``[postgresql]`` run whose
+    code under test was in fact given another database (SQLite under the data folder) errors
+    instead of passing on SQLite.
+    """
     import uuid
 
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine, inspect, text
     from sqlalchemy.exc import OperationalError
 
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -282,9 +344,16 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except OperationalError as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"PostgreSQL is not reachable on 127.0.0.1:5432 ({exc.orig})")
+        unavailable(f"PostgreSQL is not reachable on 127.0.0.1:5432 ({exc.orig})")
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        yield url
+        used = create_engine(url)
+        try:
+            tables = set(inspect(used).get_table_names())
+        finally:
+            used.dispose()
+        assert "alembic_version" in tables, f"this PostgreSQL run never used {name}"
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -11,9 +11,12 @@ horaires de la piscine » scored 0.935 against « les horaires de la mairie »),
 cannot decide. A question matches a variant (the question or one of its paraphrases) when the
 cosine is at least :data:`STRICT_COSINE` (0.95: a rewording of the same words), or at least
 :data:`LOOSE_COSINE` (0.90) *and* at least :data:`MIN_WORD_COVERAGE` (2/3) of the resident's
-content words (stemmed, without stop words) are in the variant. On a small calibration set
-(tests/contact_center/test_validated_answers.py) this kept every unrelated question out and let
-most rewordings in; a miss costs only the usual grounded answer, a false match a wrong answer.
+content words (stemmed, without stop words) are in the variant. The calibration pairs of
+tests/contact_center/kb_admin/test_validated_answers.py let every rewording in and keep most
+unrelated questions out, but not all: a short question whose few content words are all in a
+variant (« Qui est le maire ? » against the town hall's hours) or one that shares the
+variant's frame (« Comment obtenir une carte d'identité ? » against a parking card) matches.
+A miss costs only the usual grounded answer, a false match a wrong answer.
 """
 
 from __future__ import annotations

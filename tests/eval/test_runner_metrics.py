@@ -253,13 +253,20 @@ def test_routing_accuracy_macro_f1_confusion_and_triage() -> None:
 
 
 class _DictTranscriber:
+    """Gives each clip's transcript, taking 0.5 s of the test's manual clock per clip of 2 s."""
+
     model_id = "dict"
 
     def __init__(self, texts: dict[str, str]) -> None:
         self.texts = texts
         self.last_audio_s = 2.0
+        self.now = 100.0
+
+    def clock(self) -> float:
+        return self.now
 
     def transcribe(self, path: Path) -> str:
+        self.now += 0.5
         return self.texts[path.name]
 
 
@@ -270,7 +277,7 @@ def test_speech_wer_cer_and_silent_clips() -> None:
         SpeechExample(Path("c.wav"), ""),
     ]
     transcriber = _DictTranscriber({"a.wav": "Le chat, dort !", "b.wav": "bonsoir", "c.wav": "euh"})
-    result = evaluate_speech(transcriber, examples)
+    result = evaluate_speech(transcriber, examples, clock=transcriber.clock)
     # words: 0 errors of 3 + 1 of 1 + 1 inserted for the silent clip = 2 / 4 reference words;
     # characters: "bonjour"->"bonsoir" 2 edits, "euh" 3 insertions, over 12 + 7 = 19.
     assert result.metrics["wer"] == 0.5
@@ -278,9 +285,8 @@ def test_speech_wer_cer_and_silent_clips() -> None:
     assert result.metrics["wer_spoken"] == 0.25  # without the silent clip: 1 / 4
     assert result.metrics["mean_clip_wer"] == 0.5  # (0 + 1) / 2 clips with speech
     assert result.metrics["silent_clips_ok"] == 0.0
-    assert result.metrics["real_time_factor"] == pytest.approx(
-        sum(result.latencies_ms["transcribe"]) / 1000 / 6.0  # 3 clips of 2 s
-    )
+    assert result.latencies_ms["transcribe"] == [500.0, 500.0, 500.0]
+    assert result.metrics["real_time_factor"] == pytest.approx(0.25)  # 1.5 s for 6 s of audio
 
 
 # --- conversations -----------------------------------------------------------------------------

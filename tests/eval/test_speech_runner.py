@@ -10,6 +10,7 @@ from contact_center.settings import Settings
 from eval.loading import load_examples
 from eval.speech_runner import Transcriber, build_transcriber, evaluate_speech
 from foundation.errors import ConfigurationError
+from tests.conftest import require_module
 
 
 def test_without_faster_whisper_the_message_names_the_extra(
@@ -22,7 +23,7 @@ def test_without_faster_whisper_the_message_names_the_extra(
 
 @pytest.mark.slow
 def test_whisper_transcribes_the_shipped_french_clips() -> None:
-    pytest.importorskip("faster_whisper", reason="the 'speech' extra is not installed")
+    require_module("faster_whisper", "faster-whisper is not installed (the 'speech' extra)")
     transcriber = build_transcriber(Settings(speech={"biasing": "off"}))
     assert isinstance(transcriber, Transcriber)
     clips, name = load_examples("speech", None)

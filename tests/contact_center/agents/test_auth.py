@@ -7,10 +7,9 @@ written through the conversation store, routed where each test needs them.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +19,12 @@ from fastapi.testclient import TestClient
 
 from contact_center.app import create_app
 from contact_center.conversation.store import RecordDraft
-from contact_center.db import utcnow
+from contact_center.ratelimit import RedisRateLimiter
 from contact_center.services import Services
 from contact_center.testing.chat_harness import TEST_PASSWORD, sign_in
 from contact_center.web.deps import require_role
 from routing.testing.fakes import FakeRequestClassifier
-from tests.conftest import make_settings
+from tests.conftest import make_settings, require_module, unavailable
 
 LOGIN = "/api/v1/auth/login"
 REFUSED = "Adresse électronique ou mot de passe incorrect."
@@ -163,28 +162,31 @@ def test_a_stolen_csrf_token_does_not_work_with_another_session(app: Any) -> Non
     assert response.status_code == 403
 
 
+#: A fixed instant for the session clock: 20:00 UTC, so that ten hours later is another day.
+SIGNED_IN_AT = datetime(2026, 3, 10, 20, 0, tzinfo=UTC)
+
+
 def test_an_idle_session_expires_and_activity_keeps_it(api: TestClient, services: Services) -> None:
+    services.auth.sessions.clock = lambda: SIGNED_IN_AT
     sign_in(api)
-    start = utcnow()
-    services.auth.sessions.clock = lambda: start + timedelta(minutes=29)
+    services.auth.sessions.clock = lambda: SIGNED_IN_AT + timedelta(minutes=29)
     assert api.get("/api/v1/auth/me").status_code == 200
-    services.auth.sessions.clock = lambda: start + timedelta(minutes=58)
+    services.auth.sessions.clock = lambda: SIGNED_IN_AT + timedelta(minutes=58)
     assert api.get("/api/v1/auth/me").status_code == 200
-    services.auth.sessions.clock = lambda: start + timedelta(minutes=89)
+    services.auth.sessions.clock = lambda: SIGNED_IN_AT + timedelta(minutes=89)
     assert api.get("/api/v1/auth/me").status_code == 401
 
 
 def test_a_session_ends_after_its_absolute_lifetime(api: TestClient, services: Services) -> None:
-    signed = sign_in(api)
-    start = utcnow()
-    expires = api.get("/api/v1/auth/me").json()["expires_at"]
-    assert expires.startswith((start + timedelta(hours=10)).date().isoformat())
+    services.auth.sessions.clock = lambda: SIGNED_IN_AT
+    sign_in(api)
+    expires = datetime.fromisoformat(api.get("/api/v1/auth/me").json()["expires_at"])
+    assert expires == SIGNED_IN_AT + timedelta(hours=10)
     for minutes in range(20, 600, 20):
-        services.auth.sessions.clock = lambda m=minutes: start + timedelta(minutes=m)
+        services.auth.sessions.clock = lambda m=minutes: SIGNED_IN_AT + timedelta(minutes=m)
         assert api.get("/api/v1/auth/me").status_code == 200, minutes
-    services.auth.sessions.clock = lambda: start + timedelta(hours=10, minutes=1)
+    services.auth.sessions.clock = lambda: SIGNED_IN_AT + timedelta(hours=10, minutes=1)
     assert api.get("/api/v1/auth/me").status_code == 401
-    assert signed.csrf_token
 
 
 def test_sign_in_attempts_are_limited_per_account_with_a_french_429(
@@ -221,18 +223,32 @@ def test_sign_in_attempts_are_limited_per_client(tmp_path: Path) -> None:
         assert elsewhere.status_code == 401
 
 
+#: A fixed wall-clock time (seconds) in the middle of a minute.
+IN_ONE_MINUTE = SIGNED_IN_AT.timestamp() + 30
+
+
 @pytest.mark.integration
 def test_sign_in_attempts_are_counted_in_redis_by_every_replica(tmp_path: Path) -> None:
-    redis = pytest.importorskip("redis")
+    redis = require_module("redis", "the 'redis' extra is not installed")
     url = "redis://127.0.0.1:6379/15"
     try:
         redis.Redis.from_url(url).ping()
     except redis.RedisError as exc:
-        pytest.skip(f"Redis is not reachable on 127.0.0.1:6379 ({exc})")
+        unavailable(f"Redis is not reachable on 127.0.0.1:6379 ({exc})")
     body = {"email": f"{uuid.uuid4().hex}@val-fleuri.example", "password": "Mauvais-mot-2-passe"}
-    if time.time() % 60 > 55:  # Redis counts per calendar minute: stay within one
-        time.sleep(61 - time.time() % 60)
     replicas = [build_services(tmp_path / name, redis={"url": url}) for name in ("a", "b")]
+    for replica in replicas:
+        auth = replica.auth
+        assert isinstance(auth.client_limiter, RedisRateLimiter)
+        assert isinstance(auth.account_limiter, RedisRateLimiter)
+        # Redis counts per calendar minute: both replicas' clocks stay in one minute.
+        limits = replica.settings.auth
+        per_client, per_account = (
+            limits.login_attempts_per_client_per_minute,
+            limits.login_attempts_per_minute,
+        )
+        auth.client_limiter = RedisRateLimiter(url, per_client, clock=lambda: IN_ONE_MINUTE)
+        auth.account_limiter = RedisRateLimiter(url, per_account, clock=lambda: IN_ONE_MINUTE)
     with (
         TestClient(create_app(services=replicas[0])) as first,
         TestClient(create_app(services=replicas[1])) as second,

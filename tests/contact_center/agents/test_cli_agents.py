@@ -139,3 +139,37 @@ def test_refusals_are_explained_in_french(
     with pytest.raises(SystemExit, match="diffèrent"):
         main(args)
     assert listed(capsys) == []
+
+
+def test_set_password_replaces_it_and_ends_the_agents_sessions(
+    cli_env: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from contact_center.agents.authentication import Authentication
+
+    email = "etat-civil@val-fleuri.example"
+    stdin(monkeypatch, PASSWORD + "\n")
+    assert main(["agents", "create-admin", "--tenant", "demo", "--email", email,
+                 "--password-stdin"]) == 0  # fmt: skip
+    database = Database(cli_env.database_url)
+    try:
+        auth = Authentication(cli_env, database)
+        agent = auth.accounts.authenticate("demo", email, PASSWORD)
+        opened = auth.sessions.open(agent)
+        assert auth.sessions.resolve(opened.token) is not None
+        capsys.readouterr()
+
+        stdin(monkeypatch, "Nouveau-mot-2-passe-2026\n")
+        args = ["agents", "set-password", "--tenant", "demo", "--email", email]
+        assert main([*args, "--password-stdin"]) == 0
+        assert "Mot de passe remplacé ; 1 session(s) fermée(s)." in capsys.readouterr().out
+        assert auth.sessions.resolve(opened.token) is None
+        assert auth.accounts.authenticate("demo", email, "Nouveau-mot-2-passe-2026").id == agent.id
+        with pytest.raises(SignInRefusedError):
+            auth.accounts.authenticate("demo", email, PASSWORD)
+
+        stdin(monkeypatch, "Nouveau-mot-2-passe-2026\n")
+        unknown = ["agents", "set-password", "--tenant", "demo", "--email", "x@val-fleuri.example"]
+        assert main([*unknown, "--password-stdin"]) == 1
+        assert "aucun compte ne correspond à cette adresse" in capsys.readouterr().err
+    finally:
+        database.dispose()

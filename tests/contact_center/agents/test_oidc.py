@@ -161,7 +161,12 @@ def test_a_token_signed_with_another_key_is_refused(
         return jwt.encode(claims, forger, algorithm="RS256", headers={"kid": provider.kid})
 
     provider.id_token = forged  # type: ignore[method-assign]
-    assert sso_round_trip(api, provider).status_code == 403
+    refused = sso_round_trip(api, provider)
+    assert refused.status_code == 403 and refused.json()["code"] == "sso_refused"
+    # No session was opened: no cookie, nobody signed in, no sign-in in the audit trail.
+    assert services.settings.auth.cookie_name not in refused.cookies
+    assert api.get("/api/v1/auth/me").status_code == 401
+    assert "auth.login" not in {entry.action for entry in services.auth.audit.list("demo")}
 
 
 def test_the_callback_needs_the_state_of_this_browser(

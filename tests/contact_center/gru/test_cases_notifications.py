@@ -20,7 +20,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from contact_center.db import Database, migrate
 from contact_center.gru.cases import CaseContact, CaseDraft, CaseStatus, CaseStore
@@ -39,7 +39,6 @@ from contact_center.testing.contracts import NotifierContract
 from contact_center.testing.fakes import FakeNotifier
 from contact_center.testing.twilio_standin import TwilioStandIn
 from routing.service_definitions import DEMO_CATALOGUE
-from tests.conftest import free_port
 
 # The local SMTP server asks for a login without TLS (a loopback test server, no certificate).
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -74,18 +73,26 @@ class Inbox:
         return email.message_from_bytes(raw, policy=email.policy.default)
 
 
+class PortZeroController(Controller):
+    """aiosmtpd's controller on a port that the system picks (port 0), kept in ``port``."""
+
+    def _trigger_server(self) -> None:
+        assert self.server is not None
+        self.port = int(self.server.sockets[0].getsockname()[1])
+        super()._trigger_server()
+
+
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, SmtpSection]]:
     inbox = Inbox()
-    port = free_port()
-    controller = Controller(
-        inbox, hostname="127.0.0.1", port=port, authenticator=inbox.authenticate,
+    controller = PortZeroController(
+        inbox, hostname="127.0.0.1", port=0, authenticator=inbox.authenticate,
         auth_required=True, auth_require_tls=False,
     )  # fmt: skip
     controller.start()
     section = SmtpSection(
         host="127.0.0.1",
-        port=port,
+        port=controller.port,
         from_address="ne-pas-repondre@val-fleuri.example",
         starttls=False,
         user="contact-center",
@@ -141,9 +148,8 @@ class TestSmtpNotifier(NotifierContract):
         ]
 
     @pytest.fixture
-    def unreachable(self) -> Notifier:
-        closed_port = free_port()  # nothing listens there
-        return SmtpNotifier(SmtpSection(host="127.0.0.1", port=closed_port, starttls=False))
+    def unreachable(self, refused_port: int) -> Notifier:
+        return SmtpNotifier(SmtpSection(host="127.0.0.1", port=refused_port, starttls=False))
 
 
 class TestTwilioSmsNotifier(NotifierContract):
@@ -159,12 +165,12 @@ class TestTwilioSmsNotifier(NotifierContract):
         return lambda: [(sms["to"], sms["body"]) for sms in twilio.messages]
 
     @pytest.fixture
-    def unreachable(self) -> Notifier:
+    def unreachable(self, refused_port: int) -> Notifier:
         closed = TwilioSmsSection(
             account_sid=ACCOUNT_SID,
             auth_token=SecretStr(AUTH_TOKEN),
             from_number=SMS_SENDER,
-            base_url=f"http://127.0.0.1:{free_port()}",
+            base_url=f"http://127.0.0.1:{refused_port}",
         )
         return TwilioSmsNotifier(closed)
 
@@ -295,11 +301,10 @@ def test_a_failed_send_is_retried_and_the_status_change_stays(
 
 
 def test_an_unreachable_server_is_retried_then_given_up(
-    store: CaseStore, database: Database
+    store: CaseStore, database: Database, refused_port: int
 ) -> None:
     case_id = file_case(store, email="jeanne@example.fr")
-    closed_port = free_port()  # nothing listens there
-    section = SmtpSection(host="127.0.0.1", port=closed_port, starttls=False, timeout_s=2)
+    section = SmtpSection(host="127.0.0.1", port=refused_port, starttls=False, timeout_s=2)
     sender = dispatcher(database, ChannelNotifier(email=SmtpNotifier(section)))
 
     now = FILED_AT + timedelta(minutes=1)
@@ -332,21 +337,29 @@ def test_permanent_failures_are_not_retried(
 
 
 def test_a_status_change_and_its_notice_commit_together(
-    store: CaseStore, database: Database, monkeypatch: pytest.MonkeyPatch
+    store: CaseStore, database: Database
 ) -> None:
     case_id = file_case(store, email="jeanne@example.fr")
 
-    def broken_view(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("the database went away")
+    def outbox_down(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO NOTIFICATIONS"):
+            raise RuntimeError("the outbox table refuses the write")
 
-    monkeypatch.setattr(store, "_view", broken_view)
-    with pytest.raises(RuntimeError):
-        store.transition("demo", case_id, "acknowledged", actor="agent")
-    monkeypatch.undo()
+    event.listen(database.engine, "before_cursor_execute", outbox_down)
+    try:
+        with pytest.raises(RuntimeError, match="outbox"):
+            store.transition("demo", case_id, "acknowledged", actor="agent")
+    finally:
+        event.remove(database.engine, "before_cursor_execute", outbox_down)
 
     view = store.get("demo", case_id)
     assert view is not None and view.status is CaseStatus.RECEIVED and len(view.history) == 1
     assert [row.kind for row in rows(database)] == ["registration"]
+    # Once the outbox takes writes again, the same change goes through with its notice.
+    assert store.transition("demo", case_id, "acknowledged", actor="agent").status is (
+        CaseStatus.ACKNOWLEDGED
+    )
+    assert [row.kind for row in rows(database)] == ["registration", "acknowledgement"]
 
 
 def test_the_retry_delay_doubles_up_to_a_ceiling(database: Database) -> None:

@@ -9,8 +9,6 @@ inside the agents' opening hours.
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -21,8 +19,9 @@ from fastapi import FastAPI
 
 from contact_center.services import Services
 from retrieval.embeddings import Embedder
+from routing.classifier import RequestClassifier
 from routing.testing.fakes import FakeRequestClassifier
-from tests.conftest import free_port, make_settings
+from tests.conftest import make_settings, serve_app
 
 #: Wednesday 25 November 2026, 10:00 in Paris: agents are there.
 OPEN = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -34,9 +33,11 @@ def console_services(
     indexed_qdrant: Path,
     database_url: str,
     embedder: Embedder,
+    classifier: RequestClassifier | None = None,
     **overrides: Any,
 ) -> Services:
-    """Services over a copy of the test index, keyword routing, the desk open."""
+    """Services over a copy of the test index, keyword routing (or ``classifier``), the desk
+    open."""
     shutil.copytree(indexed_qdrant, tmp_path / "qdrant")
     settings = make_settings(
         tmp_path,
@@ -46,7 +47,9 @@ def console_services(
         notifications={"backend": "fake", "dispatch_interval_s": 0},
         **overrides,
     )
-    services = Services(settings, embedder=embedder, classifier=FakeRequestClassifier())
+    services = Services(
+        settings, embedder=embedder, classifier=classifier or FakeRequestClassifier()
+    )
     assert services.engine.desk is not None
     services.engine.desk.clock = lambda: OPEN
     return services
@@ -55,20 +58,5 @@ def console_services(
 @contextmanager
 def serve(app: FastAPI) -> Iterator[str]:
     """The app served by uvicorn in a thread; yields its base URL."""
-    import uvicorn
-
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    try:
+    with serve_app(app) as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)

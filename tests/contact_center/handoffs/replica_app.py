@@ -1,6 +1,6 @@
 """App factory of the two-replica test (``uvicorn tests.contact_center.handoffs.replica_app:create
---factory``): the real app built from the environment's settings, with keyword routing and the
-handoff desk's clock inside the agents' opening hours."""
+--factory``): the real app built from the variables the test sets (no ``.env``), with keyword
+routing and the handoff desk's clock inside the agents' opening hours."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ OPEN = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 def create() -> FastAPI:
     """One replica."""
-    services = Services(Settings(), classifier=FakeRequestClassifier())
+    services = Services(Settings(_env_file=None), classifier=FakeRequestClassifier())
     assert services.engine.desk is not None
     services.engine.desk.clock = lambda: OPEN
     return create_app(services=services)

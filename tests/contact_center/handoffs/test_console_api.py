@@ -19,6 +19,7 @@ from contact_center.app import create_app
 from contact_center.services import Services
 from contact_center.testing.chat_harness import ChatHarness, parse_sse, sign_in
 from retrieval.embeddings import Embedder
+from routing.classifier import RequestClassifier
 from tests.contact_center.handoffs.console_support import ASK_PERSON, console_services
 
 CONSOLE = "/api/v1/console"
@@ -251,18 +252,33 @@ def test_closing_needs_a_known_resolution_and_a_case_for_case_opened(app: FastAP
     )
 
 
-def test_each_bot_turn_shows_its_sources_routing_and_handoff_reason(app: FastAPI) -> None:
-    chat = ChatHarness(TestClient(app))
-    chat.send("J'ai perdu ma carte d'identité, faut-il un acte de naissance ?")
-    chat.send("Je veux parler à un agent")
-    detail = agent(app, "supervisor").get(f"{CONSOLE}/conversations/{chat.id}").json()
+def test_each_bot_turn_shows_its_sources_routing_and_handoff_reason(
+    tmp_path: Path,
+    indexed_qdrant: Path,
+    sqlite_url: str,
+    embedder: Embedder,
+    request_classifier: RequestClassifier,
+) -> None:
+    services = console_services(
+        tmp_path, indexed_qdrant, sqlite_url, embedder, classifier=request_classifier
+    )
+    app = create_app(services=services)
+    question = "J'ai perdu ma carte d'identité, faut-il un acte de naissance ?"
+    with TestClient(app):  # the lifespan runs for the whole exchange
+        chat = ChatHarness(TestClient(app))
+        chat.send(question)
+        chat.send("Je veux parler à un agent")
+        detail = agent(app, "supervisor").get(f"{CONSOLE}/conversations/{chat.id}").json()
 
     first, second = detail["explanations"]
     assert first["sources"] and all(s["score"] is not None for s in first["sources"])
     assert any(s["cited"] and s["title"] for s in first["sources"])
+    # The console shows the production classifier's own decision on the resident's words.
+    decision = request_classifier.classify(question)
     routing = first["routing"]
-    assert (routing["service"], routing["confidence"]) == ("titres_identite", 0.9)
-    assert [a["service"] for a in routing["alternatives"]] == ["etat_civil"]
+    assert routing["service"] == decision.service == "titres_identite"
+    assert routing["confidence"] == pytest.approx(decision.confidence, abs=1e-3)
+    assert [a["service"] for a in routing["alternatives"]] == [s for s, _ in decision.alternatives]
     assert routing["service_name"] == "Service Titres d'identité"
     assert second["handoff_reason_label"] == "Demande de l'usager"
     assert detail["handoff"]["reason"] == "resident_request"

@@ -21,9 +21,10 @@ from contact_center.app import create_app
 from contact_center.services import Services
 from contact_center.testing.chat_harness import TEST_PASSWORD
 from retrieval.embeddings import Embedder
+from tests.conftest import require_module
 from tests.contact_center.handoffs.console_support import console_services, serve
 
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = require_module("playwright.sync_api", "Playwright is not installed")
 Browser = sync_api.Browser
 Page = sync_api.Page
 expect = sync_api.expect

@@ -10,6 +10,7 @@ only the Redis event bus can carry it.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -23,7 +24,7 @@ from contact_center.agents.authentication import Authentication
 from contact_center.db import Database
 from contact_center.testing.chat_harness import TEST_PASSWORD, ChatHarness
 from contact_center.testing.console import EventStreamReader, sign_in_over_http
-from tests.conftest import free_port, make_settings
+from tests.conftest import make_settings, unavailable
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +45,9 @@ def redis_reachable() -> bool:
 def start_replica(
     name: str, tmp_path: Path, database_url: str
 ) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
+    # The replica serves a socket bound here (port 0), so no other process can take its port.
+    listening = socket.create_server(("127.0.0.1", 0))
+    port = int(listening.getsockname()[1])
     env = {
         **os.environ,
         "CC_APP__ENVIRONMENT": "test",
@@ -61,11 +64,13 @@ def start_replica(
         "CC_NOTIFICATIONS__DISPATCH_INTERVAL_S": "0",
     }
     log = (tmp_path / f"{name}.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "tests.contact_center.handoffs.replica_app:create",
-         "--factory", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    with listening:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "tests.contact_center.handoffs.replica_app:create",
+             "--factory", "--fd", str(listening.fileno()), "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            pass_fds=(listening.fileno(),),
+        )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -84,7 +89,7 @@ def start_replica(
 @pytest.fixture
 def replicas(tmp_path: Path, postgres_url: str) -> Iterator[tuple[str, str]]:
     if not redis_reachable():
-        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
+        unavailable("Redis is not reachable on 127.0.0.1:6379")
     started: list[subprocess.Popen[bytes]] = []
     try:
         a, url_a = start_replica("a", tmp_path, postgres_url)  # migrates the database first

@@ -5,8 +5,6 @@ then ask the widget on the demo page (fake LLM: it quotes passage [1]'s first se
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -18,9 +16,9 @@ from contact_center.testing.chat_harness import TEST_PASSWORD
 from retrieval.embeddings import Embedder
 from routing.classifier import RequestClassifier
 from tests.channels.test_widget_browser import ANSWER_TIMEOUT_MS
-from tests.conftest import free_port
+from tests.conftest import require_module, serve_app
 
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = require_module("playwright.sync_api", "Playwright is not installed")
 expect = sync_api.expect
 
 pytestmark = pytest.mark.browser
@@ -45,27 +43,13 @@ def ask(page: object, base: str) -> str:
 def admin_server(
     settings: Settings, embedder: Embedder, request_classifier: RequestClassifier
 ) -> Iterator[str]:
-    """The real app on a free port, with an administrator of the demo town."""
-    import uvicorn
-
+    """The real app on a loopback port, with an administrator of the demo town."""
     services = Services(settings, embedder=embedder, classifier=request_classifier)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(services=services), host="127.0.0.1", port=free_port(), log_level="warning"
+    with serve_app(create_app(services=services)) as port:
+        services.auth.accounts.create_agent(
+            "demo", ADMIN_EMAIL, "Administratrice", role="admin", password=TEST_PASSWORD
         )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the test server did not start"
-        time.sleep(0.05)
-    services.auth.accounts.create_agent(
-        "demo", ADMIN_EMAIL, "Administratrice", role="admin", password=TEST_PASSWORD
-    )
-    yield f"http://127.0.0.1:{server.config.port}"
-    server.should_exit = True
-    thread.join(timeout=30)
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_admin_edits_the_town_hall_hours_and_the_chat_answer_changes(

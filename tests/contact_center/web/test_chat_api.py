@@ -141,10 +141,16 @@ def test_tenant_isolation_in_answers(client: TestClient) -> None:
     question = "Quels sont les horaires de la piscine municipale d'Autreville ?"
     demo = ChatHarness(client, "demo").send(question)
     other = ChatHarness(client, "autreville").send(question)
-    demo_ids = {s["id"] for s in (demo.of("sources") or [{"sources": []}])[0]["sources"]}
-    other_ids = {s["id"] for s in other.of("sources")[0]["sources"]}
-    assert "av-piscine" not in demo_ids
-    assert "av-piscine" in other_ids
+    demo_ids = {s["id"] for event in demo.of("sources") for s in event["sources"]}
+    other_ids = {s["id"] for event in other.of("sources") for s in event["sources"]}
+    # Autreville's page answers Autreville's residents, with its figures and its citation.
+    assert "av-piscine" in other_ids and not other.done["abstained"]
+    assert "9 h à 20 h" in other.done["answer"] and "[1]" in other.done["answer"]
+    # Val-Fleuri's residents never get it: neither its source nor its figures; nothing of
+    # Val-Fleuri's own answers the question, so the assistant says so.
+    assert demo.done["abstained"]
+    assert not any(doc_id.startswith("av-") for doc_id in demo_ids)
+    assert "9 h à 20 h" not in demo.done["answer"] and "olympique" not in demo.done["answer"]
 
 
 def test_chat_persists_on_postgresql(

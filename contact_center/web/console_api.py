@@ -109,7 +109,7 @@ def _out(catalogue: ServiceCatalogue, agent: Agent, view: HandoffView) -> Handof
 @router.get("/queue")
 def queue(handoffs: HandoffStoreDep, catalogue: CatalogueDep, agent: CurrentAgent) -> QueueOut:
     """Waiting and claimed conversations of the agent's services, by priority then wait."""
-    scope = None if agent.has_role("supervisor") else sorted(agent.services)
+    scope = agent.readable_services
     names = _names(catalogue, agent.tenant_id)
     now = utcnow()
     items = [

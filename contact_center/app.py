@@ -23,6 +23,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from channels.speech.stack import SpeechStack, build_speech_stack
 from channels.twilio.call import CallRegistry
@@ -86,6 +87,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         allow_methods=["GET", "POST"],
         allow_headers=["Content-Type", "Last-Event-ID"],  # EventSource resumes with it
     )
+    if settings.app.trusted_proxies:
+        # Outermost: the client address every route and limit sees is the one the trusted
+        # proxies forwarded; a client's own X-Forwarded-For is ignored.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.app.trusted_proxies)
     app.include_router(health_router)
     app.include_router(records_router)
     app.include_router(auth_router)

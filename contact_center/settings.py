@@ -44,6 +44,10 @@ class AppSection(BaseModel):
     )
     #: Origins allowed to embed the widget (town websites); "*" in development.
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+    #: Reverse proxies (addresses or CIDR networks) whose ``X-Forwarded-For`` and
+    #: ``X-Forwarded-Proto`` are believed; empty: the connection's own address is the client's.
+    #: Per-client limits key on the address resolved this way, never on a raw header.
+    trusted_proxies: list[str] = Field(default_factory=list)
     #: Compute missing dense vectors in the background while serving.
     embed_in_background: bool = True
 

@@ -185,12 +185,14 @@ def require_tenant(settings: Settings, tenant_id: str) -> str:
     return tenant_id
 
 
-def client_key(request: Request) -> str:
-    """Who is sending, for rate limits: the client address (first proxy hop if any)."""
-    forwarded = request.headers.get("x-forwarded-for")
-    if forwarded:
-        return forwarded.split(",")[0].strip()
-    return request.client.host if request.client else "unknown"
+def client_key(connection: HTTPConnection) -> str:
+    """Who is sending, for rate limits: the client address of the connection.
+
+    Behind a reverse proxy listed in ``CC_APP__TRUSTED_PROXIES`` the app's proxy-headers
+    middleware has already put the forwarded address there; a header sent by anyone else
+    counts for nothing (a rotating ``X-Forwarded-For`` would dodge every limit).
+    """
+    return connection.client.host if connection.client else "unknown"
 
 
 # --- Agents' sign-in and access control (contact_center/agents/authentication.py) -----------------

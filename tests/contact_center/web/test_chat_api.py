@@ -161,3 +161,26 @@ def test_chat_persists_on_postgresql(
         records = client.app.state.services.conversations.records(chat.id)
     assert [m["role"] for m in restored["messages"]] == ["user", "assistant"]
     assert records and records[0]["conversation_id"] == chat.id
+
+
+def test_a_rotating_forwarded_header_does_not_dodge_the_limits(
+    tmp_path: Path, indexed_qdrant: Path, embedder: Embedder
+) -> None:
+    """X-Forwarded-For is anyone's to write: the chat and /suivi limits count the connection."""
+    shutil.copytree(indexed_qdrant, tmp_path / "qdrant")
+    settings = make_settings(tmp_path, chat={"rate_limit_burst": 2, "rate_limit_per_minute": 1})
+    with TestClient(create_app(services=Services(settings, embedder=embedder))) as client:
+        chat = ChatHarness(client)
+        statuses = []
+        for n in range(4):
+            client.headers["X-Forwarded-For"] = f"198.51.100.{n}"
+            statuses.append(chat.send("Horaires de la mairie ?").status_code)
+        lookups = [
+            client.get(
+                f"/api/v1/tenants/demo/suivi/ABCD-EFGH-{n:02d}",
+                headers={"X-Forwarded-For": f"203.0.113.{n}"},
+            ).status_code
+            for n in range(4)
+        ]
+    assert statuses == [200, 200, 429, 429]
+    assert lookups == [404, 404, 429, 429]

@@ -85,7 +85,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         CORSMiddleware,
         allow_origins=settings.app.cors_origins,
         allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type", "Last-Event-ID"],  # EventSource resumes with it
+        # EventSource resumes with Last-Event-ID; the resident's page sends its conversation
+        # credential in Authorization.
+        allow_headers=["Content-Type", "Last-Event-ID", "Authorization"],
     )
     if settings.app.trusted_proxies:
         # Outermost: the client address every route and limit sees is the one the trusted
@@ -135,7 +137,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         detail: Any = exc.detail
         if not isinstance(detail, dict):
             detail = {"code": "error", "message": str(detail)}
-        return JSONResponse(detail, status_code=exc.status_code)
+        return JSONResponse(detail, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -3,11 +3,14 @@
 Protocol (``/api/v1/voice``), JSON text frames unless said otherwise:
 
 * client -> server: ``{"type": "start", "tenant_id": "demo", "sample_rate": 16000,
-  "conversation_id": optional}`` first; then **binary** frames of 16-bit little-endian mono
-  PCM at that rate (the microphone); ``{"type": "played", "mark": "m3"}`` when playback
-  reached a mark; ``{"type": "agent"}`` to ask for a person; ``{"type": "stop"}``.
-* server -> client: ``ready`` (conversation id, AI notice), ``audio`` (``data``: base64 PCM16,
-  ``sample_rate``, ``mark``), ``clear`` (stop playback now: barge-in), ``transcript``,
+  "conversation_id": optional, "resident_token": optional}`` first (a conversation goes on
+  only with its resident's credential; otherwise a new one opens); then **binary** frames of
+  16-bit little-endian mono PCM at that rate (the microphone); ``{"type": "played",
+  "mark": "m3"}`` when playback reached a mark; ``{"type": "agent"}`` to ask for a person;
+  ``{"type": "stop"}``.
+* server -> client: ``ready`` (conversation id, AI notice, and ``resident_token`` when a new
+  conversation was opened: the page keeps it to go on with it), ``audio`` (``data``: base64
+  PCM16, ``sample_rate``, ``mark``), ``clear`` (stop playback now: barge-in), ``transcript``,
   ``sources``, ``answer_delta``, ``done`` (answer, sources, action, stage timings),
   ``barge_in``, ``handoff`` (the conversation continues with an agent in the chat), ``error``.
 
@@ -31,7 +34,8 @@ from channels.speech.audio import STT_RATE, resample
 from channels.speech.stack import SpeechStack
 from channels.voice.session import VoiceSession
 from contact_center.conversation.engine import AI_NOTICE, ConversationEngine
-from contact_center.conversation.store import ConversationStore
+from contact_center.conversation.resident_tokens import new_resident_token
+from contact_center.conversation.store import ConversationStore, ConversationView
 from contact_center.settings import Settings
 from contact_center.web.deps import ConversationStoreDep, EngineDep, SettingsDep
 
@@ -103,9 +107,11 @@ async def _open(
     if tenant_id not in settings.app.tenants:
         await _send(websocket, UNKNOWN_TENANT)
         return None
-    view = conversations.get(str(start.get("conversation_id") or ""))
-    if view is None or view.tenant_id != tenant_id:
-        view = conversations.create(tenant_id, channel="voice")
+    view = _resident_conversation(conversations, start, tenant_id)
+    new_token = None
+    if view is None:
+        new_token = new_resident_token()
+        view = conversations.create(tenant_id, channel="voice", resident_token=new_token)
     session = VoiceSession(
         stack,
         engine,
@@ -114,8 +120,23 @@ async def _open(
         channel="voice",
         output=BrowserOutput(websocket),
     )
-    await _send(websocket, {"type": "ready", "conversation_id": view.id, "notice": AI_NOTICE})
+    ready = {"type": "ready", "conversation_id": view.id, "notice": AI_NOTICE}
+    if new_token is not None:
+        ready["resident_token"] = new_token
+    await _send(websocket, ready)
     return session, int(start.get("sample_rate") or STT_RATE)
+
+
+def _resident_conversation(
+    conversations: ConversationStore, start: dict[str, Any], tenant_id: str
+) -> ConversationView | None:
+    """The conversation the start frame goes on with, if it carries its resident credential."""
+    requested, token = start.get("conversation_id"), start.get("resident_token")
+    if not isinstance(requested, str) or not isinstance(token, str) or not requested:
+        return None
+    if conversations.resident_access(requested, token) != "granted":
+        return None
+    return conversations.get(requested, tenant_id)
 
 
 @router.websocket("/api/v1/voice")

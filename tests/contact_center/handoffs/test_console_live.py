@@ -58,7 +58,9 @@ def test_resident_and_agent_exchange_live(base_url: str, services: Services) -> 
     opened = clerk_events.wait_for("handoff_opened")
     assert opened["conversation_id"] == resident.id and opened["service"] == "etat_civil"
     page = EventStreamReader(
-        base_url, f"/api/v1/conversations/{resident.id}/events?after={done['message_id']}"
+        base_url,
+        f"/api/v1/conversations/{resident.id}/events?after={done['message_id']}",
+        headers=resident.auth,
     )
     assert page.wait_for("status") == {"status": "waiting", "rating_pending": False}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -157,7 +158,7 @@ def test_chat_persists_on_postgresql(
         chat.send("Comment s'inscrire sur les listes électorales ?")
     # A new app (another replica, or after a restart) sees the same conversation.
     with TestClient(create_app(services=Services(settings, embedder=embedder))) as client:
-        restored = client.get(f"/api/v1/conversations/{chat.id}").json()
+        restored = client.get(f"/api/v1/conversations/{chat.id}", headers=chat.auth).json()
         records = client.app.state.services.conversations.records(chat.id)
     assert [m["role"] for m in restored["messages"]] == ["user", "assistant"]
     assert records and records[0]["conversation_id"] == chat.id
@@ -184,3 +185,49 @@ def test_a_rotating_forwarded_header_does_not_dodge_the_limits(
         ]
     assert statuses == [200, 200, 429, 429]
     assert lookups == [404, 404, 429, 429]
+
+
+def test_a_conversation_opens_only_with_its_residents_own_token(client: TestClient) -> None:
+    """The id alone (as cases and records hand it to agents) reads and writes nothing."""
+    chat = ChatHarness(client)
+    assert chat.send("Horaires de la mairie ?").status_code == 200
+    base = f"/api/v1/conversations/{chat.id}"
+    calls = [
+        ("GET", base, None),
+        ("POST", f"{base}/messages", {"content": "Mon numéro est le 06 12 34 56 78"}),
+        ("GET", f"{base}/events", None),
+        ("POST", f"{base}/rating", {"score": 5}),
+    ]
+    someone_else = ChatHarness(client).auth
+    for method, url, body in calls:
+        anonymous = client.request(method, url, json=body)
+        assert anonymous.status_code == 401, url
+        assert anonymous.json()["code"] == "resident_token_missing"
+        assert "protégée" in anonymous.json()["message"]
+        assert anonymous.headers["www-authenticate"] == "Bearer"
+        refused = client.request(method, url, json=body, headers=someone_else)
+        assert refused.status_code == 403, url
+        assert refused.json()["message"] == "Vous n'avez pas accès à cette conversation."
+        assert "Horaires" not in anonymous.text + refused.text
+
+    # Nothing was added, and the resident's own token still works.
+    assert [m["role"] for m in chat.reload()["messages"]] == ["user", "assistant"]
+    unknown = client.get("/api/v1/conversations/inconnue", headers=chat.auth)
+    assert unknown.status_code == 404
+
+
+def test_only_a_hash_of_the_residents_token_is_stored(client: TestClient) -> None:
+    from sqlalchemy import text
+
+    chat = ChatHarness(client)
+    token = chat.conversation["resident_token"]
+    assert len(token) >= 40
+    database = client.app.state.services.database
+    with database.session() as session:
+        stored = session.execute(
+            text("SELECT resident_token_hash FROM conversations WHERE id = :id"), {"id": chat.id}
+        ).scalar_one()
+    assert stored and token not in stored
+    assert stored == hashlib.sha256(token.encode()).hexdigest()
+    # Reading the conversation back never shows the token again.
+    assert "resident_token" not in chat.reload()

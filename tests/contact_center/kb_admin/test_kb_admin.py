@@ -334,3 +334,22 @@ def test_access_control(admin_client: TestClient) -> None:
     assert client.get("/api/v1/tenants/autreville/kb/documents").status_code == 200
     client.cookies.clear()
     assert client.get(f"{KB}/documents").status_code == 401
+
+
+def test_a_draft_validated_answer_is_not_served_until_published(
+    admin_client: TestClient,
+) -> None:
+    client = admin_client
+    question = "Quels sont les horaires de la mairie ?"
+    draft_text = "Brouillon : horaires à confirmer avec le secrétariat."
+    body = {"question": question, "answer": draft_text, "sources": [{"id": HOURS_DOC}]}
+    draft = client.post(f"{KB}/answers", json={**body, "status": "draft"})
+    assert draft.status_code == 201 and draft.json()["status"] == "draft"
+    assert ChatHarness(client).send(question).done["answer"] != draft_text
+
+    published = client.put(f"{KB}/answers/{draft.json()['id']}", json={**body, "status": "active"})
+    assert published.json()["status"] == "active"
+    assert ChatHarness(client).send(question).done["answer"] == draft_text
+
+    unknown = client.post(f"{KB}/answers", json={**body, "status": "publie"})
+    assert unknown.status_code == 422 and "Statut inconnu" in unknown.json()["message"]

@@ -353,3 +353,19 @@ def test_a_draft_validated_answer_is_not_served_until_published(
 
     unknown = client.post(f"{KB}/answers", json={**body, "status": "publie"})
     assert unknown.status_code == 422 and "Statut inconnu" in unknown.json()["message"]
+
+
+def test_the_kb_api_refuses_a_commune_this_instance_does_not_serve(
+    admin_client: TestClient,
+) -> None:
+    """An administrator account of a commune no longer served stores nothing for it."""
+    client = TestClient(admin_client.app)
+    sign_in(client, role="admin", tenant_id="atlantide")
+    kb = "/api/v1/tenants/atlantide/kb"
+    page = {"meta": {"id": "horaires", "title": "Horaires"}, "body": "# Horaires\n\nDe 9 h à 17 h."}
+    created = client.post(f"{kb}/documents", json=page)
+    assert created.status_code == 404
+    assert created.json()["message"] == "Cette commune n'est pas desservie."
+    imported = client.post(f"{kb}/imports", params={"filename": "a.md"}, content=b"# A\n\nB.")
+    assert imported.status_code == 404
+    assert services_of(admin_client).kb_documents.list("atlantide") == []

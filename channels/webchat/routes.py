@@ -54,9 +54,10 @@ class NewConversation(BaseModel):
 
 
 class NewMessage(BaseModel):
-    """A resident's message (limits are checked with a French error)."""
+    """A resident's message (its length is checked by the engine, with the French « trop
+    long » and the configured limit, rather than by a generic 422 here)."""
 
-    content: str = Field(max_length=20_000)
+    content: str
 
 
 class MessageOut(BaseModel):

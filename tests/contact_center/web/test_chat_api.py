@@ -79,7 +79,11 @@ def test_reload_restores_the_conversation_with_its_sources(client: TestClient) -
 
 @pytest.mark.parametrize(
     ("content", "status", "code"),
-    [("   ", 400, "empty_message"), ("a" * 1001, 413, "message_too_long")],
+    [
+        ("   ", 400, "empty_message"),
+        ("a" * 1001, 413, "message_too_long"),
+        ("a" * 25_000, 413, "message_too_long"),
+    ],
 )
 def test_bad_input_is_refused_in_french(
     client: TestClient, content: str, status: int, code: str
@@ -231,3 +235,30 @@ def test_only_a_hash_of_the_residents_token_is_stored(client: TestClient) -> Non
     assert stored == hashlib.sha256(token.encode()).hexdigest()
     # Reading the conversation back never shows the token again.
     assert "resident_token" not in chat.reload()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"content": "\xff\xfe"}', b"[" * 50_000 + b"]" * 50_000, b"{"],
+    ids=["not-utf8", "50000-deep", "truncated"],
+)
+def test_an_unreadable_body_gets_the_projects_french_error(client: TestClient, body: bytes) -> None:
+    chat = ChatHarness(client)
+    response = client.post(
+        f"/api/v1/conversations/{chat.id}/messages",
+        content=body,
+        headers={**chat.auth, "Content-Type": "application/json"},
+    )
+    assert response.status_code in (400, 422)
+    assert response.json()["code"] == "invalid_request"
+    assert "mal formée" in response.json()["message"]
+    assert chat.reload()["messages"] == []
+
+
+def test_unknown_addresses_and_methods_answer_in_french(client: TestClient) -> None:
+    missing = client.get("/api/v1/nulle-part")
+    assert missing.status_code == 404
+    assert missing.json() == {"code": "not_found", "message": "Cette adresse n'existe pas."}
+    wrong = client.put("/api/v1/conversations")
+    assert wrong.status_code == 405 and wrong.json()["code"] == "method_not_allowed"
+    assert "POST" in wrong.headers["allow"]

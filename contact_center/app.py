@@ -81,6 +81,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         version="0.1.0",
         lifespan=lifespan,
         description="Assistant de la relation usager des communes (API).",
+        docs_url="/docs" if settings.app.api_docs_served else None,
+        redoc_url="/redoc" if settings.app.api_docs_served else None,
+        openapi_url="/openapi.json" if settings.app.api_docs_served else None,
     )
     app.add_middleware(
         CORSMiddleware,

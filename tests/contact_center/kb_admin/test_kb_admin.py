@@ -369,3 +369,13 @@ def test_the_kb_api_refuses_a_commune_this_instance_does_not_serve(
     imported = client.post(f"{kb}/imports", params={"filename": "a.md"}, content=b"# A\n\nB.")
     assert imported.status_code == 404
     assert services_of(admin_client).kb_documents.list("atlantide") == []
+
+
+def test_the_admin_page_has_the_consoles_security_headers(admin_client: TestClient) -> None:
+    for path in ("/admin", "/admin/admin.js", "/console"):
+        page = admin_client.get(path)
+        policy = page.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy, path
+        assert page.headers["cache-control"] == "no-store"
+        head = admin_client.head(path)
+        assert head.status_code == 200 and head.content == b"", path

@@ -205,6 +205,20 @@ def test_sign_in_attempts_are_limited_per_account_with_a_french_429(
     assert sign_in(api).agent["role"] == "admin"
 
 
+def test_wrong_passwords_from_one_client_do_not_lock_the_owner_out(app: Any) -> None:
+    app.state.services.auth.accounts.create_agent(
+        "demo", "alice@val-fleuri.example", "Alice", password=TEST_PASSWORD
+    )
+    body = {"email": "alice@val-fleuri.example", "password": "Mauvais-mot-2-passe"}
+    guesser = TestClient(app, client=("203.0.113.66", 50000))
+    statuses = [guesser.post(LOGIN, json=body).status_code for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
+    owner = TestClient(app, client=("198.51.100.20", 50000))
+    signed = owner.post(LOGIN, json={**body, "password": TEST_PASSWORD})
+    assert signed.status_code == 200 and signed.json()["agent"]["email"] == body["email"]
+    assert guesser.post(LOGIN, json={**body, "password": TEST_PASSWORD}).status_code == 429
+
+
 def test_sign_in_attempts_are_limited_per_client(tmp_path: Path) -> None:
     """Behind the trusted proxy, each forwarded client has its own count."""
     services = build_services(

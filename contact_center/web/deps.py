@@ -223,11 +223,12 @@ def resident_conversation(
     404 for an unknown conversation, 401 without a credential, 403 with another one. Agents
     read conversations through the console (its service rule), never here.
     """
-    access = conversations.resident_access(conversation_id, bearer_token(connection))
+    token = bearer_token(connection)
+    access = conversations.resident_access(conversation_id, token)
     if access == "unknown":
         raise HTTPException(status_code=404, detail=CONVERSATION_NOT_FOUND)
     if access == "refused":
-        if bearer_token(connection) is None:
+        if token is None:
             raise HTTPException(
                 status_code=401,
                 detail=RESIDENT_TOKEN_MISSING,

@@ -44,6 +44,8 @@ class Outcome:
 
     question: str
     conversation_id: str = ""
+    #: The resident's credential for the conversation (``Authorization: Bearer …``).
+    token: str = ""
     first_text_s: float | None = None
     total_s: float | None = None
     done: dict = field(default_factory=dict)
@@ -72,9 +74,11 @@ async def resident(client: httpx.AsyncClient, question: str, tenant: str) -> Out
         opened = await client.post("/api/v1/conversations", json={"tenant_id": tenant})
         opened.raise_for_status()
         outcome.conversation_id = opened.json()["id"]
+        outcome.token = opened.json()["resident_token"]
         started = time.perf_counter()
         url = f"/api/v1/conversations/{outcome.conversation_id}/messages"
-        async with client.stream("POST", url, json={"content": question}) as response:
+        auth = {"Authorization": f"Bearer {outcome.token}"}
+        async with client.stream("POST", url, json={"content": question}, headers=auth) as response:
             if response.status_code >= 400:
                 outcome.error = f"HTTP {response.status_code}"
                 return outcome
@@ -106,7 +110,10 @@ async def stored(client: httpx.AsyncClient, outcome: Outcome) -> None:
     """Whether the conversation holds the resident's message and an answer to it."""
     if not outcome.conversation_id:
         return
-    response = await client.get(f"/api/v1/conversations/{outcome.conversation_id}")
+    response = await client.get(
+        f"/api/v1/conversations/{outcome.conversation_id}",
+        headers={"Authorization": f"Bearer {outcome.token}"},
+    )
     if response.status_code == 200:
         roles = [message["role"] for message in response.json().get("messages", [])]
         outcome.stored = "user" in roles and "assistant" in roles

@@ -19,10 +19,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from channels.speech.stack import SpeechStack, build_speech_stack
 from channels.twilio.call import CallRegistry
@@ -79,13 +81,22 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         version="0.1.0",
         lifespan=lifespan,
         description="Assistant de la relation usager des communes (API).",
+        docs_url="/docs" if settings.app.api_docs_served else None,
+        redoc_url="/redoc" if settings.app.api_docs_served else None,
+        openapi_url="/openapi.json" if settings.app.api_docs_served else None,
     )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.app.cors_origins,
         allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type", "Last-Event-ID"],  # EventSource resumes with it
+        # EventSource resumes with Last-Event-ID; the resident's page sends its conversation
+        # credential in Authorization.
+        allow_headers=["Content-Type", "Last-Event-ID", "Authorization"],
     )
+    if settings.app.trusted_proxies:
+        # Outermost: the client address every route and limit sees is the one the trusted
+        # proxies forwarded; a client's own X-Forwarded-For is ignored.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.app.trusted_proxies)
     app.include_router(health_router)
     app.include_router(records_router)
     app.include_router(auth_router)
@@ -124,13 +135,29 @@ def _phone_calls(built: Services, speech: SpeechStack | None) -> CallRegistry | 
     )
 
 
+#: The project's French error for the framework's own refusals (their detail is English).
+GENERIC_ERRORS = {
+    400: (
+        "invalid_request",
+        "La demande est mal formée : son contenu doit être du JSON valide, encodé en UTF-8.",
+    ),
+    404: ("not_found", "Cette adresse n'existe pas."),
+    405: ("method_not_allowed", "Cette opération n'est pas possible à cette adresse."),
+}
+
+
 def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    # Starlette's class: FastAPI's own is a subclass, and routing's 404/405 and the body
+    # parser's 400 are raised with it.
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail: Any = exc.detail
         if not isinstance(detail, dict):
-            detail = {"code": "error", "message": str(detail)}
-        return JSONResponse(detail, status_code=exc.status_code)
+            code, message = GENERIC_ERRORS.get(
+                exc.status_code, ("error", "La demande n'a pas pu être traitée.")
+            )
+            detail = {"code": code, "message": message}
+        return JSONResponse(detail, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

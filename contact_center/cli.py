@@ -124,7 +124,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.app.host
     port = args.port or settings.app.port
     print(f"Centre de contact : http://{host}:{port}/", flush=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    # The app resolves forwarded addresses itself, from CC_APP__TRUSTED_PROXIES only.
+    app = create_app(settings)
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
     return 0
 
 

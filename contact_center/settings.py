@@ -44,8 +44,20 @@ class AppSection(BaseModel):
     )
     #: Origins allowed to embed the widget (town websites); "*" in development.
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+    #: Reverse proxies (addresses or CIDR networks) whose ``X-Forwarded-For`` and
+    #: ``X-Forwarded-Proto`` are believed; empty: the connection's own address is the client's.
+    #: Per-client limits key on the address resolved this way, never on a raw header.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    #: Serve the API's description (``/docs``, ``/openapi.json``); None: everywhere but in
+    #: production, where it would map every route for anyone.
+    api_docs: bool | None = None
     #: Compute missing dense vectors in the background while serving.
     embed_in_background: bool = True
+
+    @property
+    def api_docs_served(self) -> bool:
+        """Whether ``/docs`` and ``/openapi.json`` are served (see ``api_docs``)."""
+        return self.api_docs if self.api_docs is not None else self.environment != "production"
 
 
 class DatabaseSection(BaseModel):

@@ -8,14 +8,19 @@ as a new version; it always parses into a :class:`~knowledge_base.documents.Docu
 
 HTML: the page's ``<main>`` (else ``<article>``, else ``<body>``) without navigation, header,
 footer, asides, scripts, styles and forms; headings become Markdown headings, list items
-``-`` lines. PDF: the text layer of every page (``pypdf``), one paragraph per block.
+``-`` lines. PDF: the text layer of every page (``pypdf``), one paragraph per block, within
+bounds that keep a hostile file from taking the server's time: at most :data:`MAX_PDF_PAGES`
+pages, :data:`MAX_PDF_STREAM_BYTES` per inflated stream, :data:`MAX_PDF_TEXT_CHARS` of text
+and :data:`MAX_PDF_SECONDS` of reading; past any of them the file is refused, in French.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import time
 import unicodedata
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import PurePath
@@ -31,6 +36,11 @@ SCANNED_PDF = (
 ACCEPTED = "Formats acceptés : Markdown (.md), HTML (.html) et PDF (.pdf)."
 #: Largest file accepted (bytes).
 MAX_BYTES = 10 * 1024 * 1024
+#: Bounds of a PDF's reading (a town's leaflet is a few pages, a long report a few hundred).
+MAX_PDF_PAGES = 500
+MAX_PDF_STREAM_BYTES = 16 * 1024 * 1024
+MAX_PDF_TEXT_CHARS = 2_000_000
+MAX_PDF_SECONDS = 5.0
 _SKIPPED_TAGS = {
     "script",
     "style",
@@ -206,17 +216,19 @@ def _html(name: str, text: str) -> ImportedPage:
 def _pdf(name: str, data: bytes) -> ImportedPage:
     try:
         from pypdf import PdfReader
-        from pypdf.errors import PdfReadError
+        from pypdf.errors import PyPdfError
     except ImportError as exc:  # pragma: no cover - pypdf is a dependency
         raise ImportFormatError("L'import PDF n'est pas installé (paquet pypdf).") from exc
     if not data.lstrip().startswith(b"%PDF"):
         raise ImportFormatError(f"Le fichier {name} n'est pas un PDF valide (en-tête absent).")
     try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        pages = [page.extract_text() or "" for page in reader.pages]
-        metadata: Any = reader.metadata or {}
-        title = str(metadata.get("/Title") or "").strip()
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        with _pypdf_limits():
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            pages = _page_texts(name, reader)
+            metadata: Any = reader.metadata or {}
+            title = str(metadata.get("/Title") or "").strip()
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
+        # PyPdfError: a damaged file (PdfReadError) or one past pypdf's bounds (LimitReached)
         raise ImportFormatError(
             f"Le fichier PDF {name} est illisible ou endommagé : enregistrez-le de nouveau "
             "depuis son logiciel d'origine."
@@ -233,3 +245,38 @@ def _pdf(name: str, data: bytes) -> ImportedPage:
     return ImportedPage(
         {"id": slugify(PurePath(name).stem), "title": title}, "\n\n".join(paragraphs), "pdf"
     )
+
+
+def _page_texts(name: str, reader: Any) -> list[str]:
+    """Every page's text, or a French refusal past the bounds (see the module)."""
+    count = len(reader.pages)
+    if count > MAX_PDF_PAGES:
+        raise ImportFormatError(
+            f"Le PDF {name} compte {count} pages (au plus {MAX_PDF_PAGES}) : "
+            "découpez-le en plusieurs documents."
+        )
+    started, texts, total = time.monotonic(), [], 0
+    for page in reader.pages:
+        text = page.extract_text() or ""
+        total += len(text)
+        if total > MAX_PDF_TEXT_CHARS:
+            raise ImportFormatError(
+                f"Le PDF {name} contient trop de texte (plus de {MAX_PDF_TEXT_CHARS} caractères) : "
+                "découpez-le en plusieurs documents."
+            )
+        if time.monotonic() - started > MAX_PDF_SECONDS:
+            raise ImportFormatError(
+                f"La lecture du PDF {name} prend trop de temps : enregistrez-le de nouveau "
+                "depuis son logiciel d'origine, ou découpez-le."
+            )
+        texts.append(text)
+    return texts
+
+
+def _pypdf_limits() -> AbstractContextManager[Any]:
+    """pypdf's decompression bounds for this reading (a small file may inflate enormously)."""
+    try:
+        from pypdf import apply_configuration
+    except ImportError:  # pypdf before its Configuration: the page, text and time bounds hold
+        return nullcontext()
+    return apply_configuration(zlib_maximum_output_length=MAX_PDF_STREAM_BYTES)

@@ -99,11 +99,15 @@ async def incoming_call(
     from twilio.twiml.voice_response import Connect, VoiceResponse
 
     settings = app_settings.twilio_voice
-    # Twilio posts application/x-www-form-urlencoded (no python-multipart needed for that).
-    form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
+    # Twilio posts application/x-www-form-urlencoded (no python-multipart needed for that),
+    # always in UTF-8: any other body is no Twilio request, refused like an unsigned one.
+    try:
+        form = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
+    except UnicodeDecodeError:
+        form = None
     url = public_url(request.url, request.headers, settings)
-    if not _valid(request.headers.get("x-twilio-signature"), url, form, settings):
-        log.warning("twilio webhook refused: bad signature")
+    if form is None or not _valid(request.headers.get("x-twilio-signature"), url, form, settings):
+        log.warning("twilio webhook refused: bad signature or body")
         raise HTTPException(403, {"code": "forbidden", "message": "Signature invalide."})
     response = VoiceResponse()
     if calls is None:

@@ -3,11 +3,14 @@
 Protocol (``/api/v1/voice``), JSON text frames unless said otherwise:
 
 * client -> server: ``{"type": "start", "tenant_id": "demo", "sample_rate": 16000,
-  "conversation_id": optional}`` first; then **binary** frames of 16-bit little-endian mono
-  PCM at that rate (the microphone); ``{"type": "played", "mark": "m3"}`` when playback
-  reached a mark; ``{"type": "agent"}`` to ask for a person; ``{"type": "stop"}``.
-* server -> client: ``ready`` (conversation id, AI notice), ``audio`` (``data``: base64 PCM16,
-  ``sample_rate``, ``mark``), ``clear`` (stop playback now: barge-in), ``transcript``,
+  "conversation_id": optional, "resident_token": optional}`` first (a conversation goes on
+  only with its resident's credential; otherwise a new one opens); then **binary** frames of
+  16-bit little-endian mono PCM at that rate (the microphone); ``{"type": "played",
+  "mark": "m3"}`` when playback reached a mark; ``{"type": "agent"}`` to ask for a person;
+  ``{"type": "stop"}``.
+* server -> client: ``ready`` (conversation id, AI notice, and ``resident_token`` when a new
+  conversation was opened: the page keeps it to go on with it), ``audio`` (``data``: base64
+  PCM16, ``sample_rate``, ``mark``), ``clear`` (stop playback now: barge-in), ``transcript``,
   ``sources``, ``answer_delta``, ``done`` (answer, sources, action, stage timings),
   ``barge_in``, ``handoff`` (the conversation continues with an agent in the chat), ``error``.
 
@@ -29,11 +32,30 @@ from starlette.requests import HTTPConnection
 
 from channels.speech.audio import STT_RATE, resample
 from channels.speech.stack import SpeechStack
+from channels.voice import protocol
+from channels.voice.protocol import (
+    ORIGIN_REFUSED,
+    FrameRefused,
+    StartRequest,
+    close_reason,
+    origin_allowed,
+    parse_object,
+    parse_start,
+    pcm_samples,
+)
 from channels.voice.session import VoiceSession
 from contact_center.conversation.engine import AI_NOTICE, ConversationEngine
-from contact_center.conversation.store import ConversationStore
+from contact_center.conversation.resident_tokens import new_resident_token
+from contact_center.conversation.store import ConversationStore, ConversationView
+from contact_center.errors import RateLimitedError
 from contact_center.settings import Settings
-from contact_center.web.deps import ConversationStoreDep, EngineDep, SettingsDep
+from contact_center.web.deps import (
+    ConversationStoreDep,
+    EngineDep,
+    RateLimiterDep,
+    SettingsDep,
+    client_key,
+)
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
@@ -95,17 +117,26 @@ async def _open(
     conversations: ConversationStore,
     settings: Settings,
 ) -> tuple[VoiceSession, int] | None:
-    start = json.loads(await websocket.receive_text())
-    tenant_id = str(start.get("tenant_id") or settings.app.default_tenant)
-    if stack is None or start.get("type") != "start":
-        await _send(websocket, UNAVAILABLE)
+    """Read the start frame and open the session (None: the page left first).
+
+    Everything is checked before a conversation is opened: a refused start opens nothing.
+    """
+    message = await websocket.receive()
+    if message.get("type") == "websocket.disconnect":
         return None
+    start = parse_start(message)
+    tenant_id = start.tenant_id or settings.app.default_tenant
+    if stack is None:
+        await _send(websocket, UNAVAILABLE)
+        raise FrameRefused(protocol.UNAVAILABLE, UNAVAILABLE["message"])
     if tenant_id not in settings.app.tenants:
         await _send(websocket, UNKNOWN_TENANT)
-        return None
-    view = conversations.get(str(start.get("conversation_id") or ""))
-    if view is None or view.tenant_id != tenant_id:
-        view = conversations.create(tenant_id, channel="voice")
+        raise FrameRefused(protocol.POLICY_VIOLATION, UNKNOWN_TENANT["message"])
+    view = _resident_conversation(conversations, start, tenant_id)
+    new_token = None
+    if view is None:
+        new_token = new_resident_token()
+        view = conversations.create(tenant_id, channel="voice", resident_token=new_token)
     session = VoiceSession(
         stack,
         engine,
@@ -114,8 +145,49 @@ async def _open(
         channel="voice",
         output=BrowserOutput(websocket),
     )
-    await _send(websocket, {"type": "ready", "conversation_id": view.id, "notice": AI_NOTICE})
-    return session, int(start.get("sample_rate") or STT_RATE)
+    ready = {"type": "ready", "conversation_id": view.id, "notice": AI_NOTICE}
+    if new_token is not None:
+        ready["resident_token"] = new_token
+    await _send(websocket, ready)
+    return session, start.sample_rate
+
+
+def _resident_conversation(
+    conversations: ConversationStore, start: StartRequest, tenant_id: str
+) -> ConversationView | None:
+    """The conversation the start frame goes on with, if it carries its resident credential."""
+    if not start.conversation_id or not start.resident_token:
+        return None
+    if conversations.resident_access(start.conversation_id, start.resident_token) != "granted":
+        return None
+    return conversations.get(start.conversation_id, tenant_id)
+
+
+async def _converse(websocket: WebSocket, session: VoiceSession, rate: int) -> None:
+    """The page's frames until it stops or leaves (:class:`FrameRefused` on a bad one)."""
+    while True:
+        message = await websocket.receive()
+        if message.get("type") == "websocket.disconnect":
+            return
+        if message.get("bytes") is not None:
+            await session.feed(resample(pcm_samples(message["bytes"]), rate, STT_RATE))
+            continue
+        data = parse_object(message.get("text") or "")
+        if data.get("type") == "played":
+            session.on_mark(str(data.get("mark", "")))
+        elif data.get("type") == "agent":
+            await session.request_agent()
+        elif data.get("type") == "stop":
+            await websocket.close(code=1000)
+            return
+
+
+async def _refuse(websocket: WebSocket, code: int, reason: str) -> None:
+    """Close with a code and a French reason, unless the page already left."""
+    try:
+        await websocket.close(code=code, reason=close_reason(reason))
+    except (WebSocketDisconnect, RuntimeError):
+        log.debug("voice socket gone before its close code=%s", code)
 
 
 @router.websocket("/api/v1/voice")
@@ -125,35 +197,40 @@ async def voice_socket(
     engine: EngineDep,
     conversations: ConversationStoreDep,
     settings: SettingsDep,
+    limiter: RateLimiterDep,
 ) -> None:
-    """One spoken conversation with the page."""
+    """One spoken conversation with the page.
+
+    A page of an origin that is not allowed, a client over the chat's rate limit and any bad
+    frame get a close code with a French reason (channels/voice/protocol.py), nothing else.
+    """
     await websocket.accept()
-    opened = await _open(websocket, stack, engine, conversations, settings)
-    if opened is None:
-        await websocket.close(code=1011)
+    origin, host = websocket.headers.get("origin"), websocket.headers.get("host")
+    if not origin_allowed(origin, host, settings.app.cors_origins):
+        await _refuse(websocket, protocol.POLICY_VIOLATION, ORIGIN_REFUSED)
         return
-    session, rate = opened
-    await session.start()
+    wait = limiter.hit(f"voice:{client_key(websocket)}")
+    if wait:
+        await _refuse(websocket, protocol.TRY_AGAIN_LATER, RateLimitedError(wait).message_fr)
+        return
+    session: VoiceSession | None = None
     try:
-        while True:
-            message = await websocket.receive()
-            if message.get("type") == "websocket.disconnect":
-                break
-            if message.get("bytes") is not None:
-                pcm = np.frombuffer(message["bytes"], dtype="<i2").astype(np.int16)
-                await session.feed(resample(pcm, rate, STT_RATE))
-                continue
-            data = json.loads(message.get("text") or "{}")
-            if data.get("type") == "played":
-                session.on_mark(str(data.get("mark", "")))
-            elif data.get("type") == "agent":
-                await session.request_agent()
-            elif data.get("type") == "stop":
-                break
+        opened = await _open(websocket, stack, engine, conversations, settings)
+        if opened is None:
+            return
+        session, rate = opened
+        await session.start()
+        await _converse(websocket, session, rate)
+    except FrameRefused as refused:
+        await _refuse(websocket, refused.code, refused.reason)
     except WebSocketDisconnect:
         pass
+    except Exception:
+        log.exception("voice socket failed")
+        await _refuse(websocket, protocol.UNAVAILABLE, UNAVAILABLE["message"])
     finally:
-        await session.close()
+        if session is not None:
+            await session.close()
 
 
 @router.get("/voix", include_in_schema=False)

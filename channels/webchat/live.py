@@ -1,12 +1,13 @@
 """The resident's side of a conversation held by an agent: live events and the rating.
 
-``GET /api/v1/conversations/{id}/events`` is a Server-Sent Events stream (EventSource): first a
+``GET /api/v1/conversations/{id}/events`` is a Server-Sent Events stream: first a
 ``status`` snapshot (``waiting``, ``claimed``, ``closed``, ``returned`` or ``none``, and whether a
 rating is still expected), the agent's messages written after ``after`` (or the
 ``Last-Event-ID`` that EventSource sends when it reconnects), then live events: ``agent_joined``,
 ``agent_message``, ``transferred``, ``closed`` (the page asks for a rating) and ``handed_back``.
 The stream ends after ``closed`` or ``handed_back``, or at once when no agent holds the
-conversation. Like the conversation itself, it is reached by its unguessable id only.
+conversation. Like the conversation itself, it needs the resident's credential
+(``Authorization: Bearer <resident_token>``, see channels/webchat/routes.py).
 
 ``POST /api/v1/conversations/{id}/rating`` takes ``{"score": 1..5}`` once, after the exchange.
 """
@@ -26,13 +27,13 @@ from contact_center.web.deps import (
     ConversationStoreDep,
     EventBusDep,
     HandoffStoreDep,
+    ResidentConversation,
     SettingsDep,
 )
 from contact_center.web.streams import bus_stream, sse_frame
 
 router = APIRouter(tags=["web chat"])
 
-NOT_FOUND = {"code": "not_found", "message": "Conversation introuvable."}
 #: Events after which an agent no longer holds the conversation.
 FINAL = ("closed", "handed_back")
 
@@ -69,7 +70,7 @@ def handoff_state(view: HandoffView | None) -> HandoffStateOut | None:
 
 @router.get("/api/v1/conversations/{conversation_id}/events", response_class=StreamingResponse)
 def conversation_events(
-    conversation_id: str,
+    conversation_id: ResidentConversation,
     request: Request,
     conversations: ConversationStoreDep,
     handoffs: HandoffStoreDep,
@@ -78,8 +79,6 @@ def conversation_events(
     after: str | None = None,
 ) -> StreamingResponse:
     """What the agent does in this conversation, live (Server-Sent Events)."""
-    if conversations.get(conversation_id) is None:
-        raise HTTPException(404, NOT_FOUND)
     resume_after = request.headers.get("last-event-id") or after
 
     def opening() -> tuple[list[str], bool]:
@@ -113,14 +112,11 @@ def conversation_events(
 
 @router.post("/api/v1/conversations/{conversation_id}/rating", status_code=201)
 def rate_exchange(
-    conversation_id: str,
+    conversation_id: ResidentConversation,
     body: RatingIn,
-    conversations: ConversationStoreDep,
     handoffs: HandoffStoreDep,
 ) -> RatingOut:
     """The resident rates the exchange with the agent, once, after it ended."""
-    if conversations.get(conversation_id) is None:
-        raise HTTPException(404, NOT_FOUND)
     score = body.score
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
         raise HTTPException(

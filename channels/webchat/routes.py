@@ -1,5 +1,10 @@
 """Web chat channel: conversations over HTTP with answers streamed as Server-Sent Events,
-the embeddable widget and the demo town's page."""
+the embeddable widget and the demo town's page.
+
+Opening a conversation returns its ``resident_token``, once: every later request about it
+(reading it back, a message, the agent's events, the rating) sends it as
+``Authorization: Bearer …`` (:func:`contact_center.web.deps.resident_conversation`).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from pydantic import BaseModel, Field
 from channels.webchat.live import HandoffStateOut, handoff_state
 from channels.webchat.sse import chat_notice, encode_event
 from contact_center.conversation.engine import AI_NOTICE, ConversationEngine
+from contact_center.conversation.resident_tokens import new_resident_token
 from contact_center.conversation.turns import TurnCompleted, TurnEvent
 from contact_center.errors import InputError, RateLimitedError
 from contact_center.metrics import Metrics
@@ -29,6 +35,7 @@ from contact_center.web.deps import (
     HandoffStoreDep,
     MetricsDep,
     RateLimiterDep,
+    ResidentConversation,
     SettingsDep,
     client_key,
     require_tenant,
@@ -47,9 +54,10 @@ class NewConversation(BaseModel):
 
 
 class NewMessage(BaseModel):
-    """A resident's message (limits are checked with a French error)."""
+    """A resident's message (its length is checked by the engine, with the French « trop
+    long » and the configured limit, rather than by a generic 422 here)."""
 
-    content: str = Field(max_length=20_000)
+    content: str
 
 
 class MessageOut(BaseModel):
@@ -75,19 +83,30 @@ class ConversationOut(BaseModel):
     handoff: HandoffStateOut | None = None
 
 
+class OpenedConversationOut(ConversationOut):
+    """A new conversation, with the resident's credential for it (shown this once)."""
+
+    resident_token: str
+
+
 @router.post("/api/v1/conversations", status_code=201)
 def open_conversation(
     body: NewConversation, conversations: ConversationStoreDep, settings: SettingsDep
-) -> ConversationOut:
-    """Start a conversation for a commune."""
+) -> OpenedConversationOut:
+    """Start a conversation for a commune; keep ``resident_token`` to come back to it."""
     tenant_id = require_tenant(settings, body.tenant_id)
-    view = conversations.create(tenant_id, channel="web")
-    return ConversationOut(id=view.id, tenant_id=tenant_id, notice=AI_NOTICE, messages=[])
+    token = new_resident_token()
+    view = conversations.create(tenant_id, channel="web", resident_token=token)
+    return OpenedConversationOut(
+        id=view.id, tenant_id=tenant_id, notice=AI_NOTICE, messages=[], resident_token=token
+    )
 
 
 @router.get("/api/v1/conversations/{conversation_id}")
 def get_conversation(
-    conversation_id: str, conversations: ConversationStoreDep, handoffs: HandoffStoreDep
+    conversation_id: ResidentConversation,
+    conversations: ConversationStoreDep,
+    handoffs: HandoffStoreDep,
 ) -> ConversationOut:
     """A conversation and its messages (a reload of the page restores it)."""
     view = conversations.get(conversation_id)
@@ -102,7 +121,7 @@ def get_conversation(
 
 @router.post("/api/v1/conversations/{conversation_id}/messages", response_model=None)
 def post_message(
-    conversation_id: str,
+    conversation_id: ResidentConversation,
     body: NewMessage,
     request: Request,
     conversations: ConversationStoreDep,

@@ -77,6 +77,14 @@ class Agent:
         """Whether this agent may read something that belongs to any of ``services``."""
         return any(self.can_read(tenant_id, service) for service in services)
 
+    @property
+    def readable_services(self) -> frozenset[str] | None:
+        """The services whose work this agent may list, or None for the whole commune.
+
+        The same rule as :meth:`can_read`, for queries that filter rather than check one item.
+        """
+        return None if self.has_role("supervisor") else self.services
+
 
 @dataclass(frozen=True)
 class AgentAccount:

@@ -4,10 +4,11 @@
 ``services.auth``); the routes of :mod:`contact_center.web.auth_api` and the dependencies of
 :mod:`contact_center.web.deps` only call it.
 
-Sign-in attempts are limited per client address and per account (commune + e-mail) with the
-limiters of :mod:`contact_center.ratelimit`: in process by default, in Redis when
-``CC_REDIS__URL`` is set so that every replica counts the same attempts. Accounts are keyed by
-a digest: no e-mail address is written to Redis.
+Sign-in attempts are limited per client address and per account (commune + e-mail) *from
+that client* with the limiters of :mod:`contact_center.ratelimit`: in process by default, in
+Redis when ``CC_REDIS__URL`` is set so that every replica counts the same attempts. Someone
+guessing a password from one address is stopped there, without locking the account's owner
+out from theirs. Accounts are keyed by a digest: no e-mail address is written to Redis.
 
 During an SSO sign-in, what must survive the round trip to the provider (state, nonce, PKCE
 verifier) travels in a short-lived cookie encrypted and authenticated with a key derived
@@ -93,7 +94,9 @@ class Authentication:
         wait = self.client_limiter.hit(f"login:client:{client}")
         if not wait:
             account = hashlib.sha256(f"{tenant_id}\x00{normalise_email(email)}".encode())
-            wait = self.account_limiter.hit(f"login:account:{account.hexdigest()[:32]}")
+            # Per account *and* client: failures elsewhere never lock the owner out.
+            key = f"login:account:{account.hexdigest()[:32]}:{client}"
+            wait = self.account_limiter.hit(key)
         if wait:
             raise SignInThrottledError(wait)
         agent = self.accounts.authenticate(tenant_id, email, password)

@@ -130,6 +130,12 @@ class SessionStore:
                 method=row.method,
             )
 
+    def is_open(self, session_id: str) -> bool:
+        """Whether the session of this stored id is still there (no sign-out, not purged);
+        reading it does not move its idle expiry (a live stream is not activity)."""
+        with self._db.session() as session:
+            return session.get(AgentSessionRow, session_id) is not None
+
     def close(self, token: str | None) -> bool:
         """End the session of this token; False when there was none."""
         if not token:

@@ -27,6 +27,9 @@ class Conversation(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )
+    #: Hash of the resident's credential (contact_center/conversation/resident_tokens.py);
+    #: None for conversations no resident reads back (phone calls).
+    resident_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     #: The conversation engine's working state (e.g. a case intake in progress).
     state: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, default=None)
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import delete, func, or_, select
 
 from contact_center.conversation.redaction import redact
+from contact_center.conversation.resident_tokens import token_hash, token_matches
 from contact_center.conversation.schema import Conversation, ExplanationRecord, Message
 from contact_center.db import Database, utcnow
 
@@ -80,13 +81,33 @@ class ConversationStore:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def create(self, tenant_id: str, channel: str = "web") -> ConversationView:
-        """Open a new conversation."""
+    def create(
+        self, tenant_id: str, channel: str = "web", *, resident_token: str | None = None
+    ) -> ConversationView:
+        """Open a new conversation; ``resident_token`` is the credential its resident will
+        read it back with (only its hash is stored)."""
         with self._db.session() as session:
-            conversation = Conversation(tenant_id=tenant_id, channel=channel)
+            conversation = Conversation(
+                tenant_id=tenant_id,
+                channel=channel,
+                resident_token_hash=token_hash(resident_token) if resident_token else None,
+            )
             session.add(conversation)
             session.flush()
             return _view(conversation, [])
+
+    def resident_access(
+        self, conversation_id: str, token: str | None
+    ) -> Literal["granted", "refused", "unknown"]:
+        """Whether ``token`` is this conversation's resident credential (``unknown``: no such
+        conversation)."""
+        with self._db.session() as session:
+            stored = session.execute(
+                select(Conversation.resident_token_hash).where(Conversation.id == conversation_id)
+            ).first()
+        if stored is None:
+            return "unknown"
+        return "granted" if token_matches(token, stored[0]) else "refused"
 
     def get(self, conversation_id: str, tenant_id: str | None = None) -> ConversationView | None:
         """The conversation with its messages, or None (also when the tenant differs)."""

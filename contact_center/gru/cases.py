@@ -19,7 +19,7 @@ The domain values live in :mod:`contact_center.gru.case_domain` and are re-expor
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -222,11 +222,17 @@ class CaseStore:
         status: CaseStatus | str | None = None,
         limit: int = 20,
         offset: int = 0,
+        within: Collection[str] | None = None,
     ) -> CasePage:
-        """A page of the commune's cases, most recent first, optionally filtered."""
+        """A page of the commune's cases, most recent first, optionally filtered.
+
+        ``within`` keeps only the cases of those services (an agent's own); None keeps all.
+        """
         query = select(Case).where(Case.tenant_id == tenant_id)
         if service:
             query = query.where(Case.service_code == service)
+        if within is not None:
+            query = query.where(Case.service_code.in_(sorted(within)))
         if status:
             query = query.where(Case.status == parse_status(status).value)
         with self._db.session() as session:

@@ -294,6 +294,10 @@ async def validated_answer_events(
     )
 
 
+#: A draft is kept and listed but never served; only ``active`` answers are (see ``match``).
+STATUSES = ("draft", "active", "archived")
+
+
 def _clean(content: dict[str, Any]) -> dict[str, Any]:
     question = str(content.get("question") or "").strip()
     answer = str(content.get("answer") or "").strip()
@@ -307,7 +311,14 @@ def _clean(content: dict[str, Any]) -> dict[str, Any]:
         for s in content.get("sources") or []
         if isinstance(s, dict) and s.get("id")
     ]
-    status = "archived" if content.get("status") == "archived" else "active"
+    status = content.get("status") or "active"
+    if status not in STATUSES:
+        raise KnowledgeBaseAdminError(
+            "invalid_status",
+            "Statut inconnu : choisissez « draft » (brouillon), « active » (publiée) "
+            "ou « archived » (archivée).",
+            422,
+        )
     return {
         "question": question,
         "paraphrases": paraphrases,

@@ -72,10 +72,15 @@ class ChatHarness:
         """The conversation id."""
         return str(self.conversation["id"])
 
+    @property
+    def auth(self) -> dict[str, str]:
+        """The header that proves the resident's own conversation (its ``resident_token``)."""
+        return {"Authorization": f"Bearer {self.conversation['resident_token']}"}
+
     def send(self, text: str) -> TurnResult:
         """Send one message and collect the streamed events."""
         response = self.client.post(
-            f"/api/v1/conversations/{self.id}/messages", json={"content": text}
+            f"/api/v1/conversations/{self.id}/messages", json={"content": text}, headers=self.auth
         )
         if response.headers.get("content-type", "").startswith("text/event-stream"):
             return TurnResult(response.status_code, parse_sse(response.text))
@@ -83,7 +88,7 @@ class ChatHarness:
 
     def reload(self) -> dict[str, Any]:
         """The conversation as a page reload gets it."""
-        response = self.client.get(f"/api/v1/conversations/{self.id}")
+        response = self.client.get(f"/api/v1/conversations/{self.id}", headers=self.auth)
         response.raise_for_status()
         return dict(response.json())
 

@@ -1,8 +1,12 @@
 """REST API of cases: the agents' endpoints and the residents' public tracking lookup.
 
-Agents' endpoints (``/api/v1/tenants/{tenant}/cases``) work on the built-in case store. They
-have no sign-in yet: every one goes through the single dependency :func:`current_agent`, set on
-the router, which the console issue replaces with a real check (and the agent's id as actor).
+Agents' endpoints (``/api/v1/tenants/{tenant}/cases``) work on the built-in case store, for a
+signed-in agent of the commune (:func:`current_agent`, set on the router; their id is the
+actor). They follow the service rule of the console and the explanation records
+(:meth:`~contact_center.agents.accounts.Agent.can_read`): an agent lists, reads and changes
+the cases of their own services, another service's case answers 403; supervisors and
+administrators work on every case of their commune. Filing a case for any service stays open
+to every agent (a counter agent files for the service in charge).
 
 The public lookup ``/api/v1/tenants/{tenant}/suivi/{tracking_code}`` goes through the GRU port,
 is rate-limited per client, and shows only the citizen view; a wrong code and another
@@ -20,12 +24,14 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from contact_center.agents.accounts import Agent
 from contact_center.errors import CaseError
 from contact_center.gru.cases import (
     CaseContact,
     CaseDraft,
     CaseReceipt,
     CaseStatus,
+    CaseStore,
     CaseUpdate,
     CaseView,
 )
@@ -36,23 +42,25 @@ from contact_center.web.deps import (
     RateLimiterDep,
     SettingsDep,
     client_key,
+    require_access,
     require_tenant,
 )
 from routing.service_definitions import SERVICE_CODES
 
 NOT_FOUND_FR = "Aucune demande ne correspond à ce code de suivi."
+CASE_NOT_FOUND = "Demande introuvable."
 
 
-def current_agent(tenant: str, agent: CurrentAgent) -> str:
+def current_agent(tenant: str, agent: CurrentAgent) -> Agent:
     """Who acts on cases: the signed-in agent of this commune (their id is the actor)."""
     if tenant != agent.tenant_id:
         raise HTTPException(
             404, {"code": "unknown_tenant", "message": "Cette commune n'est pas desservie."}
         )
-    return agent.id
+    return agent
 
 
-AgentDep = Annotated[str, Depends(current_agent)]
+AgentDep = Annotated[Agent, Depends(current_agent)]
 
 agent_router = APIRouter(
     prefix="/api/v1/tenants/{tenant}", tags=["cases"], dependencies=[Depends(current_agent)]
@@ -203,7 +211,7 @@ def create_case(
         conversation_id=body.conversation_id,
         contact=contact,
         priority=body.priority,
-        actor=agent,
+        actor=agent.id,
     )
     with _french_errors():
         return _receipt_out(gru.file_case(draft))
@@ -214,26 +222,47 @@ def list_cases(
     tenant: str,
     cases: CaseStoreDep,
     settings: SettingsDep,
+    agent: AgentDep,
     service: str | None = None,
     status: CaseStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> CasePageOut:
-    """The commune's cases, most recent first, filtered by service and status."""
+    """The cases the agent may read (their services', or the whole commune for supervisors),
+    most recent first, filtered by service and status (403 for another service)."""
     require_tenant(settings, tenant)
-    page = cases.list(tenant, service=service, status=status, limit=limit, offset=offset)
+    if service:
+        require_access(agent, tenant, service, not_found=CASE_NOT_FOUND)
+    page = cases.list(
+        tenant,
+        service=service,
+        status=status,
+        limit=limit,
+        offset=offset,
+        within=agent.readable_services,
+    )
     items = [_case_out(view) for view in page.items]
     return CasePageOut(items=items, total=page.total, limit=page.limit, offset=page.offset)
 
 
+def _readable_case(
+    cases: CaseStore, agent: Agent, tenant: str, case_id: str, *, history: bool
+) -> CaseView:
+    """A case of the commune the agent may work on: 404 if none, 403 another service's."""
+    view = cases.get(tenant, case_id, history=history)
+    if view is None:
+        raise HTTPException(404, {"code": "case_not_found", "message": CASE_NOT_FOUND})
+    require_access(agent, tenant, view.service, not_found=CASE_NOT_FOUND)
+    return view
+
+
 @agent_router.get("/cases/{case_id}")
-def get_case(tenant: str, case_id: str, cases: CaseStoreDep, settings: SettingsDep) -> CaseOut:
+def get_case(
+    tenant: str, case_id: str, cases: CaseStoreDep, settings: SettingsDep, agent: AgentDep
+) -> CaseOut:
     """A case with its full history."""
     require_tenant(settings, tenant)
-    view = cases.get(tenant, case_id)
-    if view is None:
-        raise HTTPException(404, {"code": "case_not_found", "message": "Demande introuvable."})
-    return _case_out(view)
+    return _case_out(_readable_case(cases, agent, tenant, case_id, history=True))
 
 
 @agent_router.post("/cases/{case_id}/status")
@@ -247,8 +276,9 @@ def change_status(
 ) -> CaseOut:
     """Move a case along its life cycle (409 when the move is not allowed)."""
     require_tenant(settings, tenant)
+    _readable_case(cases, agent, tenant, case_id, history=False)
     with _french_errors():
-        view = cases.transition(tenant, case_id, body.status, actor=agent, reason=body.reason)
+        view = cases.transition(tenant, case_id, body.status, actor=agent.id, reason=body.reason)
     return _case_out(view)
 
 
@@ -263,9 +293,10 @@ def patch_case(
 ) -> CaseOut:
     """Change priority, assignment or summary."""
     require_tenant(settings, tenant)
+    _readable_case(cases, agent, tenant, case_id, history=False)
     changes = CaseUpdate(priority=body.priority, assigned_to=body.assigned_to, summary=body.summary)
     with _french_errors():
-        view = cases.update(tenant, case_id, changes, actor=agent, reason=body.reason)
+        view = cases.update(tenant, case_id, changes, actor=agent.id, reason=body.reason)
     return _case_out(view)
 
 

@@ -109,7 +109,7 @@ def _out(catalogue: ServiceCatalogue, agent: Agent, view: HandoffView) -> Handof
 @router.get("/queue")
 def queue(handoffs: HandoffStoreDep, catalogue: CatalogueDep, agent: CurrentAgent) -> QueueOut:
     """Waiting and claimed conversations of the agent's services, by priority then wait."""
-    scope = None if agent.has_role("supervisor") else sorted(agent.services)
+    scope = agent.readable_services
     names = _names(catalogue, agent.tenant_id)
     now = utcnow()
     items = [
@@ -357,8 +357,11 @@ def figures(handoffs: HandoffStoreDep, agent: Supervisor) -> FiguresOut:
 
 
 @router.get("/events", response_class=StreamingResponse)
-def events(bus: EventBusDep, settings: SettingsDep, session: AgentSession) -> StreamingResponse:
-    """Live events of the agent's commune for the services they may read (SSE)."""
+def events(
+    bus: EventBusDep, settings: SettingsDep, session: AgentSession, auth: AuthDep
+) -> StreamingResponse:
+    """Live events of the agent's commune for the services they may read (SSE); the stream
+    ends at sign-out (``signed_out``), before anything more goes out."""
     agent = session.agent
 
     def opening() -> tuple[list[str], bool]:
@@ -377,4 +380,5 @@ def events(bus: EventBusDep, settings: SettingsDep, session: AgentSession) -> St
         render=render,
         heartbeat_s=settings.console.heartbeat_s,
         deadline=min(session.expires_at, session.idle_expires_at),
+        alive=lambda: auth.sessions.is_open(session.id),
     )

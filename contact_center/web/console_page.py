@@ -13,7 +13,9 @@ from fastapi.responses import FileResponse
 
 STATIC_DIR = Path(__file__).parent / "static" / "console"
 ASSETS = {"console.js": "text/javascript", "console.css": "text/css"}
-HEADERS = {
+#: Headers of the signed-in pages (the console, the administration): same origin only, never
+#: framed, never cached.
+PAGE_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
@@ -26,15 +28,15 @@ HEADERS = {
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/console")
+@router.api_route("/console", methods=["GET", "HEAD"])
 def console_page() -> FileResponse:
     """The agents' console."""
-    return FileResponse(STATIC_DIR / "index.html", media_type="text/html", headers=HEADERS)
+    return FileResponse(STATIC_DIR / "index.html", media_type="text/html", headers=PAGE_HEADERS)
 
 
-@router.get("/console/{asset}")
+@router.api_route("/console/{asset}", methods=["GET", "HEAD"])
 def console_asset(asset: str) -> FileResponse:
     """The console's script and style sheet."""
     if asset not in ASSETS:
         raise HTTPException(404, {"code": "not_found", "message": "Page introuvable."})
-    return FileResponse(STATIC_DIR / asset, media_type=ASSETS[asset], headers=HEADERS)
+    return FileResponse(STATIC_DIR / asset, media_type=ASSETS[asset], headers=PAGE_HEADERS)

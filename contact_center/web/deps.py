@@ -185,12 +185,60 @@ def require_tenant(settings: Settings, tenant_id: str) -> str:
     return tenant_id
 
 
-def client_key(request: Request) -> str:
-    """Who is sending, for rate limits: the client address (first proxy hop if any)."""
-    forwarded = request.headers.get("x-forwarded-for")
-    if forwarded:
-        return forwarded.split(",")[0].strip()
-    return request.client.host if request.client else "unknown"
+def client_key(connection: HTTPConnection) -> str:
+    """Who is sending, for rate limits: the client address of the connection.
+
+    Behind a reverse proxy listed in ``CC_APP__TRUSTED_PROXIES`` the app's proxy-headers
+    middleware has already put the forwarded address there; a header sent by anyone else
+    counts for nothing (a rotating ``X-Forwarded-For`` would dodge every limit).
+    """
+    return connection.client.host if connection.client else "unknown"
+
+
+# --- Residents' own conversations (contact_center/conversation/resident_tokens.py) ---------------
+
+CONVERSATION_NOT_FOUND = {"code": "not_found", "message": "Conversation introuvable."}
+RESIDENT_TOKEN_MISSING = {
+    "code": "resident_token_missing",
+    "message": "Cette conversation est protégée : elle ne peut être reprise que depuis la page "
+    "où elle a commencé.",
+}
+RESIDENT_TOKEN_REFUSED = {
+    "code": "resident_token_refused",
+    "message": "Vous n'avez pas accès à cette conversation.",
+}
+
+
+def bearer_token(connection: HTTPConnection) -> str | None:
+    """The credential of ``Authorization: Bearer …``, if the request carries one."""
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def resident_conversation(
+    conversation_id: str, connection: HTTPConnection, conversations: ConversationStoreDep
+) -> str:
+    """The id of a conversation whose resident credential the request carries.
+
+    404 for an unknown conversation, 401 without a credential, 403 with another one. Agents
+    read conversations through the console (its service rule), never here.
+    """
+    token = bearer_token(connection)
+    access = conversations.resident_access(conversation_id, token)
+    if access == "unknown":
+        raise HTTPException(status_code=404, detail=CONVERSATION_NOT_FOUND)
+    if access == "refused":
+        if token is None:
+            raise HTTPException(
+                status_code=401,
+                detail=RESIDENT_TOKEN_MISSING,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        raise HTTPException(status_code=403, detail=RESIDENT_TOKEN_REFUSED)
+    return conversation_id
+
+
+ResidentConversation = Annotated[str, Depends(resident_conversation)]
 
 
 # --- Agents' sign-in and access control (contact_center/agents/authentication.py) -----------------

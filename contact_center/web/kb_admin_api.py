@@ -26,7 +26,8 @@ from contact_center.kb_admin.local_documents import (
     KnowledgeBaseAdminError,
     VersionView,
 )
-from contact_center.web.deps import require_role
+from contact_center.web.console_page import PAGE_HEADERS
+from contact_center.web.deps import SettingsDep, require_role, require_tenant
 from foundation.errors import ImportFormatError
 from knowledge_base.markdown_preview import render_markdown
 
@@ -40,10 +41,12 @@ OTHER_TENANT = {
 Admin = Annotated[Agent, Depends(require_role("admin"))]
 
 
-def commune_admin(tenant_id: str, agent: Admin) -> Agent:
-    """The signed-in administrator, if of the commune in the path (404 otherwise)."""
+def commune_admin(tenant_id: str, agent: Admin, settings: SettingsDep) -> Agent:
+    """The signed-in administrator, if of the commune in the path (404 otherwise), and a
+    commune this instance serves (404 as the CLI refuses it: nothing is stored for it)."""
     if tenant_id != agent.tenant_id:
         raise HTTPException(status_code=404, detail=OTHER_TENANT)
+    require_tenant(settings, tenant_id)
     return agent
 
 
@@ -109,14 +112,15 @@ def document_detail(library: DocumentLibrary, tenant_id: str, doc_id: str) -> di
 pages = APIRouter(tags=["administration"])
 
 
-@pages.get("/admin", include_in_schema=False)
+@pages.api_route("/admin", methods=["GET", "HEAD"], include_in_schema=False)
 def admin_page() -> FileResponse:
-    return FileResponse(STATIC_DIR / "admin.html", media_type="text/html")
+    """The administration page, with the console's strict Content-Security-Policy."""
+    return FileResponse(STATIC_DIR / "admin.html", media_type="text/html", headers=PAGE_HEADERS)
 
 
-@pages.get("/admin/{name}", include_in_schema=False)
+@pages.api_route("/admin/{name}", methods=["GET", "HEAD"], include_in_schema=False)
 def admin_asset(name: str) -> FileResponse:
     types = {"admin.js": "text/javascript", "admin.css": "text/css"}
     if name not in types:
         raise HTTPException(404, {"code": "not_found", "message": "Page introuvable."})
-    return FileResponse(STATIC_DIR / name, media_type=types[name])
+    return FileResponse(STATIC_DIR / name, media_type=types[name], headers=PAGE_HEADERS)

@@ -4,8 +4,9 @@ A stream subscribes first, then sends its opening frames (a snapshot read after 
 so that nothing published in between is lost), then every event of the channel that the
 ``render`` function turns into a frame, with a keep-alive comment whenever the channel is quiet
 (proxies close silent connections; writing to a closed one is also how the server notices a
-client that left). It ends after an event for which ``last`` is true, at ``deadline``, or when
-the client goes, and always unsubscribes.
+client that left). It ends after an event for which ``last`` is true, at ``deadline``, when
+``alive`` says the right to follow it is gone (an agent signed out), or when the client goes,
+and always unsubscribes.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ log = logging.getLogger(__name__)
 KEEP_ALIVE = ": keep-alive\n\n"
 #: How long EventSource waits before reconnecting (ms).
 RETRY = "retry: 3000\n\n"
+SIGNED_OUT = {
+    "code": "signed_out",
+    "message": "Votre session est terminée : le suivi en direct s'arrête. Reconnectez-vous.",
+}
 UNAVAILABLE = {
     "code": "events_unavailable",
     "message": "Le suivi en direct est momentanément indisponible. Rechargez la page.",
@@ -49,6 +54,7 @@ def bus_stream(
     heartbeat_s: float,
     last: Callable[[Event], bool] = lambda event: False,
     deadline: datetime | None = None,
+    alive: Callable[[], bool] | None = None,
 ) -> StreamingResponse:
     """The ``text/event-stream`` response of one channel.
 
@@ -61,8 +67,10 @@ def bus_stream(
         heartbeat_s: Seconds of quiet before a keep-alive comment.
         last: True for the event after which the stream ends.
         deadline: When the stream ends anyway (the session's expiry); EventSource reconnects.
+        alive: Called (in a worker thread) before each frame after the opening ones: False
+            ends the stream with a ``signed_out`` frame, before that frame goes out.
     """
-    frames = _frames(bus, channel, opening, render, heartbeat_s, last, deadline)
+    frames = _frames(bus, channel, opening, render, heartbeat_s, last, deadline, alive)
     return StreamingResponse(
         frames,
         media_type="text/event-stream",
@@ -78,6 +86,7 @@ async def _frames(
     heartbeat_s: float,
     last: Callable[[Event], bool],
     deadline: datetime | None,
+    alive: Callable[[], bool] | None,
 ) -> AsyncIterator[str]:
     yield RETRY
     try:
@@ -97,13 +106,14 @@ async def _frames(
                 if wait <= 0:
                     return
             event = await subscription.get(wait)
-            if event is None:
-                yield KEEP_ALIVE
+            rendered = KEEP_ALIVE if event is None else render(event)
+            if rendered is None:
                 continue
-            rendered = render(event)
-            if rendered is not None:
-                yield rendered
-            done = last(event)
+            if alive is not None and not await anyio.to_thread.run_sync(alive):
+                yield sse_frame("signed_out", SIGNED_OUT)
+                return
+            yield rendered
+            done = event is not None and last(event)
     finally:
         with anyio.CancelScope(shield=True):
             await subscription.aclose()

@@ -127,6 +127,23 @@ def test_webhook_refuses_a_bad_signature_and_connects_a_signed_call(
         assert "Record" not in good.text  # no call is recorded
 
 
+def test_webhook_refuses_a_body_that_is_not_utf8_like_an_unsigned_request(
+    voice_settings: Settings, embedder: Any, request_classifier: Any
+) -> None:
+    services = build_services(voice_settings, embedder, request_classifier)
+    with _webhook_client(voice_settings, services) as client:
+        refused = client.post(
+            "/twilio/voice",
+            content=b"CallSid=CA1&From=\xff\xfe\xc3",
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": "bad",
+            },
+        )
+    assert refused.status_code == 403
+    assert refused.json() == {"code": "forbidden", "message": "Signature invalide."}
+
+
 def test_webhook_signature_is_checked_on_the_public_url_behind_a_proxy(
     voice_settings: Settings, embedder: Any, request_classifier: Any
 ) -> None:

@@ -110,3 +110,65 @@ def test_pdf_text_is_extracted() -> None:
 def test_bad_files_are_refused_with_the_reason(name: str, data: bytes, expected: str) -> None:
     with pytest.raises(ImportFormatError, match=re.escape(expected)):
         read_upload(name, data, "demo")
+
+
+def _pdf_of(objects: list[bytes]) -> bytes:
+    """A PDF file of these object bodies (1: catalog, 2: page tree), offsets computed."""
+    out, offsets = io.BytesIO(), []
+    out.write(b"%PDF-1.4\n")
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
+    for offset in offsets:
+        out.write(f"{offset:010d} 00000 n \n".encode())
+    out.write(
+        f"trailer << /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF".encode()
+    )
+    return out.getvalue()
+
+
+def inflating_pdf(inflated_bytes: int) -> bytes:
+    """A small PDF whose one page's content stream inflates to ``inflated_bytes``."""
+    import zlib
+
+    content = b"BT /F1 12 Tf 72 720 Td (Bonjour) Tj ET\n" + b" " * inflated_bytes
+    packed = zlib.compress(content, 9)
+    return _pdf_of(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>",
+            f"<< /Length {len(packed)} /Filter /FlateDecode >>\nstream\n".encode()
+            + packed
+            + b"\nendstream",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        ]
+    )
+
+
+def many_pages_pdf(count: int) -> bytes:
+    """A PDF of ``count`` blank pages (one shared page tree), a few bytes each."""
+    kids = " ".join(f"{n} 0 R" for n in range(3, count + 3))
+    pages = [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"] * count
+    return _pdf_of(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            f"<< /Type /Pages /Kids [{kids}] /Count {count} >>".encode(),
+            *pages,
+        ]
+    )
+
+
+def test_a_pdf_that_inflates_enormously_is_refused_in_french() -> None:
+    bomb = inflating_pdf(40 * 1024 * 1024)
+    assert len(bomb) < 100_000
+    with pytest.raises(ImportFormatError, match="illisible ou endommagé"):
+        read_upload("bombe.pdf", bomb, "demo")
+
+
+def test_a_pdf_of_too_many_pages_is_refused_in_french() -> None:
+    with pytest.raises(ImportFormatError, match="compte 2000 pages"):
+        read_upload("annuaire.pdf", many_pages_pdf(2000), "demo")

@@ -5,6 +5,9 @@
  *   var talk = ContactCenterVoice.start({ apiBase: "", tenant: "demo", onEvent: fn });
  *   talk.stop();
  *
+ * To go on with a conversation, pass its ``conversationId`` and ``residentToken`` (the
+ * resident's credential, given once by ``ready`` when the server opens a conversation).
+ *
  * The microphone is captured at the device rate, downsampled to 16 kHz mono PCM16 and streamed
  * over the WebSocket /api/v1/voice; the server finds the end of each turn on silence, sends
  * the transcript, the answer (text, sources) and its speech (PCM16, played as it arrives, each
@@ -63,6 +66,7 @@
         type: "start",
         tenant_id: self.options.tenant,
         conversation_id: self.options.conversationId || null,
+        resident_token: self.options.residentToken || null,
         sample_rate: TARGET_RATE,
       }));
       var source = self.context.createMediaStreamSource(self.stream);
@@ -80,8 +84,9 @@
       else if (message.type === "clear") self.clear();
       self.onEvent(message);
     };
-    this.socket.onclose = function () {
-      self.onEvent({ type: "closed" });
+    this.socket.onclose = function (event) {
+      // A refusal (bad frame, page not allowed...) comes with a French reason.
+      self.onEvent({ type: "closed", code: event.code, reason: event.reason || "" });
     };
     return this;
   };
@@ -152,12 +157,15 @@
         return;
       }
       button.setAttribute("aria-pressed", "true");
+      var kept = hooks.conversation();
       talk = new Conversation({
         apiBase: hooks.apiBase,
         tenant: hooks.tenant,
-        conversationId: hooks.conversationId(),
+        conversationId: kept ? kept.id : null,
+        residentToken: kept ? kept.token : null,
         onEvent: function (m) {
-          if (m.type === "transcript") {
+          if (m.type === "ready" && m.resident_token) hooks.adopt(m.conversation_id, m.resident_token);
+          else if (m.type === "transcript") {
             hooks.userMessage(m.text);
             answer = hooks.assistantMessage();
           } else if (m.type === "sources" && answer) answer.sources(m.sources);

@@ -452,18 +452,21 @@
 
   // ------------------------------------------------------------------ API client
 
+  // The conversation kept for a reload: its id and the resident's credential for it
+  // (resident_token, which the API asks for every request about the conversation).
   var storageKey = "cc-webchat:" + config.apiBase + ":" + config.tenant;
   var store = {
     get: function () {
       try {
-        return localStorage.getItem(storageKey);
+        var kept = JSON.parse(localStorage.getItem(storageKey) || "null");
+        return kept && typeof kept.id === "string" && typeof kept.token === "string" ? kept : null;
       } catch (e) {
-        return null; // storage blocked: the conversation simply does not survive a reload
+        return null; // storage blocked or an older format: a new conversation starts
       }
     },
-    set: function (id) {
+    set: function (id, token) {
       try {
-        localStorage.setItem(storageKey, id);
+        localStorage.setItem(storageKey, JSON.stringify({ id: id, token: token }));
       } catch (e) {
         /* see get() */
       }
@@ -477,13 +480,15 @@
     },
   };
 
+  /** A call to the API; ``options.token`` is the resident's credential for the conversation. */
   function api(path, options) {
     options = options || {};
+    var headers = { Accept: options.accept || "application/json" };
+    if (options.body) headers["Content-Type"] = "application/json";
+    if (options.token) headers.Authorization = "Bearer " + options.token;
     return fetch(config.apiBase + "/api/v1" + path, {
       method: options.method || "GET",
-      headers: options.body
-        ? { "Content-Type": "application/json", Accept: options.accept || "application/json" }
-        : { Accept: "application/json" },
+      headers: headers,
       body: options.body ? JSON.stringify(options.body) : undefined,
       credentials: "omit",
       signal: options.signal,
@@ -528,12 +533,13 @@
 
   var state = {
     conversationId: null,
+    token: null, // the resident's credential for the conversation
     loading: null, // Promise of the conversation being loaded or created
     streaming: false,
     controller: null,
     opener: null,
     statusTimer: null,
-    events: null, // EventSource following the agent while one holds the conversation
+    events: null, // the stream following the agent while one holds the conversation
     agentMessages: {}, // ids of the agent's messages shown (a reconnection may repeat one)
     ratingShown: false,
   };
@@ -686,16 +692,21 @@
     return state.loading;
   }
 
+  /** A conversation that is gone (expired, purged) or no longer ours: start another. */
+  function lost(response) {
+    return response.status === 404 || response.status === 401 || response.status === 403;
+  }
+
   async function loadOrCreate() {
-    var id = store.get();
-    if (id) {
-      var response = await api("/conversations/" + encodeURIComponent(id));
+    var kept = store.get();
+    if (kept) {
+      var response = await api("/conversations/" + encodeURIComponent(kept.id), { token: kept.token });
       if (response.ok) {
-        renderConversation(await response.json());
+        renderConversation(await response.json(), kept.token);
         return;
       }
-      if (response.status !== 404) throw new Error("HTTP " + response.status);
-      store.clear(); // expired or purged: start again
+      if (!lost(response)) throw new Error("HTTP " + response.status);
+      store.clear();
     }
     await createConversation();
   }
@@ -704,12 +715,13 @@
     var response = await api("/conversations", { method: "POST", body: { tenant_id: config.tenant } });
     if (!response.ok) throw new Error("HTTP " + response.status);
     var conversation = await response.json();
-    store.set(conversation.id);
-    renderConversation(conversation);
+    store.set(conversation.id, conversation.resident_token);
+    renderConversation(conversation, conversation.resident_token);
   }
 
-  function renderConversation(conversation) {
+  function renderConversation(conversation, token) {
     state.conversationId = conversation.id;
+    state.token = token;
     ui.notice.textContent = conversation.notice || "";
     ui.log.replaceChildren();
     var messages = conversation.messages || [];
@@ -955,6 +967,7 @@
       method: "POST",
       body: { content: text },
       accept: "text/event-stream",
+      token: state.token,
       signal: signal,
     });
   }
@@ -976,7 +989,7 @@
     try {
       await ensureConversation();
       response = await postMessage(text, controller.signal);
-      if (response.status === 404) {
+      if (lost(response)) {
         store.clear(); // the conversation is gone: start a new one, keep the question
         await createConversation();
         response = await postMessage(text, controller.signal);
@@ -1063,51 +1076,80 @@
     });
   }
 
-  /** Follows what the agent does (EventSource reconnects by itself, resuming after the last
-   *  agent message it received); ``after`` is the last message already shown. */
+  /** Follows what the agent does. The stream is read with fetch, which carries the
+   *  conversation's credential (EventSource cannot); after a cut it is reopened, resuming after
+   *  the last agent message received. ``after`` is the last message already shown. */
   function followAgent(after) {
-    if (state.events || !state.conversationId || typeof EventSource !== "function") return;
-    var url = config.apiBase + "/api/v1/conversations/" + encodeURIComponent(state.conversationId) + "/events";
-    if (after) url += "?after=" + encodeURIComponent(after);
-    var source = new EventSource(url);
-    state.events = source;
-    function on(name, handler) {
-      source.addEventListener(name, function (message) {
-        if (state.events !== source) return;
-        var data;
-        try {
-          data = JSON.parse(message.data);
-        } catch (e) {
-          return; // not ours
-        }
-        handler(data);
-      });
+    if (state.events || !state.conversationId) return;
+    var follow = { stopped: false, controller: null, after: after };
+    state.events = follow;
+    var handlers = {
+      status: function (data) {
+        if (data.status === "waiting" || data.status === "claimed") return;
+        stopFollowing();
+        if (data.rating_pending) askRating(TEXT.exchangeEnded);
+      },
+      agent_joined: function (data) {
+        appendEvent(data.message);
+      },
+      agent_message: function (data) {
+        if (data.id) follow.after = data.id;
+        appendAgentMessage(data);
+      },
+      transferred: function (data) {
+        appendEvent(data.message);
+      },
+      closed: function (data) {
+        stopFollowing();
+        askRating(data.message);
+      },
+      handed_back: function (data) {
+        stopFollowing();
+        appendEvent(data.message);
+      },
+    };
+    function following() {
+      return state.events === follow && !follow.stopped;
     }
-    on("status", function (data) {
-      if (data.status === "waiting" || data.status === "claimed") return;
-      stopFollowing();
-      if (data.rating_pending) askRating(TEXT.exchangeEnded);
-    });
-    on("agent_joined", function (data) {
-      appendEvent(data.message);
-    });
-    on("agent_message", appendAgentMessage);
-    on("transferred", function (data) {
-      appendEvent(data.message);
-    });
-    on("closed", function (data) {
-      stopFollowing();
-      askRating(data.message);
-    });
-    on("handed_back", function (data) {
-      stopFollowing();
-      appendEvent(data.message);
-    });
+    (async function () {
+      var delay = 1000;
+      while (following()) {
+        var path = "/conversations/" + encodeURIComponent(state.conversationId) + "/events";
+        if (follow.after) path += "?after=" + encodeURIComponent(follow.after);
+        follow.controller = new AbortController();
+        try {
+          var response = await api(path, {
+            accept: "text/event-stream",
+            token: state.token,
+            signal: follow.controller.signal,
+          });
+          if (!response.ok && response.status < 500) break; // refused or gone: nothing to follow
+          if (response.ok) {
+            delay = 1000;
+            await readEventStream(response, function (name, data) {
+              if (following() && handlers[name]) handlers[name](data);
+            });
+          }
+        } catch (e) {
+          /* network cut or stopped: see below */
+        }
+        if (!following()) break;
+        await new Promise(function (resolve) {
+          setTimeout(resolve, delay);
+        });
+        delay = Math.min(delay * 2, 30000);
+      }
+      if (state.events === follow) state.events = null;
+    })();
   }
 
   function stopFollowing() {
-    if (state.events) state.events.close();
+    var follow = state.events;
     state.events = null;
+    if (follow) {
+      follow.stopped = true;
+      if (follow.controller) follow.controller.abort();
+    }
   }
 
   /** The 1 to 5 rating of the exchange (a radio group), posted once. */
@@ -1140,6 +1182,7 @@
         var response = await api("/conversations/" + encodeURIComponent(state.conversationId) + "/rating", {
           method: "POST",
           body: { score: parseInt(chosen.value, 10) },
+          token: state.token,
         });
         if (response.ok || response.status === 409) {
           var thanks = response.ok ? TEXT.ratingThanks : await refusalMessage(response, "");
@@ -1171,7 +1214,13 @@
         apiBase: config.apiBase,
         tenant: config.tenant,
         inputRow: ui.input.parentNode,
-        conversationId: function () { return store.get(); },
+        conversation: function () { return store.get(); },
+        adopt: function (id, token) {
+          // The voice mode opened the conversation: the chat keeps it (and its credential).
+          store.set(id, token);
+          state.conversationId = id;
+          state.token = token;
+        },
         userMessage: appendUserMessage,
         assistantMessage: appendAssistantMessage,
       });

@@ -207,8 +207,27 @@ def test_sign_in_attempts_are_limited_per_account_with_a_french_429(
     assert sign_in(api).agent["role"] == "admin"
 
 
+def test_wrong_passwords_from_one_client_do_not_lock_the_owner_out(app: Any) -> None:
+    app.state.services.auth.accounts.create_agent(
+        "demo", "alice@val-fleuri.example", "Alice", password=TEST_PASSWORD
+    )
+    body = {"email": "alice@val-fleuri.example", "password": "Mauvais-mot-2-passe"}
+    guesser = TestClient(app, client=("203.0.113.66", 50000))
+    statuses = [guesser.post(LOGIN, json=body).status_code for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
+    owner = TestClient(app, client=("198.51.100.20", 50000))
+    signed = owner.post(LOGIN, json={**body, "password": TEST_PASSWORD})
+    assert signed.status_code == 200 and signed.json()["agent"]["email"] == body["email"]
+    assert guesser.post(LOGIN, json={**body, "password": TEST_PASSWORD}).status_code == 429
+
+
 def test_sign_in_attempts_are_limited_per_client(tmp_path: Path) -> None:
-    services = build_services(tmp_path, auth={"login_attempts_per_client_per_minute": 3})
+    """Behind the trusted proxy, each forwarded client has its own count."""
+    services = build_services(
+        tmp_path,
+        auth={"login_attempts_per_client_per_minute": 3},
+        app={"trusted_proxies": ["testclient"]},  # the TestClient's address: the proxy
+    )
     with TestClient(create_app(services=services)) as client:
         for n in range(3):
             body = {"email": f"agent{n}@val-fleuri.example", "password": "Mauvais-mot-2-passe"}
@@ -221,6 +240,23 @@ def test_sign_in_attempts_are_limited_per_client(tmp_path: Path) -> None:
             headers={"X-Forwarded-For": "198.51.100.7"},
         )
         assert elsewhere.status_code == 401
+
+
+def test_a_client_cannot_dodge_the_sign_in_limit_with_its_own_forwarded_header(
+    tmp_path: Path,
+) -> None:
+    """Without a trusted proxy in front, X-Forwarded-For is anyone's to write: ignored."""
+    services = build_services(tmp_path, auth={"login_attempts_per_client_per_minute": 3})
+    with TestClient(create_app(services=services)) as client:
+        statuses = [
+            client.post(
+                LOGIN,
+                json={"email": f"agent{n}@val-fleuri.example", "password": "Mauvais-mot-2"},
+                headers={"X-Forwarded-For": f"203.0.113.{n}"},
+            ).status_code
+            for n in range(5)
+        ]
+    assert statuses == [401, 401, 401, 429, 429]
 
 
 #: A fixed wall-clock time (seconds) in the middle of a minute.
@@ -249,14 +285,12 @@ def test_sign_in_attempts_are_counted_in_redis_by_every_replica(tmp_path: Path) 
         )
         auth.client_limiter = RedisRateLimiter(url, per_client, clock=lambda: IN_ONE_MINUTE)
         auth.account_limiter = RedisRateLimiter(url, per_account, clock=lambda: IN_ONE_MINUTE)
+    client = (f"test-{uuid.uuid4().hex}", 50000)  # this run's own counters
     with (
-        TestClient(create_app(services=replicas[0])) as first,
-        TestClient(create_app(services=replicas[1])) as second,
+        TestClient(create_app(services=replicas[0]), client=client) as first,
+        TestClient(create_app(services=replicas[1]), client=client) as second,
     ):
-        client = {"X-Forwarded-For": f"test-{uuid.uuid4().hex}"}  # this run's own counters
-        statuses = [
-            c.post(LOGIN, json=body, headers=client).status_code for c in (first, second) * 3
-        ]
+        statuses = [c.post(LOGIN, json=body).status_code for c in (first, second) * 3]
     assert statuses == [401] * 5 + [429]
 
 

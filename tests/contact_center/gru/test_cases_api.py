@@ -225,3 +225,38 @@ def test_agents_endpoints_need_a_signed_in_agent_of_the_commune(api: TestClient)
     assert agent.post(f"{BASE}/cases", json={"service": "voirie"}).status_code == 403
     # The resident's public lookup needs no sign-in.
     assert anonymous.get(f"{BASE}/suivi/{created['tracking_code']}").status_code == 200
+
+
+def test_an_agent_works_only_on_the_cases_of_their_services(api: TestClient) -> None:
+    """A voirie agent neither lists, reads, reprioritises nor closes a civil registry case;
+    the supervisor sees the whole commune."""
+    civil = new_case(
+        api,
+        service="etat_civil",
+        summary="Acte de naissance",
+        description="NIR 1 84 12 75 123 456 78",
+        contact={"name": "Jeanne Martin", "email": "jeanne@example.fr", "consent": True},
+    )
+    road = new_case(api, summary="Trou dans la chaussée")
+    voirie = TestClient(api.app)
+    sign_in(voirie, role="agent", services=("voirie",))
+    url = f"{BASE}/cases/{civil['case_id']}"
+
+    listed = voirie.get(f"{BASE}/cases").json()
+    assert [c["id"] for c in listed["items"]] == [road["case_id"]] and listed["total"] == 1
+    filtered = voirie.get(f"{BASE}/cases", params={"service": "etat_civil"})
+    assert filtered.status_code == 403 and filtered.json()["code"] == "other_service"
+    read = voirie.get(url)
+    assert read.status_code == 403
+    assert "Jeanne" not in read.text and "NIR" not in read.text
+    assert "service dont vous n'êtes pas membre" in read.json()["message"]
+    assert voirie.patch(url, json={"priority": "low"}).status_code == 403
+    rejected = voirie.post(f"{url}/status", json={"status": "rejected", "reason": "Non"})
+    assert rejected.status_code == 403
+    assert voirie.get(f"{BASE}/cases/{road['case_id']}").status_code == 200
+
+    # Nothing changed: the supervisor still sees it received, at normal priority.
+    case = api.get(url).json()
+    assert (case["status"], case["priority"]) == ("received", "normal")
+    assert api.get(f"{BASE}/suivi/{civil['tracking_code']}").json()["status_label"] == "Reçue"
+    assert api.get(f"{BASE}/cases").json()["total"] == 2

@@ -117,11 +117,11 @@ def test_an_agent_claims_replies_files_a_case_and_closes_and_the_resident_rates(
     assert answered.done["action"] is None and answered.done["sources"]  # the assistant is back
 
     rating = f"/api/v1/conversations/{chat.id}/rating"
-    refused = chat.client.post(rating, json={"score": 9})
+    refused = chat.client.post(rating, json={"score": 9}, headers=chat.auth)
     assert refused.status_code == 422
     assert refused.json()["message"] == "Choisissez une note entre 1 et 5."
-    assert chat.client.post(rating, json={"score": 5}).status_code == 201
-    assert chat.client.post(rating, json={"score": 1}).status_code == 409
+    assert chat.client.post(rating, json={"score": 5}, headers=chat.auth).status_code == 201
+    assert chat.client.post(rating, json={"score": 1}, headers=chat.auth).status_code == 409
     latest = services_of(app).handoffs.latest_for(chat.id)
     assert latest is not None and latest.csat == 5
     assert chat.reload()["handoff"] == {"status": "closed", "rating_pending": False}
@@ -142,7 +142,9 @@ def test_the_assistant_says_nothing_once_an_agent_holds_the_conversation(app: Fa
 
 def test_a_rating_is_refused_while_the_exchange_goes_on(app: FastAPI) -> None:
     chat, _ = handed_off(app)
-    response = chat.client.post(f"/api/v1/conversations/{chat.id}/rating", json={"score": 4})
+    response = chat.client.post(
+        f"/api/v1/conversations/{chat.id}/rating", json={"score": 4}, headers=chat.auth
+    )
     assert response.status_code == 409
     assert "à la fin de l'échange" in response.json()["message"]
 
@@ -333,12 +335,13 @@ def test_the_residents_stream_replays_missed_agent_messages_and_ends_when_closed
     clerk.post(f"{CONSOLE}/handoffs/{handoff_id}/close", json={"resolution": "resolved"})
 
     # The exchange is over: the stream says so and ends at once (no live wait).
-    body = chat.client.get(f"/api/v1/conversations/{chat.id}/events?after={last_seen}").text
+    events_url = f"/api/v1/conversations/{chat.id}/events?after={last_seen}"
+    body = chat.client.get(events_url, headers=chat.auth).text
     events = parse_sse(body)
     assert events[0] == ("status", {"status": "closed", "rating_pending": True})
     assert [data["content"] for name, data in events if name == "agent_message"] == [
         "Premier message",
         "Second message",
     ]
-    missing = chat.client.get("/api/v1/conversations/inconnue/events")
+    missing = chat.client.get("/api/v1/conversations/inconnue/events", headers=chat.auth)
     assert missing.status_code == 404

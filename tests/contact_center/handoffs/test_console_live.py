@@ -58,7 +58,9 @@ def test_resident_and_agent_exchange_live(base_url: str, services: Services) -> 
     opened = clerk_events.wait_for("handoff_opened")
     assert opened["conversation_id"] == resident.id and opened["service"] == "etat_civil"
     page = EventStreamReader(
-        base_url, f"/api/v1/conversations/{resident.id}/events?after={done['message_id']}"
+        base_url,
+        f"/api/v1/conversations/{resident.id}/events?after={done['message_id']}",
+        headers=resident.auth,
     )
     assert page.wait_for("status") == {"status": "waiting", "rating_pending": False}
 
@@ -92,3 +94,17 @@ def test_resident_and_agent_exchange_live(base_url: str, services: Services) -> 
 def test_the_console_stream_needs_a_session(base_url: str) -> None:
     response = httpx.get(f"{base_url}{CONSOLE}/events")
     assert response.status_code == 401
+
+
+def test_the_consoles_stream_ends_at_sign_out(base_url: str, services: Services) -> None:
+    clerk = agent_client(base_url, services, "etat-civil@demo.example", "etat_civil")
+    stream = console_stream(base_url, clerk)
+    clerk.post("/api/v1/auth/logout").raise_for_status()
+
+    resident = ChatHarness(httpx.Client(base_url=base_url, timeout=60))
+    assert resident.send(ASK_PERSON).done["action"] == "handoff"
+
+    ended = stream.wait_for("signed_out")
+    assert "session est terminée" in ended["message"]
+    assert stream.ended.wait(15)
+    assert "handoff_opened" not in [name for name, _ in stream.seen]

@@ -135,7 +135,9 @@ def test_a_message_crosses_from_one_replica_to_the_other_and_back(
     mine = lambda event: event.get("conversation_id") == resident.id  # noqa: E731
     handoff = console.wait_for("handoff_opened", where=mine)["handoff_id"]  # A -> B
     page = EventStreamReader(
-        url_a, f"/api/v1/conversations/{resident.id}/events?after={done['message_id']}"
+        url_a,
+        f"/api/v1/conversations/{resident.id}/events?after={done['message_id']}",
+        headers=resident.auth,
     )
     page.wait_for("status")
 

@@ -377,3 +377,48 @@ def test_access_control(admin_client: TestClient) -> None:
     assert client.get("/api/v1/tenants/autreville/kb/documents").status_code == 200
     client.cookies.clear()
     assert client.get(f"{KB}/documents").status_code == 401
+
+
+def test_a_draft_validated_answer_is_not_served_until_published(
+    admin_client: TestClient,
+) -> None:
+    client = admin_client
+    question = "Quels sont les horaires de la mairie ?"
+    draft_text = "Brouillon : horaires à confirmer avec le secrétariat."
+    body = {"question": question, "answer": draft_text, "sources": [{"id": HOURS_DOC}]}
+    draft = client.post(f"{KB}/answers", json={**body, "status": "draft"})
+    assert draft.status_code == 201 and draft.json()["status"] == "draft"
+    assert ChatHarness(client).send(question).done["answer"] != draft_text
+
+    published = client.put(f"{KB}/answers/{draft.json()['id']}", json={**body, "status": "active"})
+    assert published.json()["status"] == "active"
+    assert ChatHarness(client).send(question).done["answer"] == draft_text
+
+    unknown = client.post(f"{KB}/answers", json={**body, "status": "publie"})
+    assert unknown.status_code == 422 and "Statut inconnu" in unknown.json()["message"]
+
+
+def test_the_kb_api_refuses_a_commune_this_instance_does_not_serve(
+    admin_client: TestClient,
+) -> None:
+    """An administrator account of a commune no longer served stores nothing for it."""
+    client = TestClient(admin_client.app)
+    sign_in(client, role="admin", tenant_id="atlantide")
+    kb = "/api/v1/tenants/atlantide/kb"
+    page = {"meta": {"id": "horaires", "title": "Horaires"}, "body": "# Horaires\n\nDe 9 h à 17 h."}
+    created = client.post(f"{kb}/documents", json=page)
+    assert created.status_code == 404
+    assert created.json()["message"] == "Cette commune n'est pas desservie."
+    imported = client.post(f"{kb}/imports", params={"filename": "a.md"}, content=b"# A\n\nB.")
+    assert imported.status_code == 404
+    assert services_of(admin_client).kb_documents.list("atlantide") == []
+
+
+def test_the_admin_page_has_the_consoles_security_headers(admin_client: TestClient) -> None:
+    for path in ("/admin", "/admin/admin.js", "/console"):
+        page = admin_client.get(path)
+        policy = page.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy, path
+        assert page.headers["cache-control"] == "no-store"
+        head = admin_client.head(path)
+        assert head.status_code == 200 and head.content == b"", path

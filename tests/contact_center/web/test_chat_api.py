@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,7 +79,11 @@ def test_reload_restores_the_conversation_with_its_sources(client: TestClient) -
 
 @pytest.mark.parametrize(
     ("content", "status", "code"),
-    [("   ", 400, "empty_message"), ("a" * 1001, 413, "message_too_long")],
+    [
+        ("   ", 400, "empty_message"),
+        ("a" * 1001, 413, "message_too_long"),
+        ("a" * 25_000, 413, "message_too_long"),
+    ],
 )
 def test_bad_input_is_refused_in_french(
     client: TestClient, content: str, status: int, code: str
@@ -163,7 +168,103 @@ def test_chat_persists_on_postgresql(
         chat.send("Comment s'inscrire sur les listes électorales ?")
     # A new app (another replica, or after a restart) sees the same conversation.
     with TestClient(create_app(services=Services(settings, embedder=embedder))) as client:
-        restored = client.get(f"/api/v1/conversations/{chat.id}").json()
+        restored = client.get(f"/api/v1/conversations/{chat.id}", headers=chat.auth).json()
         records = client.app.state.services.conversations.records(chat.id)
     assert [m["role"] for m in restored["messages"]] == ["user", "assistant"]
     assert records and records[0]["conversation_id"] == chat.id
+
+
+def test_a_rotating_forwarded_header_does_not_dodge_the_limits(
+    tmp_path: Path, indexed_qdrant: Path, embedder: Embedder
+) -> None:
+    """X-Forwarded-For is anyone's to write: the chat and /suivi limits count the connection."""
+    shutil.copytree(indexed_qdrant, tmp_path / "qdrant")
+    settings = make_settings(tmp_path, chat={"rate_limit_burst": 2, "rate_limit_per_minute": 1})
+    with TestClient(create_app(services=Services(settings, embedder=embedder))) as client:
+        chat = ChatHarness(client)
+        statuses = []
+        for n in range(4):
+            client.headers["X-Forwarded-For"] = f"198.51.100.{n}"
+            statuses.append(chat.send("Horaires de la mairie ?").status_code)
+        lookups = [
+            client.get(
+                f"/api/v1/tenants/demo/suivi/ABCD-EFGH-{n:02d}",
+                headers={"X-Forwarded-For": f"203.0.113.{n}"},
+            ).status_code
+            for n in range(4)
+        ]
+    assert statuses == [200, 200, 429, 429]
+    assert lookups == [404, 404, 429, 429]
+
+
+def test_a_conversation_opens_only_with_its_residents_own_token(client: TestClient) -> None:
+    """The id alone (as cases and records hand it to agents) reads and writes nothing."""
+    chat = ChatHarness(client)
+    assert chat.send("Horaires de la mairie ?").status_code == 200
+    base = f"/api/v1/conversations/{chat.id}"
+    calls = [
+        ("GET", base, None),
+        ("POST", f"{base}/messages", {"content": "Mon numéro est le 06 12 34 56 78"}),
+        ("GET", f"{base}/events", None),
+        ("POST", f"{base}/rating", {"score": 5}),
+    ]
+    someone_else = ChatHarness(client).auth
+    for method, url, body in calls:
+        anonymous = client.request(method, url, json=body)
+        assert anonymous.status_code == 401, url
+        assert anonymous.json()["code"] == "resident_token_missing"
+        assert "protégée" in anonymous.json()["message"]
+        assert anonymous.headers["www-authenticate"] == "Bearer"
+        refused = client.request(method, url, json=body, headers=someone_else)
+        assert refused.status_code == 403, url
+        assert refused.json()["message"] == "Vous n'avez pas accès à cette conversation."
+        assert "Horaires" not in anonymous.text + refused.text
+
+    # Nothing was added, and the resident's own token still works.
+    assert [m["role"] for m in chat.reload()["messages"]] == ["user", "assistant"]
+    unknown = client.get("/api/v1/conversations/inconnue", headers=chat.auth)
+    assert unknown.status_code == 404
+
+
+def test_only_a_hash_of_the_residents_token_is_stored(client: TestClient) -> None:
+    from sqlalchemy import text
+
+    chat = ChatHarness(client)
+    token = chat.conversation["resident_token"]
+    assert len(token) >= 40
+    database = client.app.state.services.database
+    with database.session() as session:
+        stored = session.execute(
+            text("SELECT resident_token_hash FROM conversations WHERE id = :id"), {"id": chat.id}
+        ).scalar_one()
+    assert stored and token not in stored
+    assert stored == hashlib.sha256(token.encode()).hexdigest()
+    # Reading the conversation back never shows the token again.
+    assert "resident_token" not in chat.reload()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"content": "\xff\xfe"}', b"[" * 50_000 + b"]" * 50_000, b"{"],
+    ids=["not-utf8", "50000-deep", "truncated"],
+)
+def test_an_unreadable_body_gets_the_projects_french_error(client: TestClient, body: bytes) -> None:
+    chat = ChatHarness(client)
+    response = client.post(
+        f"/api/v1/conversations/{chat.id}/messages",
+        content=body,
+        headers={**chat.auth, "Content-Type": "application/json"},
+    )
+    assert response.status_code in (400, 422)
+    assert response.json()["code"] == "invalid_request"
+    assert "mal formée" in response.json()["message"]
+    assert chat.reload()["messages"] == []
+
+
+def test_unknown_addresses_and_methods_answer_in_french(client: TestClient) -> None:
+    missing = client.get("/api/v1/nulle-part")
+    assert missing.status_code == 404
+    assert missing.json() == {"code": "not_found", "message": "Cette adresse n'existe pas."}
+    wrong = client.put("/api/v1/conversations")
+    assert wrong.status_code == 405 and wrong.json()["code"] == "method_not_allowed"
+    assert "POST" in wrong.headers["allow"]

@@ -68,3 +68,16 @@ def test_without_a_speech_stack_phone_and_voice_say_so_in_french(
         with client.websocket_connect("/api/v1/voice") as socket:
             socket.send_text(json.dumps({"type": "start", "tenant_id": "demo"}))
             assert json.loads(socket.receive_text()) == VOICE_UNAVAILABLE
+
+
+def test_the_api_description_is_not_served_in_production(tmp_path: Path) -> None:
+    """/docs and /openapi.json map every route: off in production unless asked for."""
+    hidden = TestClient(create_app(make_settings(tmp_path, app={"api_docs": False})))
+    for path in ("/docs", "/redoc", "/openapi.json"):
+        assert hidden.get(path).status_code == 404, path
+    shown = TestClient(create_app(make_settings(tmp_path)))
+    assert shown.get("/openapi.json").status_code == 200
+    production = make_settings(tmp_path).app.model_copy(update={"environment": "production"})
+    assert production.api_docs_served is False
+    asked = production.model_copy(update={"api_docs": True})
+    assert asked.api_docs_served is True

@@ -314,7 +314,7 @@
     $("answers").replaceChildren(...answers.map((a) => {
       const item = el("li");
       item.append(el("strong", a.question), el("p", a.answer),
-        el("small", `Version ${a.version}${a.status === "archived" ? " — archivée" : ""}`),
+        el("small", `Version ${a.version}${a.status === "archived" ? " — archivée" : a.status === "draft" ? " — brouillon (non diffusée)" : ""}`),
         button(`Modifier la réponse « ${a.question} »`, () => fillAnswer(a)));
       return item;
     }));

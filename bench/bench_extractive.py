@@ -238,6 +238,12 @@ def main() -> None:
         run_sets(folder, sets, args.top_k, args.verbose)
 
 
+def _overrides() -> dict[str, str]:
+    """Retrieval settings from ``CC_RETRIEVAL__*`` variables (compare one setting's values)."""
+    prefix = "CC_RETRIEVAL__"
+    return {k[len(prefix) :].lower(): v for k, v in os.environ.items() if k.startswith(prefix)}
+
+
 def run_sets(
     folder: Path, sets: dict[str, list[RetrievalExample]], top_k: int, verbose: bool
 ) -> None:
@@ -245,7 +251,7 @@ def run_sets(
     embedder = build_embedder(EmbeddingsSection())
     embedder.warm_up()
     store = QdrantStore(QdrantSection(), folder, embedder.dimension)
-    settings = RetrievalSection(top_k=top_k)
+    settings = RetrievalSection(top_k=top_k, **_overrides())
     print(f"passages per question: {settings.top_k}; min_relevance {settings.min_relevance}")
     retriever = HybridRetriever(store, embedder, FrenchSparseEncoder(), settings)
     try:

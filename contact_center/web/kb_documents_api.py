@@ -282,7 +282,7 @@ def refresh_service_public(
             },
         ) from exc
     documents = iter_fiches(package, kb.audiences, tuple(body.only) or kb.only_ids)
-    report = kb_index.index(documents)
+    report = kb_index.index(documents, documents.withdrawn)
     details = {
         "documents_seen": report.documents_seen,
         "documents_indexed": report.documents_indexed,

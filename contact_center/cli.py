@@ -18,7 +18,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from contact_center.agents.commands import register as register_agents
@@ -130,10 +130,15 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _index(settings: Settings, documents: Any, dense: Literal["now", "later"]) -> int:
+def _index(
+    settings: Settings,
+    documents: Any,
+    dense: Literal["now", "later"],
+    withdrawn: Collection[tuple[str, str]] = (),
+) -> int:
     services = _services(settings, llm=False)
     try:
-        report = services.indexer.index(documents, progress=True, dense=dense)
+        report = services.indexer.index(documents, progress=True, dense=dense, withdrawn=withdrawn)
         print(json.dumps(report.__dict__, ensure_ascii=False, default=str))
     finally:
         asyncio.run(services.aclose())
@@ -145,8 +150,8 @@ def _kb_import_service_public(args: argparse.Namespace, settings: Settings) -> i
 
     package = fetch_package(settings.kb.service_public_package, settings.kb.cache_dir)
     only = tuple(args.only) if args.only else settings.kb.only_ids
-    documents = iter_fiches(package, settings.kb.audiences, only)
-    return _index(settings, documents, args.dense)
+    documents = iter_fiches(package, settings.kb.audiences, only, settings.kb.kinds)
+    return _index(settings, documents, args.dense, documents.withdrawn)
 
 
 def _kb_import_local(args: argparse.Namespace, settings: Settings) -> int:
@@ -163,11 +168,9 @@ def _kb_reindex(args: argparse.Namespace, settings: Settings) -> int:
     from knowledge_base.service_public import fetch_package, iter_fiches
 
     package = fetch_package(settings.kb.service_public_package, settings.kb.cache_dir)
-    documents = chain(
-        load_demo_documents(settings.app.default_tenant),
-        iter_fiches(package, settings.kb.audiences, settings.kb.only_ids),
-    )
-    return _index(settings, documents, args.dense)
+    fiches = iter_fiches(package, settings.kb.audiences, settings.kb.only_ids, settings.kb.kinds)
+    documents = chain(load_demo_documents(settings.app.default_tenant), fiches)
+    return _index(settings, documents, args.dense, fiches.withdrawn)
 
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:

@@ -17,7 +17,7 @@ import hashlib
 import logging
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -195,9 +195,15 @@ class KnowledgeIndex:
         if self._embed_in_background and self.store.chunks_without_dense(limit=1):
             self.background.start()
 
-    def index(self, documents: Iterable[Document]) -> IndexReport:
-        """Index new and changed documents now (BM25 serves them at once), vectors later."""
-        report = self.indexer.index(documents, progress=False, dense="later")
+    def index(
+        self, documents: Iterable[Document], withdrawn: Collection[tuple[str, str]] = ()
+    ) -> IndexReport:
+        """Index new and changed documents now (BM25 serves them at once), vectors later.
+
+        ``withdrawn`` documents (tenant, id) that are indexed are removed (see
+        :meth:`Indexer.index`).
+        """
+        report = self.indexer.index(documents, progress=False, dense="later", withdrawn=withdrawn)
         self.refresh_version()
         self.start_background_embedding()
         return report

@@ -78,12 +78,16 @@ def check_index(settings: Settings, embedder: Embedder) -> None:
 
 def index_folder(settings: Settings, embedder: Embedder, index_dir: Path) -> Path:
     """Folder of the evaluation index of this embedder and knowledge-base selection."""
+    from knowledge_base.service_public import PAGE_SELECTION
+
     selection = json.dumps(
         {
             "package": settings.kb.service_public_package,
             "audiences": list(settings.kb.audiences),
             "only": sorted(settings.kb.only_ids),
+            "kinds": sorted(settings.kb.kinds),
             "tenant": settings.app.default_tenant,
+            "pages": PAGE_SELECTION,  # the importer's rules: new rules, new index
         },
         sort_keys=True,
     )
@@ -116,7 +120,7 @@ def ensure_index(
     package = fetch_package(settings.kb.service_public_package, settings.kb.cache_dir)
     documents = chain(
         load_demo_documents(settings.app.default_tenant),
-        iter_fiches(package, settings.kb.audiences, settings.kb.only_ids),
+        iter_fiches(package, settings.kb.audiences, settings.kb.only_ids, settings.kb.kinds),
     )
     store = QdrantStore(pointed.qdrant, folder, embedder.dimension, dense_model=embedder.model_id)
     try:

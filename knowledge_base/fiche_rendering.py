@@ -160,7 +160,7 @@ def render_fiche(publication: Node, out: SectionCollector) -> None:
             trailing[_DEFINITIONS].append(_definition_line(node))
         elif name == "LienExterneCommente":
             trailing[_LINKS].append(_external_link_line(node))
-        elif name == "QuestionReponse":
+        elif name in ("QuestionReponse", "FicheLiee"):  # FicheLiee: an R page's fiches
             related = (node.get("attributes") or {}).get("ID")
             if related:
                 out.related.append(related)

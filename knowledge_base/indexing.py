@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -78,6 +78,7 @@ class IndexReport:
         chunks_deleted: Chunks of previous versions removed.
         dense_embedded: Dense vectors computed during this call.
         seconds: Wall time.
+        documents_removed: Indexed documents removed because their source withdrew them.
     """
 
     documents_seen: int
@@ -87,6 +88,7 @@ class IndexReport:
     chunks_deleted: int
     dense_embedded: int
     seconds: float
+    documents_removed: int = 0
 
 
 @dataclass
@@ -139,6 +141,7 @@ class Indexer:
         *,
         progress: bool = True,
         dense: DenseWhen = "now",
+        withdrawn: Collection[tuple[str, str]] = (),
     ) -> IndexReport:
         """Index new and changed documents; skip those whose version is already indexed.
 
@@ -147,6 +150,9 @@ class Indexer:
             progress: Show a progress bar on stderr.
             dense: ``now`` embeds during the import; ``later`` leaves it to
                 :meth:`embed_pending`.
+            withdrawn: ``(tenant, document id)`` of pages the source no longer offers as
+                answers; those indexed are removed. Read once ``documents`` is consumed, so a
+                stream may fill it while it is read (``FicheStream.withdrawn``).
         """
         started = time.perf_counter()
         self.store.ensure_collection()
@@ -168,7 +174,21 @@ class Indexer:
                 self._flush(batch, dense == "now", counts)
                 batch = _Batch()
         self._flush(batch, dense == "now", counts)
+        counts["removed"] = self._remove(withdrawn, known)
         return _report(counts, time.perf_counter() - started)
+
+    def _remove(
+        self, withdrawn: Collection[tuple[str, str]], known: dict[tuple[str, str], str]
+    ) -> int:
+        """Delete the withdrawn documents that are indexed; return how many there were."""
+        by_tenant: dict[str, list[str]] = {}
+        for tenant_id, document_id in dict.fromkeys(withdrawn):
+            if (tenant_id, document_id) in known:
+                by_tenant.setdefault(tenant_id, []).append(document_id)
+        with self.store.exclusive():
+            for tenant_id, document_ids in by_tenant.items():
+                self.store.delete_documents(tenant_id, document_ids)
+        return sum(len(ids) for ids in by_tenant.values())
 
     def embed_pending(
         self,
@@ -270,10 +290,15 @@ def _report(counts: dict[str, int], seconds: float) -> IndexReport:
         chunks_deleted=counts["deleted"],
         dense_embedded=counts["dense"],
         seconds=seconds,
+        documents_removed=counts["removed"],
     )
     logger.info(
-        "index done seen=%d indexed=%d unchanged=%d upserted=%d deleted=%d dense=%d s=%.1f",
-        *(counts[k] for k in ("seen", "indexed", "unchanged", "upserted", "deleted", "dense")),
+        "index done seen=%d indexed=%d unchanged=%d upserted=%d deleted=%d dense=%d "
+        "removed=%d s=%.1f",
+        *(
+            counts[k]
+            for k in ("seen", "indexed", "unchanged", "upserted", "deleted", "dense", "removed")
+        ),
         seconds,
     )
     return report

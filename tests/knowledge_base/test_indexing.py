@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -12,6 +13,7 @@ import pytest
 from knowledge_base.chunking import chunk_document
 from knowledge_base.documents import Document, Section
 from knowledge_base.indexing import Indexer, dense_text
+from knowledge_base.service_public import iter_fiches, parse_fiche
 from retrieval.hybrid import HybridRetriever
 from retrieval.qdrant_store import QdrantStore
 from retrieval.settings import QdrantSection, RetrievalSection
@@ -167,3 +169,27 @@ def test_real_fiche_is_indexed_and_found(
     assert len({scored.chunk.document_id for scored in result.chunks}) > 1  # a real choice
     assert result.chunks[0].chunk.document_id == "F1344"
     assert result.chunks[0].chunk.attribution.startswith("Source : service-public.fr")
+
+
+def test_reimport_removes_guided_search_and_finds_online_service(
+    fiches_package: Path, store: QdrantStore, embedder: FakeEmbedder
+) -> None:
+    # An index built before guided-search pages were set aside holds F35147.
+    page = fiches_package / "data" / "particuliers" / "F35147.json"
+    guided = parse_fiche(json.loads(page.read_text(encoding="utf-8")))
+    indexer = Indexer(store, embedder, FrenchSparseEncoder())
+    indexer.index([*DOCS, guided], progress=False)
+    assert (NATIONAL_TENANT, "F35147") in store.document_versions()
+
+    stream = iter_fiches(fiches_package, only_ids=["F35147", "F1427", "R1406"])
+    report = indexer.index(stream, progress=False, withdrawn=stream.withdrawn)
+
+    assert report.documents_removed == 1
+    indexed = {document_id for _, document_id in store.document_versions()}
+    assert "F35147" not in indexed and {"F1427", "R1406"} <= indexed
+    retriever = HybridRetriever(store, embedder, FrenchSparseEncoder(), RetrievalSection())
+    result = retriever.search("Faire une demande d'acte de naissance en ligne", "demo")
+    found = [scored.chunk.document_id for scored in result.chunks]
+    assert "R1406" in found[:3] and "F35147" not in found
+    again = indexer.index(iter_fiches(fiches_package, only_ids=["R1406"]), progress=False)
+    assert (again.documents_unchanged, again.documents_removed) == (1, 0)

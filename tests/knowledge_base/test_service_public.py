@@ -113,22 +113,59 @@ def test_question_answer_fiche_has_text(fiches_package: Path) -> None:
     assert sum(len(section.text) for section in document.sections) > 500
 
 
-def test_all_particuliers_fiches_import(fiches_package: Path) -> None:
-    expected = len(list((fiches_package / "data" / "particuliers").glob("F*.json")))
-    stream = iter_fiches(fiches_package)
+def page_types(folder: Path, prefix: str) -> dict[str, str]:
+    """``id -> type`` of the package's pages whose id starts with ``prefix``."""
+    types = {}
+    for path in folder.glob(f"{prefix}*.json"):
+        publication = json.loads(path.read_text(encoding="utf-8"))["children"][0]
+        types[path.stem] = publication["attributes"]["type"]
+    return types
+
+
+def test_answer_pages_import_and_the_others_are_set_aside(fiches_package: Path) -> None:
+    folder = fiches_package / "data" / "particuliers"
+    fiches = page_types(folder, "F")
+    resources = page_types(folder, "R")
+    guided = {i for i, kind in fiches.items() if kind == "Recherche guidée"}
+    online = {i for i, kind in resources.items() if kind.startswith("Téléservice")}
+    assert iter_fiches(fiches_package).total == len(fiches)  # online services: on request
+    stream = iter_fiches(fiches_package, kinds=("F", "R"))
     documents = list(stream)
-    assert len(documents) == expected > 2500
+    ids = {document.id for document in documents}
+    assert len(guided) == 54 and len(online) > 500
+    assert ids == (set(fiches) - guided) | online
+    assert len(documents) == len(ids) > 3000
     assert stream.skipped_count == 0
-    assert len({document.id for document in documents}) == expected
     assert all(document.sections and document.title for document in documents)
+    assert {document_id for _, document_id in stream.withdrawn} == (
+        guided | (set(resources) - online)
+    )
 
 
-def test_default_kinds_skip_folders_and_resources(fiches_package: Path) -> None:
-    ids = [doc.id for doc in iter_fiches(fiches_package, only_ids=["F1344", "N358", "R1406"])]
-    assert ids == ["F1344", "N358", "R1406"]  # only_ids bypasses the kind filter
-    stream = iter_fiches(fiches_package, kinds=("R",))
-    first = next(stream)
-    assert first.id.startswith("R") and stream.total > 1000
+def test_guided_search_page_is_not_imported(fiches_package: Path) -> None:
+    # F35147 « Faire venir sa famille étrangère en France »: a tree of choices, not an answer
+    stream = iter_fiches(fiches_package, only_ids=["F35147", "F1344"])
+    assert [document.id for document in stream] == ["F1344"]
+    assert stream.withdrawn == [(NATIONAL_TENANT, "F35147")]
+
+
+def test_only_ids_still_leaves_out_folders_and_forms(fiches_package: Path) -> None:
+    stream = iter_fiches(fiches_package, only_ids=["F1344", "N358", "R1406", "R1410"])
+    assert [document.id for document in stream] == ["F1344", "R1406"]
+    assert sorted(document_id for _, document_id in stream.withdrawn) == ["N358", "R1410"]
+
+
+def test_online_service_page_carries_its_address_and_fiches(fiches_package: Path) -> None:
+    (page,) = list(iter_fiches(fiches_package, only_ids=["R1406"]))
+    assert page.title.startswith("Téléservice : Demande d'acte de naissance")
+    assert page.url == "https://www.service-public.fr/particuliers/vosdroits/R1406"
+    assert page.extra["type"] == "Téléservice"
+    related = page.extra["related_fiches"].split(",")
+    assert related[0] == "F1427" and "F10449" in related  # the birth-certificate fiches
+    texts = section_texts(page)
+    assert "certaines communes ne proposent pas ce téléservice" in texts[()]
+    online = texts[("Informations complémentaires", "Services en ligne et formulaires")]
+    assert "Accès en ligne : https://psl.service-public.fr/mademarche/EtatCivil/" in online
 
 
 # --------------------------------------------------------------------------- rendering

@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -54,6 +54,10 @@ DenseScope = Literal["first", "all"]
 DENSE_PASSAGE_CHARS = 300
 #: Pending chunks fetched per scan of the store by :meth:`Indexer.embed_pending`.
 _PENDING_PAGE = 1024
+#: Told the running counts of an import (``seen``, ``indexed``, ``unchanged``, ``upserted``,
+#: ``deleted``, ``dense``) after each document read and each batch written; an exception it
+#: raises stops the import there (what is written stays, the next import redoes the rest).
+IndexProgress = Callable[[Mapping[str, int]], None]
 
 
 def dense_text(chunk: Chunk) -> str:
@@ -139,15 +143,20 @@ class Indexer:
         *,
         progress: bool = True,
         dense: DenseWhen = "now",
+        on_progress: IndexProgress | None = None,
     ) -> IndexReport:
         """Index new and changed documents; skip those whose version is already indexed.
+
+        The store is held only while each batch is written: searches run between batches.
 
         Args:
             documents: The documents of one or several sources.
             progress: Show a progress bar on stderr.
             dense: ``now`` embeds during the import; ``later`` leaves it to
                 :meth:`embed_pending`.
+            on_progress: Told the running counts (see :data:`IndexProgress`).
         """
+        tell = on_progress or (lambda counts: None)
         started = time.perf_counter()
         self.store.ensure_collection()
         known = self.store.document_versions()
@@ -161,13 +170,16 @@ class Indexer:
             key = (document.tenant_id, document.id)
             if known.get(key) == document.content_hash:
                 counts["unchanged"] += 1
+                tell(counts)
                 continue
             batch.add(self.chunker(document), replaces_previous=key in known)
             counts["indexed"] += 1
             if len(batch.chunks) >= self.batch_size:
                 self._flush(batch, dense == "now", counts)
                 batch = _Batch()
+            tell(counts)
         self._flush(batch, dense == "now", counts)
+        tell(counts)
         return _report(counts, time.perf_counter() - started)
 
     def embed_pending(

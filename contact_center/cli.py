@@ -128,7 +128,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from contact_center.app import create_app
 
     host = args.host or settings.app.host
-    port = args.port or settings.app.port
+    port = settings.app.port if args.port is None else args.port  # 0: the system picks one
     # Bound before the app starts, so that the control file can name the port (even port 0).
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -187,6 +187,7 @@ def _hand_over(control: Any, kind: str, tenant_id: str, only: tuple[str, ...]) -
         file=sys.stderr,
         flush=True,
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the progress lines say enough
     imports = ServerImports(control)
     try:
         job = imports.run(kind, tenant_id, only, on_progress=_print_progress)

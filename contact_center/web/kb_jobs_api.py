@@ -16,10 +16,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from contact_center.kb_admin.import_jobs import ImportJobs, JobKind
+from contact_center.kb_admin.import_jobs import JobKind
 from contact_center.kb_admin.local_control import LocalControl
 from contact_center.web.deps import (
     AuthDep,
+    ImportJobsDep,
     SettingsDep,
     bearer_token,
     get_agent_session,
@@ -37,13 +38,6 @@ LOCAL_TOKEN_REFUSED = {
     "message": "Jeton local refusé : il ne correspond pas à ce serveur, ou la demande ne vient "
     "pas de la machine du serveur.",
 }
-
-
-def get_import_jobs(request: Request) -> ImportJobs:
-    return request.app.state.services.import_jobs  # type: ignore[no-any-return]
-
-
-ImportJobsDep = Annotated[ImportJobs, Depends(get_import_jobs)]
 
 
 def job_operator(tenant_id: str, request: Request, auth: AuthDep, settings: SettingsDep) -> str:

@@ -191,6 +191,13 @@ def _hand_over(control: Any, kind: str, tenant_id: str, only: tuple[str, ...]) -
     imports = ServerImports(control)
     try:
         job = imports.run(kind, tenant_id, only, on_progress=_print_progress)
+    except KeyboardInterrupt:  # the server goes on: only the following stops
+        print(
+            "\nL'import se poursuit sur le serveur : suivez-le dans l'onglet « Importer » de "
+            "la page /admin.",
+            file=sys.stderr,
+        )
+        return 130
     finally:
         imports.close()
     print(json.dumps(job, ensure_ascii=False))

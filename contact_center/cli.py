@@ -31,6 +31,7 @@ from foundation.errors import ContactCenterError
 
 if TYPE_CHECKING:
     from contact_center.conversation.store import ConversationStore
+    from contact_center.kb_admin.local_control import LocalControl
     from contact_center.services import Services
 
 log = logging.getLogger("contact_center")
@@ -177,7 +178,7 @@ def _kb_job(
     return 0
 
 
-def _hand_over(control: Any, kind: str, tenant_id: str, only: tuple[str, ...]) -> int:
+def _hand_over(control: LocalControl, kind: str, tenant_id: str, only: tuple[str, ...]) -> int:
     """Post the import to the running server, print its progress, then its final report."""
     from contact_center.kb_admin.local_control import ServerImports
 

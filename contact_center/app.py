@@ -33,6 +33,7 @@ from channels.twilio.webhook import router as twilio_router
 from channels.voice.routes import router as voice_router
 from channels.webchat.live import router as webchat_live_router
 from channels.webchat.routes import router as webchat_router
+from contact_center.kb_admin import local_control
 from contact_center.services import Services
 from contact_center.settings import Settings
 from contact_center.web.auth_api import router as auth_router
@@ -43,13 +44,23 @@ from contact_center.web.health import router as health_router
 from contact_center.web.kb_admin_api import pages as kb_admin_pages
 from contact_center.web.kb_answers_api import router as kb_answers_router
 from contact_center.web.kb_documents_api import router as kb_documents_router
+from contact_center.web.kb_jobs_api import router as kb_jobs_router
 from contact_center.web.records_api import router as records_router
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    services: Services | None = None,
+    local_url: str | None = None,
+) -> FastAPI:
     """The application; ``services`` may be pre-built (tests inject fakes this way).
+
+    ``local_url``: where the server is reachable from this machine (``serve`` binds its socket
+    first); when given, the lifespan writes the control file through which the command line
+    hands knowledge-base imports to this server (contact_center/kb_admin/local_control.py).
 
     A speech stack put on ``app.state.speech`` before start-up is used as is (tests inject a
     fake or a pre-warmed one); otherwise the lifespan builds one when speech is enabled.
@@ -70,10 +81,16 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         app.state.services = built
         app.state.speech = speech
         app.state.phone_calls = _phone_calls(built, speech)
+        control = (
+            local_control.publish(built.settings.app.data_dir, local_url) if local_url else None
+        )
+        app.state.local_control = control
         log.info("contact centre ready kb_version=%s", built.kb_index.version)
         try:
             yield
         finally:
+            if control is not None:
+                local_control.withdraw(control)
             await built.aclose()
 
     app = FastAPI(
@@ -105,6 +122,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(voice_router)
     app.include_router(twilio_router)
     app.include_router(kb_documents_router)
+    app.include_router(kb_jobs_router)
     app.include_router(kb_answers_router)
     app.include_router(kb_admin_pages)
     app.include_router(webchat_live_router)

@@ -8,6 +8,10 @@ to the rooms below.
 Forms used by people and by checks outside this repository (keep them):
 ``serve [--host H] [--port P]``, ``kb import-service-public``, ``kb reindex``,
 ``ask "question" [--tenant ID] --json``, ``search "question" [--tenant ID] [--top-k N] --json``.
+
+While ``serve`` runs, it holds the embedded index: the ``kb`` commands then hand their import
+to that server (found through the control file it writes in its data folder, see
+contact_center/kb_admin/local_control.py) and print its progress until it ends.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from contact_center.agents.commands import register as register_agents
@@ -27,6 +31,7 @@ from foundation.errors import ContactCenterError
 
 if TYPE_CHECKING:
     from contact_center.conversation.store import ConversationStore
+    from contact_center.kb_admin.local_control import LocalControl
     from contact_center.services import Services
 
 log = logging.getLogger("contact_center")
@@ -117,60 +122,125 @@ def _services(settings: Settings, *, llm: bool) -> Services:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import socket
+
     import uvicorn
 
     from contact_center.app import create_app
 
     host = args.host or settings.app.host
-    port = args.port or settings.app.port
+    port = settings.app.port if args.port is None else args.port  # 0: the system picks one
+    # Bound before the app starts, so that the control file can name the port (even port 0).
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    port = sock.getsockname()[1]
     print(f"Centre de contact : http://{host}:{port}/", flush=True)
     # The app resolves forwarded addresses itself, from CC_APP__TRUSTED_PROXIES only.
-    app = create_app(settings)
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    app = create_app(settings, local_url=f"http://{_loopback(host)}:{port}")
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False)
+    uvicorn.Server(config).run(sockets=[sock])
     return 0
 
 
-def _index(
+def _loopback(host: str) -> str:
+    """How this machine reaches a server listening on ``host``."""
+    if host in {"", "0.0.0.0"}:
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+def _kb_job(
     settings: Settings,
-    documents: Any,
-    dense: Literal["now", "later"],
-    withdrawn: Collection[tuple[str, str]] = (),
+    kind: str,
+    tenant_id: str,
+    only: tuple[str, ...] = (),
+    dense: Literal["now", "later"] = "now",
 ) -> int:
+    """Import in the running server if there is one (it holds the index), else in-process."""
+    from contact_center.kb_admin import local_control
+    from contact_center.kb_admin.import_jobs import import_documents
+
+    control = local_control.find(settings.app.data_dir)
+    if control is not None:
+        return _hand_over(control, kind, tenant_id, only)
+    documents = import_documents(settings.kb, kind, tenant_id, only)
     services = _services(settings, llm=False)
     try:
-        report = services.indexer.index(documents, progress=True, dense=dense, withdrawn=withdrawn)
+        report = services.indexer.index(
+            documents, progress=True, dense=dense, withdrawn=documents.withdrawn
+        )
         print(json.dumps(report.__dict__, ensure_ascii=False, default=str))
     finally:
         asyncio.run(services.aclose())
     return 0
 
 
-def _kb_import_service_public(args: argparse.Namespace, settings: Settings) -> int:
-    from knowledge_base.service_public import fetch_package, iter_fiches
+def _hand_over(control: LocalControl, kind: str, tenant_id: str, only: tuple[str, ...]) -> int:
+    """Post the import to the running server, print its progress, then its final report."""
+    from contact_center.kb_admin.local_control import ServerImports
 
-    package = fetch_package(settings.kb.service_public_package, settings.kb.cache_dir)
-    only = tuple(args.only) if args.only else settings.kb.only_ids
-    documents = iter_fiches(package, settings.kb.audiences, only, settings.kb.kinds)
-    return _index(settings, documents, args.dense, documents.withdrawn)
+    print(
+        f"Un serveur tourne ({control.url}, processus {control.pid}) : l'import lui est confié "
+        "(les vecteurs sémantiques sont calculés ensuite en arrière-plan).",
+        file=sys.stderr,
+        flush=True,
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the progress lines say enough
+    imports = ServerImports(control)
+    try:
+        job = imports.run(kind, tenant_id, only, on_progress=_print_progress)
+    except KeyboardInterrupt:  # the server goes on: only the following stops
+        print(
+            "\nL'import se poursuit sur le serveur : suivez-le dans l'onglet « Importer » de "
+            "la page /admin.",
+            file=sys.stderr,
+        )
+        return 130
+    finally:
+        imports.close()
+    print(json.dumps(job, ensure_ascii=False))
+    if job["phase"] != "done":
+        print(f"error: {job['error']}", file=sys.stderr)
+        return 1
+    return 0
+
+
+PHASES = {
+    "reading": "lecture de la source",
+    "indexing": "indexation",
+    "done": "terminé",
+    "failed": "échec",
+    "stopped": "interrompu",
+}
+
+
+def _print_progress(job: dict[str, Any]) -> None:
+    print(
+        f"[{job['id']}] {PHASES.get(job['phase'], job['phase'])} : "
+        f"{job['documents_seen']} document(s) lus, {job['documents_indexed']} écrit(s), "
+        f"{job['documents_unchanged']} inchangé(s), {job['chunks_upserted']} passage(s) indexés",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _kb_import_service_public(args: argparse.Namespace, settings: Settings) -> int:
+    only = tuple(args.only) if args.only else ()
+    return _kb_job(settings, "service-public", settings.app.default_tenant, only, args.dense)
 
 
 def _kb_import_local(args: argparse.Namespace, settings: Settings) -> int:
-    from knowledge_base.markdown import load_demo_documents
-
     tenant = args.tenant or settings.app.default_tenant
-    return _index(settings, load_demo_documents(tenant), "now")
+    return _kb_job(settings, "local", tenant)
 
 
 def _kb_reindex(args: argparse.Namespace, settings: Settings) -> int:
-    from itertools import chain
-
-    from knowledge_base.markdown import load_demo_documents
-    from knowledge_base.service_public import fetch_package, iter_fiches
-
-    package = fetch_package(settings.kb.service_public_package, settings.kb.cache_dir)
-    fiches = iter_fiches(package, settings.kb.audiences, settings.kb.only_ids, settings.kb.kinds)
-    documents = chain(load_demo_documents(settings.app.default_tenant), fiches)
-    return _index(settings, documents, args.dense, fiches.withdrawn)
+    return _kb_job(settings, "reindex", settings.app.default_tenant, dense=args.dense)
 
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:

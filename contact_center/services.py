@@ -43,6 +43,7 @@ from contact_center.handoffs.assistant_desk import HandoffDesk
 from contact_center.handoffs.queue import HandoffStore
 from contact_center.handoffs.realtime import EventBus, build_bus
 from contact_center.kb_admin.browse import DocumentBrowser
+from contact_center.kb_admin.import_jobs import ImportJobs, import_documents
 from contact_center.kb_admin.local_documents import DocumentLibrary
 from contact_center.kb_admin.routing_corrections import RoutingCorrections
 from contact_center.kb_admin.unanswered import UnansweredQuestions
@@ -52,7 +53,7 @@ from contact_center.ratelimit import InMemoryRateLimiter, RateLimiter, RedisRate
 from contact_center.settings import NotificationsSection, Settings, routing_embeddings
 from contact_center.testing.fakes import FakeNotifier
 from knowledge_base.documents import Document
-from knowledge_base.indexing import Indexer, IndexReport
+from knowledge_base.indexing import Indexer, IndexProgress, IndexReport
 from knowledge_base.markdown import DEMO_TENANT, demo_pages
 from retrieval.answer import GroundedAnswerer
 from retrieval.chat import ChatModel
@@ -94,10 +95,14 @@ class BackgroundEmbedding:
     resume_after_s: float = 2.0
 
     def start(self) -> None:
-        """Start the thread (once)."""
-        if self.thread is None:
-            self.thread = threading.Thread(target=self._run, name="dense-embedding", daemon=True)
-            self.thread.start()
+        """Start the thread, unless it runs already or the app is closing.
+
+        A later import starts it again once the previous run has filled every vector.
+        """
+        if self.stop.is_set() or self.running:
+            return
+        self.thread = threading.Thread(target=self._run, name="dense-embedding", daemon=True)
+        self.thread.start()
 
     def _run(self) -> None:
         _lower_thread_priority()
@@ -196,14 +201,23 @@ class KnowledgeIndex:
             self.background.start()
 
     def index(
-        self, documents: Iterable[Document], withdrawn: Collection[tuple[str, str]] = ()
+        self,
+        documents: Iterable[Document],
+        withdrawn: Collection[tuple[str, str]] = (),
+        on_progress: IndexProgress | None = None,
     ) -> IndexReport:
         """Index new and changed documents now (BM25 serves them at once), vectors later.
 
         ``withdrawn`` documents (tenant, id) that are indexed are removed (see
-        :meth:`Indexer.index`).
+        :meth:`Indexer.index`); ``on_progress`` is told the running counts.
         """
-        report = self.indexer.index(documents, progress=False, dense="later", withdrawn=withdrawn)
+        report = self.indexer.index(
+            documents,
+            progress=False,
+            dense="later",
+            withdrawn=withdrawn,
+            on_progress=on_progress,
+        )
         self.refresh_version()
         self.start_background_embedding()
         return report
@@ -277,6 +291,12 @@ class Services:
             self.indexer,
             self.activity,
             embed_in_background=settings.app.embed_in_background,
+        )
+        #: Whole-source imports in the background, one at a time (the admin follows them).
+        self.import_jobs = ImportJobs(
+            self.kb_index.index,
+            lambda job: import_documents(settings.kb, job.kind, job.tenant_id, job.only),
+            self.auth.audit,
         )
         self.chat_model = chat_model or build_chat_model(settings.llm, settings.models.dir)
         self.answerer = GroundedAnswerer(self.chat_model, settings.retrieval)
@@ -375,6 +395,7 @@ class Services:
 
     async def aclose(self) -> None:
         """Stop background work, release models and connections."""
+        self.import_jobs.close()
         self.kb_index.background.close()
         self.dispatcher.close()
         await self.chat_model.aclose()

@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -54,6 +54,10 @@ DenseScope = Literal["first", "all"]
 DENSE_PASSAGE_CHARS = 300
 #: Pending chunks fetched per scan of the store by :meth:`Indexer.embed_pending`.
 _PENDING_PAGE = 1024
+#: Told the running counts of an import (``seen``, ``indexed``, ``unchanged``, ``upserted``,
+#: ``deleted``, ``dense``) after each document read and each batch written; an exception it
+#: raises stops the import there (what is written stays, the next import redoes the rest).
+IndexProgress = Callable[[Mapping[str, int]], None]
 
 
 def dense_text(chunk: Chunk) -> str:
@@ -142,8 +146,11 @@ class Indexer:
         progress: bool = True,
         dense: DenseWhen = "now",
         withdrawn: Collection[tuple[str, str]] = (),
+        on_progress: IndexProgress | None = None,
     ) -> IndexReport:
         """Index new and changed documents; skip those whose version is already indexed.
+
+        The store is held only while each batch is written: searches run between batches.
 
         Args:
             documents: The documents of one or several sources.
@@ -153,7 +160,9 @@ class Indexer:
             withdrawn: ``(tenant, document id)`` of pages the source no longer offers as
                 answers; those indexed are removed. Read once ``documents`` is consumed, so a
                 stream may fill it while it is read (``FicheStream.withdrawn``).
+            on_progress: Told the running counts (see :data:`IndexProgress`).
         """
+        tell = on_progress or (lambda counts: None)
         started = time.perf_counter()
         self.store.ensure_collection()
         known = self.store.document_versions()
@@ -167,14 +176,17 @@ class Indexer:
             key = (document.tenant_id, document.id)
             if known.get(key) == document.content_hash:
                 counts["unchanged"] += 1
+                tell(counts)
                 continue
             batch.add(self.chunker(document), replaces_previous=key in known)
             counts["indexed"] += 1
             if len(batch.chunks) >= self.batch_size:
                 self._flush(batch, dense == "now", counts)
                 batch = _Batch()
+            tell(counts)
         self._flush(batch, dense == "now", counts)
         counts["removed"] = self._remove(withdrawn, known)
+        tell(counts)
         return _report(counts, time.perf_counter() - started)
 
     def _remove(

@@ -254,14 +254,27 @@ def client(
         yield test_client
 
 
+def listening_socket() -> socket.socket:
+    """A loopback socket on a port that the system picks, already listening: a server given
+    it knows its URL before it starts (``contact-center serve`` binds its socket this way)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    return sock
+
+
 @contextmanager
-def serve_app(app: FastAPI, *, start_timeout_s: float = 60) -> Iterator[int]:
+def serve_app(
+    app: FastAPI, *, start_timeout_s: float = 60, sock: socket.socket | None = None
+) -> Iterator[int]:
     """``app`` served by uvicorn in a thread on a loopback port that the system picks (port 0,
-    so no other process can take it between a look-up and the bind); yields that port."""
+    so no other process can take it between a look-up and the bind), or on ``sock``; yields
+    that port."""
     import uvicorn
 
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    sockets = [sock] if sock is not None else None
+    thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, daemon=True)
     thread.start()
     deadline = time.monotonic() + start_timeout_s
     while not server.started:

@@ -9,6 +9,7 @@ frame raise: a resident's page gets a reason, not a dropped connection.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -65,7 +66,7 @@ class StartRequest:
     resident_token: str | None
 
 
-def parse_start(message: dict[str, Any]) -> StartRequest:
+def parse_start(message: Mapping[str, Any]) -> StartRequest:
     """The first frame (an ASGI ``websocket.receive`` message), or :class:`FrameRefused`."""
     if message.get("text") is None:
         raise FrameRefused(UNSUPPORTED_DATA, START_EXPECTED)

@@ -9,4 +9,5 @@
 * ``console.py``: follows live event streams (console, web chat) and signs agents in over HTTP.
 * ``oidc_provider.py``: stands in for a town's single sign-on.
 * ``twilio_standin.py``: stands in for Twilio's REST API (SMS, call transfers).
+* ``import_jobs.py``: an import held half-way, and a job followed to its end.
 """

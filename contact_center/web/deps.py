@@ -29,6 +29,7 @@ from contact_center.handoffs.agent_desk import AgentDesk
 from contact_center.handoffs.queue import HandoffStore
 from contact_center.handoffs.realtime import EventBus
 from contact_center.kb_admin.browse import DocumentBrowser
+from contact_center.kb_admin.import_jobs import ImportJobs
 from contact_center.kb_admin.local_documents import DocumentLibrary
 from contact_center.kb_admin.routing_corrections import RoutingCorrections
 from contact_center.kb_admin.unanswered import UnansweredQuestions
@@ -132,6 +133,11 @@ def get_kb_index(connection: HTTPConnection) -> KnowledgeIndex:
     return _built(connection).kb_index
 
 
+def get_import_jobs(connection: HTTPConnection) -> ImportJobs:
+    """Whole-source imports running in the background, and the last ones."""
+    return _built(connection).import_jobs
+
+
 def get_documents(connection: HTTPConnection) -> DocumentLibrary:
     """The communes' own documents, versioned."""
     return _built(connection).kb_documents
@@ -169,6 +175,7 @@ ReadinessDep = Annotated[dict[str, Any], Depends(get_readiness)]
 RetrieverDep = Annotated[HybridRetriever, Depends(get_retriever)]
 QdrantStoreDep = Annotated[QdrantStore, Depends(get_store)]
 KnowledgeIndexDep = Annotated[KnowledgeIndex, Depends(get_kb_index)]
+ImportJobsDep = Annotated[ImportJobs, Depends(get_import_jobs)]
 DocumentLibraryDep = Annotated[DocumentLibrary, Depends(get_documents)]
 DocumentBrowserDep = Annotated[DocumentBrowser, Depends(get_document_browser)]
 ValidatedAnswersDep = Annotated[ValidatedAnswers, Depends(get_validated_answers)]

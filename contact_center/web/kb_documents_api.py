@@ -1,8 +1,9 @@
-"""Knowledge-base administration: documents (list, edit, versions, publication) and imports.
+"""Knowledge-base administration: documents (list, edit, versions, publication) and file imports.
 
 The list pages through the commune's documents and then the national service-public.fr fiches
 (read-only: no edit and no versions, but their indexed chunks can be read). See
-contact_center/web/kb_admin_api.py for what every route requires.
+contact_center/web/kb_admin_api.py for what every route requires; whole-source refreshes run as
+background jobs (contact_center/web/kb_jobs_api.py).
 """
 
 from __future__ import annotations
@@ -15,11 +16,8 @@ from pydantic import BaseModel, Field
 
 from contact_center.kb_admin.browse import IndexedDocument
 from contact_center.web.deps import (
-    AuthDep,
     DocumentBrowserDep,
     DocumentLibraryDep,
-    KnowledgeIndexDep,
-    SettingsDep,
 )
 from contact_center.web.kb_admin_api import (
     PREFIX,
@@ -29,7 +27,6 @@ from contact_center.web.kb_admin_api import (
     summary_dict,
     version_dict,
 )
-from foundation.errors import SourceUnavailableError
 from knowledge_base.importers import MAX_BYTES, read_upload
 from knowledge_base.markdown_preview import render_markdown
 
@@ -41,10 +38,6 @@ class PageIn(BaseModel):
     body: str = ""
     note: str = ""
     publish: bool = False
-
-
-class RefreshIn(BaseModel):
-    only: list[str] = Field(default_factory=list)
 
 
 class DocumentItem(BaseModel):
@@ -255,38 +248,3 @@ async def import_file(
         return {**document_detail(library, tenant_id, saved.id), "kind": page.kind}
 
     return await anyio.to_thread.run_sync(work)
-
-
-@router.post("/imports/service-public")
-def refresh_service_public(
-    tenant_id: str,
-    body: RefreshIn,
-    agent: CommuneAdmin,
-    kb_index: KnowledgeIndexDep,
-    auth: AuthDep,
-    settings: SettingsDep,
-) -> dict:
-    """Re-import the service-public.fr fiches (all of them takes minutes; ``only`` a few)."""
-    from knowledge_base.service_public import fetch_package, iter_fiches
-
-    kb = settings.kb
-    try:
-        package = fetch_package(kb.service_public_package, kb.cache_dir)
-    except SourceUnavailableError as exc:
-        raise HTTPException(
-            503,
-            {
-                "code": "source_unavailable",
-                "message": "Les fiches de service-public.fr sont injoignables pour le "
-                "moment : réessayez plus tard.",
-            },
-        ) from exc
-    documents = iter_fiches(package, kb.audiences, tuple(body.only) or kb.only_ids, kb.kinds)
-    report = kb_index.index(documents, documents.withdrawn)
-    details = {
-        "documents_seen": report.documents_seen,
-        "documents_indexed": report.documents_indexed,
-        "documents_unchanged": report.documents_unchanged,
-    }
-    auth.audit.record(tenant_id, agent.email, "kb.service_public.refreshed", None, details)
-    return details

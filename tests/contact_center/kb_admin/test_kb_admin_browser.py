@@ -88,3 +88,25 @@ def test_admin_edits_the_town_hall_hours_and_the_chat_answer_changes(
 
 
 ADMIN_EMAIL = "admin-navigateur@val-fleuri.example"
+
+
+def test_admin_starts_a_reimport_and_follows_it_to_its_end(
+    browser: object, admin_server: str
+) -> None:
+    context = browser.new_context(locale="fr-FR")  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(f"{admin_server}/admin")
+    page.get_by_label("Adresse électronique").fill(ADMIN_EMAIL)
+    page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("button", name="Importer", exact=True).click()
+    expect(page.locator("#job-summary")).to_contain_text("Aucun import lancé")
+
+    page.get_by_role("button", name="Réimporter les pages de la commune").click()
+    expect(page.get_by_role("status")).to_contain_text("il se poursuit en arrière-plan")
+    summary = page.locator("#job-summary")
+    expect(summary).to_contain_text("L'import des pages de la commune : terminé", timeout=60_000)
+    details = page.locator("#job-details")
+    expect(details).to_contain_text("Documents lus")
+    expect(details).to_contain_text(ADMIN_EMAIL)
+    context.close()

@@ -271,13 +271,57 @@
     if (doc) { document.querySelector('[data-tab="documents"]').click(); openDocument(doc.id); }
   });
 
-  $("refresh-form").addEventListener("submit", async (event) => {
+  // Whole-source imports run in the server's background: the page follows the current job.
+  const PHASES = {
+    reading: "lecture de la source", indexing: "indexation en cours", done: "terminé",
+    failed: "échec", stopped: "interrompu (arrêt du serveur)",
+  };
+  let jobTimer = null;
+
+  function when(iso) {
+    return iso ? new Date(iso).toLocaleString("fr-FR") : "—";
+  }
+
+  function showJob(job) {
+    if (!job) {
+      $("job-summary").textContent = "Aucun import lancé depuis le démarrage du serveur.";
+      $("job-details").replaceChildren();
+      return;
+    }
+    const label = job.label.charAt(0).toUpperCase() + job.label.slice(1);
+    $("job-summary").textContent = `${label} : ${PHASES[job.phase] || job.phase}.`;
+    const rows = [
+      ["Documents lus", job.documents_seen], ["Documents écrits", job.documents_indexed],
+      ["Documents inchangés", job.documents_unchanged], ["Passages indexés", job.chunks_upserted],
+      ["Lancé le", when(job.started_at)], ["Terminé le", when(job.finished_at)],
+    ];
+    if (job.requested_by) rows.push(["Lancé par", job.requested_by]);
+    if (job.error) rows.push(["Erreur", job.error]);
+    $("job-details").replaceChildren(...rows.flatMap(([term, value]) => [el("dt", term), el("dd", String(value))]));
+  }
+
+  async function loadJob() {
+    clearTimeout(jobTimer);
+    const body = await run(() => api("/jobs/current"));
+    if (!body) return;
+    showJob(body.job);
+    if (body.job && !body.job.finished) jobTimer = setTimeout(loadJob, 1000);
+  }
+  loaders.imports = loadJob;
+
+  async function startJob(path, json) {
+    const job = await run(() => api(path, { method: "POST", json }),
+      "Import lancé : il se poursuit en arrière-plan, l'assistant continue de répondre.");
+    if (job) loadJob();
+  }
+
+  $("refresh-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    say("Actualisation des fiches en cours…");
     const only = $("refresh-only").value.split(/\s+/).filter(Boolean);
-    const report = await run(() => api("/imports/service-public", { method: "POST", json: { only } }));
-    if (report) say(`${report.documents_seen} fiche(s) lues, ${report.documents_indexed} mise(s) à jour, ${report.documents_unchanged} inchangée(s).`);
+    startJob("/imports/service-public", { only });
   });
+  $("job-local").addEventListener("click", () => startJob("/jobs", { kind: "local" }));
+  $("job-reindex").addEventListener("click", () => startJob("/jobs", { kind: "reindex" }));
 
   // -- playground ------------------------------------------------------------------------
   $("playground-form").addEventListener("submit", async (event) => {

@@ -6,8 +6,11 @@ v3.2 from the ``pipecat-ai`` wheel and the voice activity is the real Silero VAD
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
+from sqlalchemy import select
 
 from channels.speech.audio import (
     STT_RATE,
@@ -17,15 +20,19 @@ from channels.speech.audio import (
     resample,
     ulaw_to_pcm16,
 )
-from channels.speech.stack import build_turn_model
+from channels.speech.stack import SpeechStack, build_turn_model
 from channels.speech.turn import SmartTurnModel, smart_turn_available
 from channels.speech.vad import Endpointer, SileroDetector, UtteranceEnded
-from contact_center.settings import SpeechSection
-from tests.channels.conftest import clip
+from channels.testing.fakes import FakeSynthesizer, FakeTranscriber
+from contact_center.conversation.schema import Conversation
+from contact_center.settings import Settings, SpeechSection
+from tests.channels.conftest import build_services, clip, phone_call, serve
 from tests.conftest import unavailable
 
 #: Where « giancarlo fisichella a perdu | le contrôle de sa voiture… » is split for a pause.
 FISICHELLA_WORD_GAP = 64 * 512 + 256
+#: « … et a terminé la course » (the sentence is complete there).
+COURSE_END = 169 * 512
 
 
 @pytest.fixture(scope="module")
@@ -108,3 +115,43 @@ def test_the_setting_chooses_how_a_turn_ends() -> None:
     assert isinstance(build_turn_model(SpeechSection(end_of_turn="smart_turn")), SmartTurnModel)
     chosen = build_turn_model(SpeechSection())
     assert isinstance(chosen, SmartTurnModel) == smart_turn_available()
+
+
+@pytest.mark.slow
+def test_a_caller_who_hesitates_is_answered_once_for_the_whole_sentence(
+    voice_settings: Settings, embedder: Any, request_classifier: Any, smart_turn: SmartTurnModel
+) -> None:
+    sentence = load_audio(clip("fleurs-fr-005.ogg"))[:COURSE_END]
+    stack = SpeechStack(
+        # One text per utterance the recogniser is given: a cut sentence would use both.
+        recognizer=FakeTranscriber(script=["Comment refaire ma carte d'identité ?", "la suite"]),
+        synthesizer=FakeSynthesizer(ms_per_char=5),
+        detector_factory=SileroDetector,
+        turn_model=smart_turn,
+    )
+    services = build_services(voice_settings, embedder, request_classifier)
+    with serve(services, stack) as host, phone_call(host) as call:
+        call.wait_for(lambda r: r.data.get("event") == "mark", timeout=30)  # the AI notice
+        before = len(call.received)
+        # At the pace of a real call, on an 8 kHz μ-law line.
+        call.silence(0.3, realtime=True)
+        call.speak(sentence[:FISICHELLA_WORD_GAP], STT_RATE, realtime=True)
+        call.silence(1.0, realtime=True)  # « giancarlo fisichella a perdu… »
+        call.speak(sentence[FISICHELLA_WORD_GAP:], STT_RATE, realtime=True)
+        call.silence(2.5, realtime=True)
+        call.wait_for(
+            lambda r: r.data.get("event") == "mark" and call.received.index(r) > before,
+            timeout=90,
+        )
+        for _ in range(20):  # stay on the line while any later turn is recorded
+            call.poll(timeout=0.1)
+    with services.database.session() as session:
+        conversation = session.scalars(
+            select(Conversation.id).where(Conversation.channel == "phone")
+        ).all()[-1]
+    view = services.conversations.get(conversation)
+    assert view is not None
+    heard = [m.content for m in view.messages if m.role == "user"]
+    # One turn: with the fixed silence the pause ends a first turn and the rest of the
+    # sentence, heard alone, makes a second one.
+    assert heard == ["Comment refaire ma carte d'identité ?"]

@@ -14,7 +14,8 @@ to 16 kHz), once with the fixed silence (``end_silence_ms``) and once with Smart
 
 A **false cut-off** is a turn that ends before the last speech of the utterance (in the inserted
 pause, or in a natural pause of a long sentence). The **end-of-turn delay** is the time from the
-end of the last speech frame to the end of the turn, on utterances not cut.
+end of the last speech frame to the end of the turn (with the Smart Turn inference that ended
+it, measured), on utterances not cut.
 
     .venv/bin/python bench/bench_turn.py [--limit N] [--json OUT]
 """
@@ -157,13 +158,15 @@ def phone(audio: np.ndarray) -> np.ndarray:
     return resample(ulaw_to_pcm16(line), TELEPHONY_RATE, STT_RATE)
 
 
-def run(endpointer: Endpointer, audio: np.ndarray) -> list[float]:
-    """Stream times (s) at which turns ended."""
+def run(endpointer: Endpointer, audio: np.ndarray, model: TimedModel) -> list[float]:
+    """Times (s) at which turns ended: stream time, plus the inference that ended the turn."""
     ends = []
     for start in range(0, audio.size, CHUNK):
+        calls = len(model.seconds)
         for event in endpointer.feed(audio[start : start + CHUNK]):
             if isinstance(event, UtteranceEnded):
-                ends.append(event.detected_at_s)
+                asked = len(model.seconds) > calls
+                ends.append(event.detected_at_s + (model.seconds[-1] if asked else 0.0))
     return ends
 
 
@@ -205,12 +208,20 @@ def main() -> None:
                 for system, endpointer in systems.items():
                     tally = tallies.setdefault(f"{path}/{kind}/{system}", Tally())
                     tally.utterances += 1
-                    ends = run(endpointer, audio)
+                    ends = run(endpointer, audio, model)
                     if not ends or ends[0] < speech_end:
                         tally.cut += 1
                     else:
                         tally.delays.append(ends[0] - speech_end)
     report = {name: tally.row() for name, tally in sorted(tallies.items())}
+    for path in ("browser", "phone"):
+        for system in {name.split("/")[2] for name in tallies}:
+            both = [tallies[f"{path}/{kind}/{system}"] for kind in ("complete", "paused")]
+            report[f"{path}/all/{system}"] = Tally(
+                utterances=sum(t.utterances for t in both),
+                cut=sum(t.cut for t in both),
+                delays=[d for t in both for d in t.delays],
+            ).row()
     print(
         f"{len(clips)} clips; Smart Turn check after {args.turn_check_ms} ms, threshold "
         f"{args.turn_threshold}, max silence {args.max_end_silence_ms} ms"

@@ -227,8 +227,18 @@ class SpeechSection(BaseModel):
     vad_threshold: float = 0.5
     #: Speech needed before an utterance counts (and before barge-in interrupts playback).
     min_speech_ms: int = 200
-    #: Silence that ends the resident's turn.
+    #: How a turn ends: ``smart_turn`` asks Smart Turn v3.2 (pipecat-ai's packaged model)
+    #: whether the sentence is complete after a short pause; ``silence`` waits
+    #: ``end_silence_ms``; ``auto`` is ``smart_turn`` when the model is installed.
+    end_of_turn: Literal["auto", "smart_turn", "silence"] = "auto"
+    #: Silence that ends the resident's turn (``silence``).
     end_silence_ms: int = 700
+    #: Pause after which Smart Turn is asked (``smart_turn``).
+    turn_check_ms: int = 200
+    #: Pause that ends the turn even when Smart Turn finds the sentence incomplete.
+    max_end_silence_ms: int = 2000
+    #: Smart Turn's probability from which a sentence counts as complete.
+    turn_threshold: float = 0.9
     max_utterance_s: float = 30.0
     #: The holding phrase is spoken when no sentence is ready this long after the transcript.
     holding_after_s: float = 1.0

@@ -20,6 +20,13 @@ bootstrap_venv() {
         rm -f "$VENV"/.installed-*
         touch "$stamp"
     fi
+    # Smart Turn's model ships in the pipecat-ai wheel, of which only that file is used: the
+    # package goes in without its dependency tree (pip extras cannot say --no-deps).
+    if [[ ",$extras," == *,voice,* || ",$extras," == *,smartturn,* ]]; then
+        "$VENV/bin/python" -c "import importlib.util as u; assert u.find_spec('pipecat')" \
+            2>/dev/null \
+            || "$VENV/bin/python" -m pip install --quiet --no-deps "pipecat-ai==1.14.0"
+    fi
 }
 
 require_npm() {

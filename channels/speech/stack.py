@@ -19,6 +19,7 @@ import numpy as np
 from channels.speech.french_speech import speakable
 from channels.speech.stt import SpeechRecognizer, WhisperRecognizer
 from channels.speech.tts import EspeakSynthesizer, PiperSynthesizer, SpeechSynthesizer
+from channels.speech.turn import SmartTurnModel, TurnCompletion, smart_turn_available
 from channels.speech.vad import Endpointer, EnergyDetector, SileroDetector, SpeechDetector
 from channels.speech.vocabulary import terms
 from channels.testing.fakes import FakeSynthesizer, FakeTranscriber
@@ -41,12 +42,14 @@ class SpeechStack:
     synthesizer: SpeechSynthesizer
     detector_factory: Callable[[], SpeechDetector]
     settings: Any = None  # SpeechSection (kept loose: tests pass None)
+    #: Semantic end of turn; ``None``: the turn ends after a fixed silence.
+    turn_model: TurnCompletion | None = None
     _cache: dict[str, np.ndarray] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def warm_up(self, phrases: tuple[str, ...] = ()) -> None:
         """Load the models and pre-synthesise the fixed phrases."""
-        for component in (self.recognizer, self.synthesizer):
+        for component in (self.recognizer, self.synthesizer, self.turn_model):
             warm = getattr(component, "warm_up", None)
             if warm is not None:
                 warm()
@@ -57,13 +60,17 @@ class SpeechStack:
         """A fresh endpointer for one stream."""
         s = self.settings
         if s is None:
-            return Endpointer(self.detector_factory())
+            return Endpointer(self.detector_factory(), turn_model=self.turn_model)
         return Endpointer(
             self.detector_factory(),
             threshold=s.vad_threshold,
             min_speech_ms=s.min_speech_ms,
             end_silence_ms=s.end_silence_ms,
             max_utterance_s=s.max_utterance_s,
+            turn_model=self.turn_model,
+            turn_check_ms=s.turn_check_ms,
+            max_end_silence_ms=s.max_end_silence_ms,
+            turn_threshold=s.turn_threshold,
         )
 
     def speak(self, text: str, *, cache: bool = False) -> np.ndarray:
@@ -101,7 +108,22 @@ def build_speech_stack(settings: Any, models_dir: Any) -> SpeechStack:
         synthesizer=build_synthesizer(settings),
         detector_factory=SileroDetector if settings.vad_backend == "silero" else EnergyDetector,
         settings=settings,
+        turn_model=build_turn_model(settings),
     )
+
+
+def build_turn_model(settings: Any) -> TurnCompletion | None:
+    """Smart Turn when chosen, or by default when its model is installed; else fixed silence."""
+    mode = settings.end_of_turn
+    if mode == "auto":
+        mode = "smart_turn" if smart_turn_available() else "silence"
+        if mode == "silence":
+            log.info(
+                "Smart Turn not installed: turns end after %d ms of silence "
+                "(pip install --no-deps 'pipecat-ai==1.14.0')",
+                settings.end_silence_ms,
+            )
+    return SmartTurnModel() if mode == "smart_turn" else None
 
 
 def build_synthesizer(settings: Any) -> SpeechSynthesizer:

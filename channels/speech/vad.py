@@ -8,6 +8,9 @@ deterministic stand-in for tests of the protocol code.
 :class:`Endpointer` turns frames into events: :class:`SpeechStarted` once speech lasted
 ``min_speech_ms`` (what barge-in listens for), then :class:`UtteranceEnded` with the audio
 (a short pre-roll included) after ``end_silence_ms`` of silence, or at ``max_utterance_s``.
+With a :class:`~channels.speech.turn.TurnCompletion` model (semantic end of turn), the turn
+ends after only ``turn_check_ms`` of silence when the model finds the sentence complete;
+otherwise it waits for more speech, up to ``max_end_silence_ms`` of silence.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Protocol
 import numpy as np
 
 from channels.speech.audio import STT_RATE, pcm16_to_float
+from channels.speech.turn import TurnCompletion
 
 #: Samples per detector frame (Silero's frame at 16 kHz: 32 ms).
 FRAME = 512
@@ -95,9 +99,13 @@ class Endpointer:
         detector: The frame classifier.
         threshold: Probability above which a frame is speech.
         min_speech_ms: Speech needed before the utterance counts (coughs, clicks do not).
-        end_silence_ms: Silence that ends the turn.
+        end_silence_ms: Silence that ends the turn (without ``turn_model``).
         max_utterance_s: An utterance is cut here even without silence.
         preroll_ms: Audio kept before the first speech frame.
+        turn_model: Semantic end of turn; ``None`` keeps the fixed ``end_silence_ms``.
+        turn_check_ms: Silence after which ``turn_model`` is asked (once per pause).
+        max_end_silence_ms: Silence that ends the turn even when the model finds it incomplete.
+        turn_threshold: Probability from which the model's answer counts as complete.
     """
 
     def __init__(
@@ -109,6 +117,10 @@ class Endpointer:
         end_silence_ms: int = 700,
         max_utterance_s: float = 30.0,
         preroll_ms: int = 300,
+        turn_model: TurnCompletion | None = None,
+        turn_check_ms: int = 200,
+        max_end_silence_ms: int = 2000,
+        turn_threshold: float = 0.9,
     ) -> None:
         self.detector = detector
         self.threshold = threshold
@@ -117,6 +129,11 @@ class Endpointer:
         self._end_silence = max(1, round(end_silence_ms * ms))
         self._max_frames = int(max_utterance_s * STT_RATE / FRAME)
         self._preroll = max(0, round(preroll_ms * ms))
+        self.turn_model = turn_model
+        self.turn_threshold = turn_threshold
+        if turn_model is not None:
+            self._check = max(1, round(turn_check_ms * ms))
+            self._end_silence = max(self._check, round(max_end_silence_ms * ms))
         self._pending = np.zeros(0, dtype=np.int16)
         self._fed = 0
         self._clear()
@@ -158,11 +175,27 @@ class Endpointer:
             self._frames = self._frames[-(self._preroll + self._min_speech) :]
             return None
         self._silence = 0 if speech else self._silence + 1
-        if self._silence >= self._end_silence or len(self._frames) >= self._max_frames:
+        if (
+            self._silence >= self._end_silence
+            or len(self._frames) >= self._max_frames
+            or self._complete()
+        ):
             audio = np.concatenate(self._frames)
             self._clear()
             return UtteranceEnded(audio, self._fed / STT_RATE)
         return None
+
+    def _complete(self) -> bool:
+        """Ask the turn model, once per pause, whether the sentence so far is complete."""
+        if self.turn_model is None or self._silence != self._check:
+            return False
+        probability = self.turn_model.probability(np.concatenate(self._frames))
+        return probability >= self.turn_threshold
+
+    @property
+    def semantic(self) -> bool:
+        """True when a turn model is asked (feeding may then run an inference)."""
+        return self.turn_model is not None
 
     @property
     def in_speech(self) -> bool:

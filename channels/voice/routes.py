@@ -14,7 +14,8 @@ Protocol (``/api/v1/voice``), JSON text frames unless said otherwise:
   ``sources``, ``answer_delta``, ``done`` (answer, sources, action, stage timings),
   ``barge_in``, ``handoff`` (the conversation continues with an agent in the chat), ``error``.
 
-The turn ends on silence (server-side endpointing): the page has no push-to-talk.
+The server finds the end of each turn (a short pause that Smart Turn judges final, or a longer
+silence): the page has no push-to-talk.
 """
 
 from __future__ import annotations

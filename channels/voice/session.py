@@ -165,7 +165,12 @@ class VoiceSession:
         """Caller audio, int16 at 16 kHz."""
         if self.handed_off:
             return
-        for event in self.endpointer.feed(samples):
+        if self.endpointer.semantic:
+            # A Smart Turn inference takes tens of ms: off the event loop other calls share.
+            events = await anyio.to_thread.run_sync(self.endpointer.feed, samples)
+        else:
+            events = self.endpointer.feed(samples)
+        for event in events:
             if isinstance(event, SpeechStarted):
                 await self._barge_in()
             elif isinstance(event, UtteranceEnded):

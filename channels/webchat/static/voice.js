@@ -9,7 +9,7 @@
  * resident's credential, given once by ``ready`` when the server opens a conversation).
  *
  * The microphone is captured at the device rate, downsampled to 16 kHz mono PCM16 and streamed
- * over the WebSocket /api/v1/voice; the server finds the end of each turn on silence, sends
+ * over the WebSocket /api/v1/voice; the server finds the end of each turn (a pause), sends
  * the transcript, the answer (text, sources) and its speech (PCM16, played as it arrives, each
  * chunk acknowledged with its mark). A "clear" from the server (the resident spoke over the
  * answer: barge-in) stops playback at once. Echo cancellation keeps our own voice out of the

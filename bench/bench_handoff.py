@@ -1,7 +1,9 @@
 """Benchmark of handoff detection from the resident's words, before and after.
 
-Run ``.venv/bin/python bench/bench_handoff.py [--before REV] [--errors]``: scores the current
-:func:`routing.handoff.handoff_before_answer` on ``eval/data/handoff_requests.jsonl`` and,
+Run ``.venv/bin/python bench/bench_handoff.py [--before REV] [--errors] [--dataset PATH]``:
+scores the current :func:`routing.handoff.handoff_before_answer` on
+``eval/data/handoff_requests.jsonl`` (or ``PATH``: ``eval/data/handoff_requests_heldout.jsonl``
+was written after the cue lists were frozen) and,
 for comparison, the same function as it was at git revision ``REV`` (default ``3d362b9``, the
 whole-phrase matcher), then prints precision and recall per reason and the false- and
 missed-handoff rates of each (eval/handoff_runner.py).
@@ -20,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from eval.handoff_runner import (  # noqa: E402
+    HANDOFF_DATASET,
     Detector,
     format_scores,
     load_handoff_dataset,
@@ -55,8 +58,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--before", default="3d362b9", help="git revision of the old matcher")
     parser.add_argument("--errors", action="store_true", help="list the messages each gets wrong")
+    parser.add_argument("--dataset", default=str(HANDOFF_DATASET), help="labelled messages")
     args = parser.parse_args()
-    examples = load_handoff_dataset()
+    examples = load_handoff_dataset(args.dataset)
     for name, detector in ((f"before ({args.before})", detector_at(args.before)),
                            ("after", current)):  # fmt: skip
         started = time.perf_counter()

@@ -92,14 +92,20 @@ HANDOFF_CUES = CueMatcher((
     cue("sensitive", "suis|sommes|etre|retrouve|retrouvons|retrouver", "a_la_rue|dehors", gap=2),
     cue("sensitive", "met|mettre|mis|mise|jette|jeter|jetee", "dehors|a_la_rue", gap=1),
     cue("sensitive", "sans", "abri|domicile|logement|toit", gap=1),
+    cue("sensitive", "n_ai|n_avons", "plus|pas|aucun", "de|d", "logement|toit|domicile|abri"),
+    cue("sensitive", "vis|vivons|habite|habitons|loge|logeons", "voiture|tente|squat", gap=2),
+    cue("sensitive", "m|me|nous", "a|ont|avez", "menace|menacee|menaces|frappe|frappee|battu|"
+        "battue|agresse|agressee|violee|viole"),
+    cue("sensitive", "menace|menacee|menaces|menacees|menacent", "de", "mort", gap=1),
     cue("sensitive", "sdf|expulse|expulsee|expulses|expulsees"),
     cue("sensitive", "me|m|nous|les", "frappe|frappent|bat|battent|tape|tapent|cogne|cognent|"
         "menace|menacent|harcele|harcelent|brutalise|violente"),
     cue("sensitive", "suis|est|etre|ete|sommes|sont", "battu|battue|battus|battues|harcele|"
         "harcelee|maltraite|maltraitee|maltraites|menace|menacee|agresse|agressee|violee",
         gap=1),
-    cue("sensitive", "violence|violences|harcelement|maltraitance|inceste|suicide|suicider|"
-        "suicidaire|detresse|desespere|desesperee"),
+    cue("sensitive", "violence|violences|harcelement|maltraitance|maltraite|maltraitee|"
+        "maltraites|maltraitees|inceste|suicide|suicider|suicidaire|detresse|desespere|"
+        "desesperee"),
     cue("sensitive", "en", "danger"),
     cue("sensitive", "envie|veux|vais|voudrais", "mourir|crever|disparaitre", gap=1,
         blockers=("rire", "ennui", "chaud", "froid")),
@@ -118,7 +124,11 @@ HANDOFF_CUES = CueMatcher((
         "conseiller|conseillere|interlocuteur"),
     cue("resident_request", "agent|agente|conseiller|conseillere|operateur|operatrice|personne|"
         "interlocuteur", "humain|humaine|reelle|reel|physique|vivante"),
-    cue("resident_request", "un|une", "humain|humaine", "svp|stp|s_il|plait|please|merci"),
+    cue("resident_request", "un|une", "humain|humaine|agent|conseiller|conseillere|operateur",
+        "svp|stp|s_il|plait|please|merci"),
+    cue("resident_request", "personne|agent|conseiller|conseillere|quelqu_un|quelquun",
+        "peut|pourrait|pourra|peuvent", "me|m|nous", "rappeler|appeler|contacter|recontacter",
+        gap=1, blocked_before=_POSSESSIVES),
     cue("resident_request", "quelqu_un|quelquun", "mairie|services|service|accueil", gap=2),
     # Complaints.
     cue("complaint", "me|m", "plaindre|plains|plaint"),
@@ -129,7 +139,9 @@ HANDOFF_CUES = CueMatcher((
     cue("complaint", "une|quelle", "honte"),
     cue("complaint", "pas", "content|contente|satisfait|satisfaite", gap=2),
     cue("complaint", "ras", "le", "bol"),
-    cue("complaint", "personne", "ne|n", "repond|repondu|rappelle|rappele|decroche", gap=1),
+    cue("complaint", "personne", "ne|n", "repond|repondu|rappelle|rappele|decroche", gap=2),
+    cue("complaint", "en", "colere"),
+    cue("complaint", "moquez|moque|foutez|fichez", "de", "moi|nous|gens|monde", gap=1),
     cue("complaint", "aucune|aucun|pas|sans|jamais", "reponse|retour|nouvelles", gap=2),
     cue("complaint", "troisieme|quatrieme|enieme|plusieurs|dixieme|combien", "fois", gap=1),
     cue("complaint", "n_importe", "quoi"),

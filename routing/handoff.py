@@ -76,7 +76,8 @@ _WANT = "veux|voudrais|voudrai|souhaite|souhaiterais|aimerais|besoin"
 # fmt: off
 _NOT_TYPOS = (
     "argent", "agence", "agenda", "plante", "trappe", "grappe", "mange", "manger", "danger",
-    "contenu", "mare", "marie", "maire", "voile", "site",
+    "contenu", "mare", "marie", "maire", "voile", "site", "vole", "volee", "voles", "volees",
+    "voler", "volent",
 )
 # fmt: on
 
@@ -89,7 +90,8 @@ HANDOFF_CUES = CueMatcher((
         gap=2),
     cue("sensitive", "dormir|dors|dort|dormons|dormi|coucher", "dehors|rue|voiture|parc|gare",
         gap=3),
-    cue("sensitive", "suis|sommes|etre|retrouve|retrouvons|retrouver", "a_la_rue|dehors", gap=2),
+    cue("sensitive", "suis|sommes|etre|retrouve|retrouvons|retrouver", "dehors", gap=2),
+    cue("sensitive", "a_la_rue", "ce_soir|cette_nuit|avec|depuis|aujourd_hui|demain", gap=1),
     cue("sensitive", "met|mettre|mis|mise|jette|jeter|jetee", "dehors|a_la_rue", gap=1),
     cue("sensitive", "sans", "abri|domicile|logement|toit", gap=1),
     cue("sensitive", "n_ai|n_avons", "plus|pas|aucun", "de|d", "logement|toit|domicile|abri"),
@@ -142,9 +144,9 @@ HANDOFF_CUES = CueMatcher((
     cue("complaint", "personne", "ne|n", "repond|repondu|rappelle|rappele|decroche", gap=2),
     cue("complaint", "en", "colere"),
     cue("complaint", "moquez|moque|foutez|fichez", "de", "moi|nous|gens|monde", gap=1),
-    cue("complaint", "aucune|aucun|pas|sans|jamais", "reponse|retour|nouvelles", gap=2),
+    cue("complaint", "aucune|aucun|pas|sans|jamais", "reponse|retour", gap=2),
     cue("complaint", "troisieme|quatrieme|enieme|plusieurs|dixieme|combien", "fois", gap=1),
-    cue("complaint", "n_importe", "quoi"),
+    cue("complaint", "est", "n_importe", "quoi"),
     cue("complaint", "mal", "accueilli|accueillie|accueillis|recu|recue|recus|traite|traitee|"
         "renseigne|renseignee|parle"),
     cue("complaint", "arrive|reussis|parviens|arrivons", "joindre|contacter|avoir", gap=2),

@@ -5,9 +5,9 @@ from a taxonomy like Tock's (:data:`REASONS`), and carry a comment. The feedback
 the answer's explanation record (one per answer: a later opinion replaces the earlier one), its
 comment redacted like the record.
 
-The review queue groups the thumbs-down by document (those the answer cited, else the best
-retrieved, else none) and reason, biggest group first, with examples (question, answer,
-comment), so that an administrator sees which page to correct and why.
+The review queue groups the thumbs-down by document (a source shown with the answer, else the
+best passage retrieved, else none) and reason, biggest group first, with examples (question,
+answer, comment), so that an administrator sees which page to correct and why.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 
 from contact_center.conversation.redaction import redact
-from contact_center.conversation.schema import AnswerFeedback, ExplanationRecord
+from contact_center.conversation.schema import AnswerFeedback, ExplanationRecord, Message
 from contact_center.db import Database, aware, utcnow
 
 #: Why an answer was judged wrong, as residents and administrators read it.
@@ -132,14 +132,15 @@ class AnswerFeedbackStore:
         """The commune's thumbs-down grouped by document and reason, biggest group first."""
         with self._db.session() as session:
             rows = session.execute(
-                select(AnswerFeedback, ExplanationRecord)
+                select(AnswerFeedback, ExplanationRecord, Message.sources)
                 .join(ExplanationRecord, AnswerFeedback.record_id == ExplanationRecord.id)
+                .outerjoin(Message, Message.id == AnswerFeedback.message_id)
                 .where(AnswerFeedback.tenant_id == tenant_id, AnswerFeedback.rating == "down")
                 .order_by(AnswerFeedback.created_at.desc())
             ).all()
         groups: dict[tuple[str | None, str | None], ReviewGroup] = {}
-        for feedback, record in rows:
-            for doc_id, title in _documents(record):
+        for feedback, record, sources in rows:
+            for doc_id, title in _documents(record, sources):
                 key = (doc_id, feedback.reason)
                 group = groups.get(key)
                 if group is None:
@@ -162,13 +163,16 @@ def _checked(rating: str, reason: str | None, comment: str | None) -> str | None
     return redact(comment) if comment else None
 
 
-def _documents(record: ExplanationRecord) -> list[tuple[str | None, str]]:
-    """The documents an answer stood on: those it cited (numbered from 1 in the retrieved
-    passages), else the best retrieved, else none; as (id, what the queue shows)."""
+def _documents(record: ExplanationRecord, sources: Any) -> list[tuple[str | None, str]]:
+    """The documents an answer stood on, as (id, title): the sources shown with it, else the
+    best passage retrieved, else none."""
+    shown = [s for s in sources or [] if isinstance(s, dict) and s.get("id")]
+    if shown:
+        titles = {s["id"]: s.get("title") or s["id"] for s in shown}
+        return list(titles.items())
     retrieved = [r for r in record.retrieved or [] if isinstance(r, dict)]
-    cited = [retrieved[n - 1] for n in record.cited or [] if 0 < n <= len(retrieved)]
-    ids = dict.fromkeys(r.get("document_id") for r in cited or retrieved[:1])
-    return [(doc_id, doc_id or NO_DOCUMENT) for doc_id in ids] or [(None, NO_DOCUMENT)]
+    best = retrieved[0].get("document_id") if retrieved else None
+    return [(best, best or NO_DOCUMENT)]
 
 
 def _add(group: ReviewGroup, feedback: AnswerFeedback, record: ExplanationRecord) -> None:

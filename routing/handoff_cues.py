@@ -2,7 +2,8 @@
 
 Residents do not write the cue lists' phrases: « passez-moi un conseiller humain svp »,
 « jveux parler a un agnet », « quelqu'un de la mairie ». So a cue here is not a phrase but a
-short sequence of *slots* matched on the message's folded words (no accents, no case):
+short sequence of *slots* matched on the message's folded words (no accents, no case; split at
+apostrophes, so « quelqu'un » is ``quelqu_un`` and « quelquun » a word of its own):
 
 * each slot lists its alternative words (« parler|joindre|contacter »), or a few words in a row
   (« mis_en_relation »);
@@ -12,11 +13,13 @@ short sequence of *slots* matched on the message's folded words (no accents, no 
   vocabulary, or a common word next to one (« argent » beside « agent »), matches only itself;
 * a cue may list *blockers*: words that, just after it, make it about someone else (« le
   conseiller **du salarié** », « un agent **immobilier** », « **mon** conseiller bancaire »),
-  and a match right after a negation (« je ne veux **pas** parler à un agent ») does not count.
+  and a match within two words after a negation (« je ne veux **pas** parler à un agent ») does
+  not count.
 
 No model: it is fast, explainable (the decision names the cue and the words it matched) and a
-town can read and extend the lists. Measured on eval/data/handoff_requests.jsonl by
-bench/bench_handoff.py (precision and recall per reason, false and missed handoffs).
+town can read and extend the lists. Measured by bench/bench_handoff.py (precision and recall
+per reason, false and missed handoffs) on eval/data/handoff_requests.jsonl, which the lists were
+tuned on, and on eval/data/handoff_requests_heldout.jsonl, which they were not.
 """
 
 from __future__ import annotations

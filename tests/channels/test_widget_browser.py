@@ -128,6 +128,7 @@ def test_the_agent_button_up_front_sends_a_request_that_is_handed_off(page: Page
         re.compile("Je transmets notre conversation à un agent|ne sont pas disponibles")
     )
     expect(page.get_by_label("Votre question")).to_have_value("un brouillon que je garde")
+    expect(answer.get_by_role("button", name="Réponse utile")).to_have_count(0)  # no answer
 
 
 def test_a_resident_says_an_answer_was_wrong_and_why(page: Page) -> None:

@@ -861,6 +861,9 @@
     scrollToEnd(true);
   }
 
+  /** Turns that hand the conversation over rather than answer: no feedback under them. */
+  var NOT_ANSWERS = ["handoff", "callback_offered"];
+
   /** An assistant message that can be filled progressively (sources, tokens) then finished. */
   function appendAssistantMessage() {
     removeIntro();
@@ -933,7 +936,7 @@
         growing(function () {
           renderAnswer(bubble, text || streamed, result.sources);
           setSources(result.sources, TEXT.sourcesCited);
-          if (messageId) article.appendChild(feedbackControls(messageId));
+          if (messageId && NOT_ANSWERS.indexOf(result.action) < 0) article.appendChild(feedbackControls(messageId));
         });
         if (result.abstained) article.classList.add("cc-msg--abstained");
       },

@@ -31,6 +31,7 @@ from channels.twilio.call import CallRegistry
 from channels.twilio.webhook import call_control
 from channels.twilio.webhook import router as twilio_router
 from channels.voice.routes import router as voice_router
+from channels.webchat.feedback import router as webchat_feedback_router
 from channels.webchat.live import router as webchat_live_router
 from channels.webchat.routes import router as webchat_router
 from contact_center.kb_admin import local_control
@@ -40,6 +41,7 @@ from contact_center.web.auth_api import router as auth_router
 from contact_center.web.cases_api import router as cases_router
 from contact_center.web.console_api import router as console_api_router
 from contact_center.web.console_page import router as console_page_router
+from contact_center.web.feedback_api import router as feedback_api_router
 from contact_center.web.health import router as health_router
 from contact_center.web.kb_admin_api import pages as kb_admin_pages
 from contact_center.web.kb_answers_api import router as kb_answers_router
@@ -126,6 +128,8 @@ def create_app(
     app.include_router(kb_answers_router)
     app.include_router(kb_admin_pages)
     app.include_router(webchat_live_router)
+    app.include_router(webchat_feedback_router)
+    app.include_router(feedback_api_router)
     app.include_router(console_api_router)
     app.include_router(console_page_router)
     _install_error_handlers(app)

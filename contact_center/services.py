@@ -42,6 +42,7 @@ from contact_center.handoffs.agent_desk import AgentDesk
 from contact_center.handoffs.assistant_desk import HandoffDesk
 from contact_center.handoffs.queue import HandoffStore
 from contact_center.handoffs.realtime import EventBus, build_bus
+from contact_center.kb_admin.answer_feedback import AnswerFeedbackStore
 from contact_center.kb_admin.browse import DocumentBrowser
 from contact_center.kb_admin.import_jobs import ImportJobs, import_documents
 from contact_center.kb_admin.local_documents import DocumentLibrary
@@ -313,6 +314,8 @@ class Services:
         self.unanswered = UnansweredQuestions(
             self.database, self.embedder, settings.retrieval.min_relevance
         )
+        #: Residents' thumbs up and down on answers, and the review queue they feed.
+        self.answer_feedback = AnswerFeedbackStore(self.database)
 
     def _build_desks(self, settings: Settings) -> None:
         """The agents' desk, then the engine that hands conversations over to it."""

@@ -11,8 +11,9 @@ Two moments decide it:
   routing was unsure (``low_confidence``). Out-of-scope questions (greetings, recipes) are
   declined without bothering an agent.
 
-Words are matched accent-folded and case-folded, as whole words or phrases. The cue lists are
-data a town can extend; each decision names the cue that fired, for the explanation record.
+Residents' words are matched as they write them (words in between, typos, no accents: see
+routing/handoff_cues.py). The cue lists are data a town can extend; each decision names the cue
+that fired and the words it matched, for the explanation record.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from foundation.french import first_cue, fold
+from routing.handoff_cues import CueMatcher, cue
 
 HandoffReason = Literal[
     "resident_request",
@@ -50,31 +51,107 @@ REASON_LABELS: dict[str, str] = {
 #: Where distress and urgent social situations go.
 SENSITIVE_SERVICE = "action_sociale"
 
+#: Who a resident asks for, and words that make it someone else (« le conseiller du salarié »,
+#: « un agent immobilier », « mon conseiller bancaire »).
+_PERSON = (
+    "agent|agente|conseiller|conseillere|humain|humaine|personne|quelqu_un|quelquun|operateur|"
+    "operatrice|interlocuteur|interlocutrice|responsable|employe|employee|fonctionnaire|"
+    "standardiste"
+)
 # fmt: off
-_ASK_PERSON = (
-    "parler a un agent", "parler a un conseiller", "parler a quelqu'un", "parler a une personne",
-    "parler a un humain", "un vrai humain", "une vraie personne", "un etre humain",
-    "un agent s'il vous plait", "un conseiller s'il vous plait", "mettez-moi en relation",
-    "mettre en relation avec", "je veux un agent", "je voudrais un agent", "je veux un humain",
-    "joindre un agent", "contacter un agent", "passez-moi quelqu'un", "transferer a un agent",
-    "agent humain", "operateur", "operatrice",
+_SOMEONE_ELSE = (
+    "salarie", "salaries", "immobilier", "immobiliere", "bancaire", "banque", "assurance", "pole",
+    "emploi", "travail", "caf", "fiscal", "police", "recenseur", "municipal", "municipale",
+    "numerique", "agee", "agees", "handicape", "handicapee", "territorial", "territoriale",
+    "justice", "orientation", "employeur",
 )
-_COMPLAINT = (
-    "je veux me plaindre", "je voudrais me plaindre", "porter reclamation", "faire une reclamation",
-    "deposer une reclamation", "je fais une reclamation", "c'est inadmissible", "inadmissible",
-    "scandaleux", "c'est une honte", "inacceptable", "je suis mecontent", "je suis mecontente",
-    "tres mecontent", "tres mecontente", "plainte contre", "mal accueilli", "mal accueillie",
-    "personne ne repond", "toujours pas de reponse", "troisieme fois", "plusieurs fois deja",
+_POSSESSIVES = ("mon", "ma", "mes", "son", "sa", "ses", "leur", "notre", "votre")
+# fmt: on
+_ASK = (
+    "parler|joindre|contacter|passer|passez|transferer|transferez|discuter|echanger|avoir|voir|"
+    "rencontrer|appeler|rappele|rappelee|rappeler|recontacte|recontacter"
 )
-_SENSITIVE = (
-    "nulle part ou dormir", "nulle part ou aller", "pas d'endroit ou dormir", "dormir dehors",
-    "dormir dans la rue", "a la rue ce soir", "a la rue avec", "sans abri", "sans domicile",
-    "expulse ce soir", "expulsee ce soir", "expulses aujourd'hui", "il me frappe", "elle me frappe",
-    "me frappe", "violences conjugales", "violence conjugale", "violences faites aux femmes",
-    "battu", "battue", "harcele", "harcelee", "en danger", "suicide", "me suicider",
-    "envie de mourir", "je veux mourir", "en finir avec la vie", "maltraitance", "maltraite",
-    "maltraitee", "enfant en danger", "plus rien a manger", "rien a manger",
+_WANT = "veux|voudrais|voudrai|souhaite|souhaiterais|aimerais|besoin"
+#: Common words one typo away from a cue word: they match only themselves.
+# fmt: off
+_NOT_TYPOS = (
+    "argent", "agence", "agenda", "plante", "trappe", "grappe", "mange", "manger", "danger",
+    "contenu", "mare", "marie", "maire", "voile", "site", "vole", "volee", "voles", "volees",
+    "voler", "volent",
 )
+# fmt: on
+
+# fmt: off
+#: Tried in order: distress first (it goes to the CCAS, urgently), then a request for a
+#: person, then a complaint.
+HANDOFF_CUES = CueMatcher((
+    # Distress and urgent social situations.
+    cue("sensitive", "nulle_part|nul_part|pas_d_endroit|aucun_endroit", "dormir|aller|loger",
+        gap=2),
+    cue("sensitive", "dormir|dors|dort|dormons|dormi|coucher", "dehors|rue|voiture|parc|gare",
+        gap=3),
+    cue("sensitive", "suis|sommes|etre|retrouve|retrouvons|retrouver", "dehors", gap=2),
+    cue("sensitive", "a_la_rue", "ce_soir|cette_nuit|avec|depuis|aujourd_hui|demain", gap=1),
+    cue("sensitive", "met|mettre|mis|mise|jette|jeter|jetee", "dehors|a_la_rue", gap=1),
+    cue("sensitive", "sans", "abri|domicile|logement|toit", gap=1),
+    cue("sensitive", "n_ai|n_avons", "plus|pas|aucun", "de|d", "logement|toit|domicile|abri"),
+    cue("sensitive", "vis|vivons|habite|habitons|loge|logeons", "voiture|tente|squat", gap=2),
+    cue("sensitive", "m|me|nous", "a|ont|avez", "menace|menacee|menaces|frappe|frappee|battu|"
+        "battue|agresse|agressee|violee|viole"),
+    cue("sensitive", "menace|menacee|menaces|menacees|menacent", "de", "mort", gap=1),
+    cue("sensitive", "sdf|expulse|expulsee|expulses|expulsees"),
+    cue("sensitive", "me|m|nous|les", "frappe|frappent|bat|battent|tape|tapent|cogne|cognent|"
+        "menace|menacent|harcele|harcelent|brutalise|violente"),
+    cue("sensitive", "suis|est|etre|ete|sommes|sont", "battu|battue|battus|battues|harcele|"
+        "harcelee|maltraite|maltraitee|maltraites|menace|menacee|agresse|agressee|violee",
+        gap=1),
+    cue("sensitive", "violence|violences|harcelement|maltraitance|maltraite|maltraitee|"
+        "maltraites|maltraitees|inceste|suicide|suicider|suicidaire|detresse|desespere|"
+        "desesperee"),
+    cue("sensitive", "en", "danger"),
+    cue("sensitive", "envie|veux|vais|voudrais", "mourir|crever|disparaitre", gap=1,
+        blockers=("rire", "ennui", "chaud", "froid")),
+    cue("sensitive", "veux|vais|envie", "en_finir", gap=2, blockers=("avec",)),
+    cue("sensitive", "en_finir", "avec", "la_vie|tout|moi|ma_vie"),
+    cue("sensitive", "plus|pas", "vivre", blockers=("dans", "ici", "a", "en", "avec", "chez")),
+    cue("sensitive", "rien|pas", "mange", gap=1),
+    cue("sensitive", "rien", "a|de", "manger"),
+    # A person, now.
+    cue("resident_request", _ASK, _PERSON, gap=3, blockers=_SOMEONE_ELSE,
+        blocked_before=_POSSESSIVES),
+    cue("resident_request", _WANT, _PERSON, gap=2, blockers=_SOMEONE_ELSE,
+        blocked_before=_POSSESSIVES),
+    cue("resident_request", "mis|mise|mettre|mettez|met", "en", "relation|contact", gap=1),
+    cue("resident_request", "vrai|vraie|veritable|etre", "personne|humain|humaine|agent|"
+        "conseiller|conseillere|interlocuteur"),
+    cue("resident_request", "agent|agente|conseiller|conseillere|operateur|operatrice|personne|"
+        "interlocuteur", "humain|humaine|reelle|reel|physique|vivante"),
+    cue("resident_request", "un|une", "humain|humaine|agent|conseiller|conseillere|operateur",
+        "svp|stp|s_il|plait|please|merci"),
+    cue("resident_request", "personne|agent|conseiller|conseillere|quelqu_un|quelquun",
+        "peut|pourrait|pourra|peuvent", "me|m|nous", "rappeler|appeler|contacter|recontacter",
+        gap=1, blocked_before=_POSSESSIVES),
+    cue("resident_request", "quelqu_un|quelquun", "mairie|services|service|accueil", gap=2),
+    # Complaints.
+    cue("complaint", "me|m", "plaindre|plains|plaint"),
+    cue("complaint", "reclamation|reclamations|inadmissible|inacceptable|scandaleux|scandaleuse|"
+        "scandale|honteux|honteuse|lamentable|deplorable|intolerable|mecontent|mecontente|"
+        "mecontents|marre"),
+    cue("complaint", "plainte", "contre"),
+    cue("complaint", "une|quelle", "honte"),
+    cue("complaint", "pas", "content|contente|satisfait|satisfaite", gap=2),
+    cue("complaint", "ras", "le", "bol"),
+    cue("complaint", "personne", "ne|n", "repond|repondu|rappelle|rappele|decroche", gap=2),
+    cue("complaint", "en", "colere"),
+    cue("complaint", "moquez|moque|foutez|fichez", "de", "moi|nous|gens|monde", gap=1),
+    cue("complaint", "aucune|aucun|pas|sans|jamais", "reponse|retour", gap=2),
+    cue("complaint", "troisieme|quatrieme|enieme|plusieurs|dixieme|combien", "fois", gap=1),
+    cue("complaint", "est", "n_importe", "quoi"),
+    cue("complaint", "mal", "accueilli|accueillie|accueillis|recu|recue|recus|traite|traitee|"
+        "renseigne|renseignee|parle"),
+    cue("complaint", "arrive|reussis|parviens|arrivons", "joindre|contacter|avoir", gap=2),
+    cue("complaint", "fait|depuis", "mois|semaines", "attends|attend|attendons", gap=3),
+), exact_only=_NOT_TYPOS)
 # fmt: on
 
 
@@ -98,14 +175,14 @@ class HandoffDecision:
 
 def handoff_before_answer(text: str) -> HandoffDecision | None:
     """A handoff the resident's words call for at once, or None."""
-    folded = fold(text)
-    if cue := first_cue(folded, _SENSITIVE):
-        return HandoffDecision("sensitive", "urgent", SENSITIVE_SERVICE, {"cue": cue})
-    if cue := first_cue(folded, _ASK_PERSON):
-        return HandoffDecision("resident_request", "normal", None, {"cue": cue})
-    if cue := first_cue(folded, _COMPLAINT):
-        return HandoffDecision("complaint", "high", None, {"cue": cue})
-    return None
+    found = HANDOFF_CUES.find(text)
+    if found is None:
+        return None
+    details = {"cue": found.cue.label, "words": found.words}
+    if found.cue.reason == "sensitive":
+        return HandoffDecision("sensitive", "urgent", SENSITIVE_SERVICE, details)
+    priority = "high" if found.cue.reason == "complaint" else "normal"
+    return HandoffDecision(found.cue.reason, priority, None, details)
 
 
 def handoff_after_answer(

@@ -112,3 +112,29 @@ class ExplanationRecord(Base):
     followup: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Documents of the previous answer that the follow-up's search favoured.
     context_documents: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class AnswerFeedback(Base):
+    """A resident's opinion of one answer (thumbs up or down, why, a comment), kept with the
+    answer's explanation record: one per answer, the latest opinion replacing the earlier.
+
+    The comment is redacted like the record (personal data removed) before it is written.
+    """
+
+    __tablename__ = "answer_feedback"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    record_id: Mapped[str] = mapped_column(
+        ForeignKey("explanation_records.id", ondelete="CASCADE"), unique=True
+    )
+    message_id: Mapped[str] = mapped_column(String(32))
+    #: ``up`` or ``down``.
+    rating: Mapped[str] = mapped_column(String(8))
+    #: Why an answer was judged wrong (``contact_center.kb_admin.answer_feedback.REASONS``).
+    reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

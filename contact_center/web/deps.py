@@ -28,6 +28,7 @@ from contact_center.gru.service_catalogue import ServiceCatalogue
 from contact_center.handoffs.agent_desk import AgentDesk
 from contact_center.handoffs.queue import HandoffStore
 from contact_center.handoffs.realtime import EventBus
+from contact_center.kb_admin.answer_feedback import AnswerFeedbackStore
 from contact_center.kb_admin.browse import DocumentBrowser
 from contact_center.kb_admin.import_jobs import ImportJobs
 from contact_center.kb_admin.local_documents import DocumentLibrary
@@ -158,9 +159,15 @@ def get_unanswered(connection: HTTPConnection) -> UnansweredQuestions:
     return _built(connection).unanswered
 
 
+def get_answer_feedback(connection: HTTPConnection) -> AnswerFeedbackStore:
+    """Residents' feedback on answers and the administrators' review queue."""
+    return _built(connection).answer_feedback
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[ConversationEngine, Depends(get_engine)]
 ConversationStoreDep = Annotated[ConversationStore, Depends(get_conversations)]
+AnswerFeedbackDep = Annotated[AnswerFeedbackStore, Depends(get_answer_feedback)]
 CaseStoreDep = Annotated[CaseStore, Depends(get_cases)]
 GruDep = Annotated[GruConnector, Depends(get_gru)]
 CatalogueDep = Annotated[ServiceCatalogue, Depends(get_catalogue)]

@@ -63,5 +63,7 @@ def test_voice_page_and_widget_module_are_served(client: Any) -> None:
     page = client.get("/voix")
     assert page.status_code == 200 and "micro" in page.text.lower()
     assert 'src="/voice.js"' in page.text
+    # « Parler à un agent » is offered up front, before the micro is on.
+    assert '<button id="agent" type="button">Parler à un agent</button>' in page.text
     script = client.get("/voice.js")
     assert script.status_code == 200 and "ContactCenterVoice" in script.text

@@ -110,3 +110,52 @@ def test_escape_closes_the_panel_and_gives_focus_back(page: Page) -> None:
 
     expect(page.get_by_role("dialog")).to_be_hidden()
     expect(page.get_by_role("button", name="Une question ? Écrivez-nous")).to_be_focused()
+
+
+def test_the_agent_button_up_front_sends_a_request_that_is_handed_off(page: Page) -> None:
+    open_with_keyboard(page)
+    page.get_by_label("Votre question").fill("un brouillon que je garde")
+    button = page.get_by_role("button", name="Parler à un agent")
+    expect(button).to_be_visible()  # offered before any question
+
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/messages")) as sent:
+        button.click()
+    assert "parler à un agent" in sent.value.post_data_json["content"]
+
+    answer = answers(page).last
+    expect(answer).to_have_attribute("aria-busy", "false", timeout=ANSWER_TIMEOUT_MS)
+    expect(answer.locator(".cc-bubble")).to_have_text(
+        re.compile("Je transmets notre conversation à un agent|ne sont pas disponibles")
+    )
+    expect(page.get_by_label("Votre question")).to_have_value("un brouillon que je garde")
+    expect(answer.get_by_role("button", name="Réponse utile")).to_have_count(0)  # no answer
+
+
+def test_a_resident_says_an_answer_was_wrong_and_why(page: Page) -> None:
+    open_with_keyboard(page)
+    page.get_by_label("Votre question").fill(QUESTION)
+    page.keyboard.press("Enter")
+    answer = answers(page).last
+    expect(answer).to_have_attribute("aria-busy", "false", timeout=ANSWER_TIMEOUT_MS)
+
+    feedback = answer.get_by_role("group", name="Cette réponse vous a-t-elle aidé ?")
+    with page.expect_response(lambda r: r.url.endswith("/feedback")) as first:
+        feedback.get_by_role("button", name="Réponse pas utile").click()
+    assert first.value.status == 201
+    expect(feedback.get_by_role("button", name="Réponse pas utile")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    feedback.get_by_label("Qu'est-ce qui ne va pas ? (facultatif)").select_option(
+        label="Sources obsolètes"
+    )
+    feedback.get_by_label("Commentaire (facultatif, sans données personnelles)").fill(
+        "Le tarif indiqué a changé."
+    )
+    with page.expect_request(lambda r: r.url.endswith("/feedback")) as second:
+        feedback.get_by_role("button", name="Envoyer mon avis").click()
+    assert second.value.post_data_json == {
+        "rating": "down",
+        "reason": "obsolete_sources",
+        "comment": "Le tarif indiqué a changé.",
+    }
+    expect(feedback.get_by_role("status")).to_have_text(re.compile("Merci pour votre avis"))

@@ -91,6 +91,27 @@
     ratingMissing: "Choisissez une note avant d'envoyer votre avis.",
     ratingThanks: "Merci pour votre avis.",
     ratingAsked: "L'échange est terminé. Vous pouvez donner votre avis dans la conversation.",
+    askAgent: "Parler à un agent",
+    askAgentMessage: "Je souhaite parler à un agent de la mairie.",
+    feedbackLegend: "Cette réponse vous a-t-elle aidé ?",
+    feedbackUseful: "Réponse utile",
+    feedbackNotUseful: "Réponse pas utile",
+    feedbackReason: "Qu'est-ce qui ne va pas ? (facultatif)",
+    feedbackNoReason: "Choisir un motif",
+    // The reasons of contact_center/kb_admin/answer_feedback.py (REASONS), in the same order.
+    feedbackReasons: [
+      ["inaccurate", "Réponse inexacte"],
+      ["incomplete", "Réponse incomplète"],
+      ["hallucination", "Information inventée"],
+      ["incomplete_sources", "Sources incomplètes"],
+      ["obsolete_sources", "Sources obsolètes"],
+      ["wrong_format", "Mauvais format"],
+      ["vocabulary", "Vocabulaire inadapté"],
+      ["misunderstood", "Question mal comprise"],
+    ],
+    feedbackComment: "Commentaire (facultatif, sans données personnelles)",
+    feedbackSend: "Envoyer mon avis",
+    feedbackThanks: "Merci pour votre avis : il aide la mairie à améliorer ses réponses.",
   };
 
   // ------------------------------------------------------------------ styles
@@ -212,7 +233,24 @@
     ".cc-retry { margin-top: .5em; border: 1px solid #000091; background: #fff; color: #000091;",
     "  border-radius: .375em; padding: .375em .75em; font: inherit; cursor: pointer; }",
 
-    ".cc-header, .cc-notice, .cc-status, .cc-form { flex: none; }",
+    /* « Parler à un agent », offered up front */
+    ".cc-choice { display: flex; justify-content: flex-end; padding: .375em 1em; border-bottom: 1px solid #ddd; }",
+    ".cc-agent { border: 1px solid #000091; background: #fff; color: #000091; border-radius: .375em;",
+    "  padding: .375em .75em; font-weight: 600; cursor: pointer; }",
+    ".cc-agent:hover { background: #e8edff; }",
+    ".cc-agent:disabled { border-color: #929292; color: #666; cursor: not-allowed; }",
+    /* feedback under each answer */
+    ".cc-feedback { display: flex; flex-wrap: wrap; align-items: center; gap: .375em; margin-top: .375em;",
+    "  font-size: .8125em; color: #3a3a3a; }",
+    ".cc-thumb { min-width: 2.5em; min-height: 2.25em; border: 1px solid #929292; border-radius: .375em;",
+    "  background: #fff; color: #161616; cursor: pointer; }",
+    ".cc-thumb[aria-pressed='true'] { border-color: #000091; background: #000091; color: #fff; }",
+    ".cc-feedback-form { display: flex; flex-direction: column; gap: .25em; width: 100%; margin-top: .25em; }",
+    ".cc-feedback-form select, .cc-feedback-form textarea { font: inherit; padding: .25em; border: 1px solid #3a3a3a;",
+    "  border-radius: .25em; }",
+    ".cc-feedback-form button { align-self: flex-start; }",
+    ".cc-feedback-done { margin: 0; }",
+    ".cc-header, .cc-notice, .cc-choice, .cc-status, .cc-form { flex: none; }",
     /* small screens: full-screen panel */
     "@media (max-width: 30em), (max-height: 30em) {",
     "  .cc-panel { inset: 0; width: 100%; height: 100%; max-height: 100dvh; border: 0; border-radius: 0; }",
@@ -558,6 +596,7 @@
       icon("close")
     );
     var notice = el("p", { class: "cc-notice", id: "cc-notice", role: "note", text: TEXT.loading });
+    var agentButton = el("button", { type: "button", class: "cc-agent", text: TEXT.askAgent });
     var log = el("div", {
       class: "cc-log",
       role: "log",
@@ -605,6 +644,7 @@
         closeButton
       ),
       notice,
+      el("div", { class: "cc-choice" }, agentButton),
       log,
       status,
       form
@@ -616,6 +656,7 @@
       newButton: newButton,
       closeButton: closeButton,
       notice: notice,
+      agentButton: agentButton,
       log: log,
       status: status,
       alert: alert,
@@ -820,6 +861,9 @@
     scrollToEnd(true);
   }
 
+  /** Turns that hand the conversation over rather than answer: no feedback under them. */
+  var NOT_ANSWERS = ["handoff", "callback_offered"];
+
   /** An assistant message that can be filled progressively (sources, tokens) then finished. */
   function appendAssistantMessage() {
     removeIntro();
@@ -888,9 +932,11 @@
         if (finished) return; // after an error event, the closing "done" repeats the apology
         var text = result.answer !== undefined ? result.answer : result.content;
         end("done");
+        var messageId = result.message_id || result.id;
         growing(function () {
           renderAnswer(bubble, text || streamed, result.sources);
           setSources(result.sources, TEXT.sourcesCited);
+          if (messageId && NOT_ANSWERS.indexOf(result.action) < 0) article.appendChild(feedbackControls(messageId));
         });
         if (result.abstained) article.classList.add("cc-msg--abstained");
       },
@@ -943,6 +989,7 @@
   function setStreaming(on) {
     state.streaming = on;
     ui.sendButton.disabled = on;
+    ui.agentButton.disabled = on;
   }
 
   ui.input.addEventListener("input", function () {
@@ -959,6 +1006,11 @@
     event.preventDefault();
     send();
   });
+  // The resident asks for a person at once: the request goes as their message (the engine
+  // hands the conversation over), whatever they were typing stays in the input.
+  ui.agentButton.addEventListener("click", function () {
+    if (!state.streaming) send(TEXT.askAgentMessage);
+  });
 
   // ---------------------------------------------------------------- sending
 
@@ -972,10 +1024,13 @@
     });
   }
 
-  /** Sends the question; a refused one stays in the input with the API's French explanation. */
-  async function send() {
+  /**
+   * Sends the question (or ``preset``, a message of the widget's own such as the request for an
+   * agent); a refused question stays in the input with the API's French explanation.
+   */
+  async function send(preset) {
     if (state.streaming) return;
-    var text = ui.input.value.trim();
+    var text = typeof preset === "string" ? preset : ui.input.value.trim();
     if (!text) {
       showAlert(TEXT.emptyMessage);
       ui.input.focus();
@@ -1006,10 +1061,12 @@
       return;
     }
 
-    ui.input.value = "";
-    updateCounter();
-    autoGrow();
-    ui.input.focus();
+    if (typeof preset !== "string") {
+      ui.input.value = "";
+      updateCounter();
+      autoGrow();
+      ui.input.focus();
+    }
     appendUserMessage(text);
     await streamAnswer(response, appendAssistantMessage(), controller);
   }
@@ -1200,6 +1257,98 @@
       ui.log.appendChild(form);
     });
     setStatus(TEXT.ratingAsked, 6000);
+  }
+
+  // ---------------------------------------------------------------- feedback on answers
+
+  function postFeedback(messageId, body) {
+    var path =
+      "/conversations/" + encodeURIComponent(state.conversationId) +
+      "/messages/" + encodeURIComponent(messageId) + "/feedback";
+    return api(path, { method: "POST", body: body, token: state.token });
+  }
+
+  /** Thumbs up and down under an answer; a thumbs down may say why (a reason, a comment). */
+  function feedbackControls(messageId) {
+    var box = el("div", { class: "cc-feedback", role: "group", "aria-label": TEXT.feedbackLegend });
+    var up = el("button", { type: "button", class: "cc-thumb", "aria-pressed": "false", title: TEXT.feedbackUseful },
+      el("span", { "aria-hidden": "true", text: "👍" }), el("span", { class: "cc-sr", text: TEXT.feedbackUseful }));
+    var down = el("button", { type: "button", class: "cc-thumb", "aria-pressed": "false", title: TEXT.feedbackNotUseful },
+      el("span", { "aria-hidden": "true", text: "👎" }), el("span", { class: "cc-sr", text: TEXT.feedbackNotUseful }));
+    var said = el("p", { class: "cc-feedback-done", role: "status" });
+    var problem = el("p", { class: "cc-alert", role: "alert" });
+    var form = null;
+    box.appendChild(el("span", { "aria-hidden": "true", text: TEXT.feedbackLegend }));
+    box.appendChild(up);
+    box.appendChild(down);
+    box.appendChild(said);
+    box.appendChild(problem);
+
+    async function give(body) {
+      problem.textContent = "";
+      try {
+        var response = await postFeedback(messageId, body);
+        if (response.ok) return true;
+        problem.textContent = await refusalMessage(response, "");
+      } catch (e) {
+        problem.textContent = TEXT.unavailable;
+      }
+      return false;
+    }
+
+    function press(button) {
+      up.setAttribute("aria-pressed", String(button === up));
+      down.setAttribute("aria-pressed", String(button === down));
+    }
+
+    up.addEventListener("click", async function () {
+      if (form) { form.remove(); form = null; }
+      if (await give({ rating: "up" })) {
+        press(up);
+        said.textContent = TEXT.feedbackThanks;
+      }
+    });
+    down.addEventListener("click", async function () {
+      if (!(await give({ rating: "down" }))) return; // counted at once; the form adds why
+      press(down);
+      said.textContent = "";
+      if (!form) {
+        form = reasonForm(function (reason, comment) {
+          return give({ rating: "down", reason: reason || null, comment: comment || null });
+        }, function () {
+          form = null;
+          said.textContent = TEXT.feedbackThanks;
+        });
+        growing(function () { box.appendChild(form); });
+        form.querySelector("select").focus();
+      }
+    });
+    return box;
+  }
+
+  function reasonForm(submit, done) {
+    var selectId = nextId("reason");
+    var commentId = nextId("comment");
+    var select = el("select", { id: selectId, name: "reason" }, el("option", { value: "", text: TEXT.feedbackNoReason }));
+    TEXT.feedbackReasons.forEach(function (r) {
+      select.appendChild(el("option", { value: r[0], text: r[1] }));
+    });
+    var comment = el("textarea", { id: commentId, name: "comment", rows: "2", maxlength: "1000" });
+    var button = el("button", { type: "submit", class: "cc-retry", text: TEXT.feedbackSend });
+    var form = el("form", { class: "cc-feedback-form", novalidate: true },
+      el("label", { for: selectId, text: TEXT.feedbackReason }), select,
+      el("label", { for: commentId, text: TEXT.feedbackComment }), comment, button);
+    form.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      button.disabled = true;
+      if (await submit(select.value, comment.value.trim())) {
+        form.remove();
+        done();
+      } else {
+        button.disabled = false;
+      }
+    });
+    return form;
   }
 
   // ---------------------------------------------------------------- start

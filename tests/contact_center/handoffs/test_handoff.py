@@ -111,6 +111,11 @@ def test_the_assistant_stays_silent_until_the_agent_hands_back(app_client: TestC
     ("message", "reason", "service", "priority"),
     [
         ("C'est inadmissible, personne ne répond à mes courriers !", "complaint", None, "high"),
+        ("passez-moi un conseiller humain svp", "resident_request", None, "normal"),
+        ("y a quelqu un de la mairie qui peut me repondre", "resident_request", None, "normal"),
+        ("jveux parler a un agnet", "resident_request", None, "normal"),
+        ("j'en ai marre, toujours pas de réponse à mon courrier", "complaint", None, "high"),
+        ("jai envie de mourir", "sensitive", "action_sociale", "urgent"),
         (
             "Je suis à la rue ce soir avec mes deux enfants, nous n'avons nulle part où dormir",
             "sensitive",
@@ -132,6 +137,23 @@ def test_complaints_and_distress_go_to_a_person_at_once(
         assert waiting.service == service
     if reason == "sensitive":
         assert "115" in turn.done["answer"] and "112" in turn.done["answer"]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Comment contacter le conseiller du salarié ?",
+        "je dois parler à mon conseiller bancaire pour un prêt, quels papiers fournir ?",
+    ],
+)
+def test_someone_else_s_advisor_is_searched_not_handed_off_at_once(
+    app_client: TestClient, message: str
+) -> None:
+    chat = ChatHarness(app_client)
+    chat.send(message)
+    record = last_record(app_client, chat)
+    assert record["retrieved"]  # the assistant looked for an answer
+    assert record["handoff_reason"] not in {"resident_request", "complaint", "sensitive"}
 
 
 def test_a_request_the_knowledge_base_cannot_answer_goes_to_its_service(

@@ -110,3 +110,33 @@ def test_admin_starts_a_reimport_and_follows_it_to_its_end(
     expect(details).to_contain_text("Documents lus")
     expect(details).to_contain_text(ADMIN_EMAIL)
     context.close()
+
+
+def test_a_residents_thumbs_down_shows_in_the_admins_review_queue(
+    browser: object, admin_server: str
+) -> None:
+    context = browser.new_context(locale="fr-FR")  # type: ignore[attr-defined]
+    page = context.new_page()
+    ask(page, admin_server)
+    answer = page.get_by_role("log").get_by_role("article", name="Réponse de l'assistant").last
+    answer.get_by_role("button", name="Réponse pas utile").click()
+    answer.get_by_label("Qu'est-ce qui ne va pas ? (facultatif)").select_option(
+        label="Réponse incomplète"
+    )
+    answer.get_by_label("Commentaire (facultatif, sans données personnelles)").fill(
+        "Il manque les horaires du samedi."
+    )
+    answer.get_by_role("button", name="Envoyer mon avis").click()
+    expect(answer.get_by_role("status")).to_contain_text("Merci pour votre avis")
+
+    page.goto(f"{admin_server}/admin")
+    page.get_by_label("Adresse électronique").fill(ADMIN_EMAIL)
+    page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("button", name="Avis des usagers").click()
+    row = page.locator("#feedback > tr").first
+    expect(row).to_contain_text("Réponse incomplète")
+    expect(row).to_contain_text(QUESTION)
+    expect(row).to_contain_text("Il manque les horaires du samedi.")
+    expect(row.get_by_role("cell").nth(2)).to_have_text("1")
+    context.close()

@@ -39,6 +39,7 @@ RESIDENT = {
     ("POST", "/api/v1/conversations/{conversation_id}/messages"),
     ("GET", "/api/v1/conversations/{conversation_id}/events"),
     ("POST", "/api/v1/conversations/{conversation_id}/rating"),
+    ("POST", "/api/v1/conversations/{conversation_id}/messages/{message_id}/feedback"),
 }
 #: What a voirie agent may not read: it belongs to another service.
 OTHER_SERVICE = [
@@ -93,6 +94,7 @@ def ids(app: Any) -> dict[str, str]:
         "tracking_code": "ABCD-EFGH-JK",
         "doc_id": "inconnu",
         "answer_id": "inconnu",
+        "message_id": "inconnu",
         "handoff_id": "inconnu",
         "number": "1",
     }

@@ -73,7 +73,7 @@
   });
 
   // -- tabs ------------------------------------------------------------------------------
-  const loaders = { documents: loadDocuments, answers: loadAnswers, unanswered: loadUnanswered, audit: loadAudit };
+  const loaders = { documents: loadDocuments, answers: loadAnswers, unanswered: loadUnanswered, feedback: loadFeedback, audit: loadAudit };
   document.querySelectorAll("nav [data-tab]").forEach((tab) => tab.addEventListener("click", () => {
     document.querySelectorAll("nav [data-tab]").forEach((t) => t.removeAttribute("aria-current"));
     tab.setAttribute("aria-current", "page");
@@ -399,6 +399,42 @@
       return item;
     }));
     if (!groups.length) $("unanswered").append(el("li", "Aucune question en attente."));
+  }
+
+  // -- residents' feedback on answers ----------------------------------------------------
+  async function loadFeedback() {
+    const groups = await run(() => api("/feedback"));
+    if (!groups) return;
+    $("feedback").replaceChildren(...groups.map((g) => {
+      const row = el("tr");
+      const examples = el("ul");
+      g.examples.forEach((e) => {
+        const item = el("li");
+        item.append(el("strong", e.question), el("p", e.answer));
+        if (e.comment) item.append(el("p", `Commentaire : ${e.comment}`));
+        examples.append(item);
+      });
+      const actions = el("td");
+      if (g.document_id) {
+        actions.append(button(`Ouvrir le document ${g.document_id}`, () => {
+          document.querySelector('[data-tab="documents"]').click();
+          openDocument(g.document_id);
+        }));
+      }
+      actions.append(button("Créer une réponse validée", () => {
+        document.querySelector('[data-tab="answers"]').click();
+        fillAnswer({ question: g.examples[0].question, sources: g.document_id ? [{ id: g.document_id }] : [] });
+      }));
+      row.append(el("td", g.document_title), el("td", g.reason_label), el("td", String(g.count)),
+        el("td"), actions);
+      row.children[3].append(examples);
+      return row;
+    }));
+    if (!groups.length) {
+      const row = el("tr");
+      row.append(el("td", "Aucun avis négatif pour le moment.", { colspan: "5" }));
+      $("feedback").append(row);
+    }
   }
 
   // -- audit log -------------------------------------------------------------------------

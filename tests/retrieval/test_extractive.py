@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from retrieval.answer import ABSTAIN_TEXT, check_citations
@@ -15,7 +11,7 @@ from retrieval.faithfulness import numbers_faithful, unfaithful_figures
 from retrieval.hybrid import HybridRetriever
 from retrieval.qdrant_store import QdrantStore
 from retrieval.question_intent import read_question
-from retrieval.settings import QdrantSection, RetrievalSection
+from retrieval.settings import RetrievalSection
 from retrieval.sparse import FrenchSparseEncoder
 from retrieval.types import NATIONAL_TENANT, Chunk, ScoredChunk
 
@@ -23,14 +19,8 @@ SETTINGS = RetrievalSection()
 
 
 @pytest.fixture(scope="module")
-def retriever(
-    indexed_qdrant: Path, embedder: Embedder, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[HybridRetriever]:
-    folder = tmp_path_factory.mktemp("extractive") / "qdrant"
-    shutil.copytree(indexed_qdrant, folder)
-    store = QdrantStore(QdrantSection(path=folder), folder, embedder.dimension)
-    yield HybridRetriever(store, embedder, FrenchSparseEncoder(), SETTINGS)
-    store.close()
+def retriever(index_store: QdrantStore, embedder: Embedder) -> HybridRetriever:
+    return HybridRetriever(index_store, embedder, FrenchSparseEncoder(), SETTINGS)
 
 
 def answer(retriever: HybridRetriever, question: str) -> tuple[ExtractiveAnswer, list[ScoredChunk]]:

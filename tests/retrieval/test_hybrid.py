@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -15,7 +11,7 @@ from retrieval.fusion import CHUNKS_PER_DOCUMENT, Hit, fuse
 from retrieval.hybrid import HybridRetriever, diversify
 from retrieval.qdrant_schema import payload_chunk
 from retrieval.qdrant_store import QdrantStore
-from retrieval.settings import QdrantSection, RetrievalSection
+from retrieval.settings import RetrievalSection
 from retrieval.sparse import FrenchSparseEncoder
 from retrieval.types import Chunk, ScoredChunk
 
@@ -23,14 +19,8 @@ SETTINGS = RetrievalSection()
 
 
 @pytest.fixture(scope="module")
-def store(
-    indexed_qdrant: Path, embedder: Embedder, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[QdrantStore]:
-    folder = tmp_path_factory.mktemp("hybrid") / "qdrant"
-    shutil.copytree(indexed_qdrant, folder)
-    opened = QdrantStore(QdrantSection(path=folder), folder, embedder.dimension)
-    yield opened
-    opened.close()
+def store(index_store: QdrantStore) -> QdrantStore:
+    return index_store
 
 
 @pytest.fixture(scope="module")

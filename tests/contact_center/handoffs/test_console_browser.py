@@ -108,7 +108,7 @@ def test_a_resident_and_an_agent_talk_until_the_case_is_filed(
         resident_writes(resident, "Un banc est cassé au square des Tilleuls.")
         messages = agent.locator("#messages")
         expect(messages).to_contain_text("Un banc est cassé au square des Tilleuls.")
-        expect(resident.get_by_role("status")).to_contain_text("Message transmis à l'agent")
+        expect(resident.locator(".cc-status")).to_contain_text("Message transmis à l'agent")
         expect(answers).to_have_count(1)
 
         # A case, its tracking code sent to the resident, then the exchange closes.

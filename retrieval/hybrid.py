@@ -199,7 +199,7 @@ class HybridRetriever:
         tenant_id: str,
         expansion: Expansion | None = None,
     ) -> list[ScoredChunk]:
-        """The commune's best page first when it covers the question as well as the best fiche.
+        """The commune's best page first when it covers more of the question than the best fiche.
 
         The resident is on the town's site: for a local matter (hours, bulky waste, the
         canteen) the town's own page says what applies here, and the national fiche follows

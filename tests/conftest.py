@@ -324,8 +324,9 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """One headless Chromium per test module (tests get their own contexts); skipped when
-    Playwright or Chromium is missing (a failure in CI). Not per session: Playwright's sync API keeps an event
-    loop running in the main thread while it is open, and later tests call ``asyncio.run``."""
+    Playwright or Chromium is missing (a failure in CI). Not per session: Playwright's sync API
+    keeps an event loop running in the main thread while it is open, and later tests call
+    ``asyncio.run``."""
     sync_api = require_module("playwright.sync_api", "Playwright is not installed")
     if not Path(CHROMIUM).exists():
         unavailable(f"Chromium not found at {CHROMIUM} (set CHROMIUM_PATH)")

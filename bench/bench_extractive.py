@@ -29,7 +29,6 @@ import argparse
 import logging
 import os
 import platform
-import shutil
 import statistics
 import tempfile
 import time
@@ -47,6 +46,7 @@ from retrieval.embeddings import build_embedder
 from retrieval.extractive import ExtractiveAnswer, compose_answer
 from retrieval.faithfulness import numbers_faithful
 from retrieval.hybrid import HybridRetriever
+from retrieval.qdrant_edge import copy_index
 from retrieval.qdrant_store import QdrantStore
 from retrieval.settings import EmbeddingsSection, QdrantSection, RetrievalSection
 from retrieval.sparse import FrenchSparseEncoder
@@ -234,7 +234,7 @@ def main() -> None:
     # On a copy: the folder may be open elsewhere (a running server, another bench).
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "qdrant"
-        shutil.copytree(source, folder, ignore=shutil.ignore_patterns(".lock"))
+        copy_index(source, folder, skip=(".lock",))
         run_sets(folder, sets, args.top_k, args.verbose)
 
 

@@ -444,3 +444,27 @@ def _scored(point: Any) -> qm.ScoredPoint:
         payload=point.payload,
         vector=_vector_out(point.vector),
     )
+
+
+def copy_index(source: Path, target: Path, *, skip: tuple[str, ...] = ()) -> None:
+    """Copy an embedded index folder, keeping the engine's preallocated files sparse.
+
+    The engine preallocates its write-ahead log and storage pages (32 MB each) as sparse
+    files: a 5 MB index takes 220 MB once copied byte for byte (``shutil.copytree``). Blocks of
+    zeros are skipped here, so the copy takes the room of the original. ``skip``: file name
+    patterns left out (a lock file).
+    """
+    ignore = shutil.ignore_patterns(*skip) if skip else None
+    shutil.copytree(source, target, ignore=ignore, copy_function=_copy_sparse)
+
+
+def _copy_sparse(source: str, target: str) -> None:
+    block_size = 4096  # a file-system block: the engine writes a few at the start of each file
+    with open(source, "rb") as reader, open(target, "wb") as writer:
+        while block := reader.read(block_size):
+            if block.strip(b"\0"):
+                writer.write(block)
+            else:
+                writer.seek(len(block), 1)  # a hole: nothing written
+        writer.truncate()
+    shutil.copystat(source, target)

@@ -33,6 +33,7 @@ from knowledge_base.markdown import load_demo_documents
 from knowledge_base.service_public import fetch_package, iter_fiches
 from knowledge_base.settings import KnowledgeBaseSection
 from retrieval.embeddings import Embedder, build_embedder
+from retrieval.qdrant_edge import copy_index
 from retrieval.qdrant_store import QdrantStore
 from retrieval.settings import EmbeddingsSection, QdrantSection
 from retrieval.sparse import FrenchSparseEncoder
@@ -227,7 +228,7 @@ def conversation_services(
 ) -> Services:
     """Services for long conversations: a copy of the test index, the given database, the real
     request classifier, and a rate limit that several turns in a row do not reach."""
-    shutil.copytree(indexed_qdrant, tmp_path / "qdrant")
+    copy_index(indexed_qdrant, tmp_path / "qdrant")
     settings = make_settings(
         tmp_path,
         database={"url": database_url},
@@ -240,7 +241,7 @@ def conversation_services(
 @pytest.fixture
 def settings(tmp_path: Path, indexed_qdrant: Path) -> Settings:
     """Settings over a private copy of the test index, SQLite, fake LLM."""
-    shutil.copytree(indexed_qdrant, tmp_path / "qdrant")
+    copy_index(indexed_qdrant, tmp_path / "qdrant")
     return make_settings(tmp_path)
 
 

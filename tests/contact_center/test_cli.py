@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,11 +15,12 @@ from contact_center.conversation.store import ConversationStore
 from contact_center.db import Database, migrate, utcnow
 from contact_center.settings import Settings
 from knowledge_base.markdown import load_demo_documents
+from retrieval.qdrant_edge import copy_index
 
 
 @pytest.fixture
 def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, indexed_qdrant: Path) -> Path:
-    shutil.copytree(indexed_qdrant, tmp_path / "qdrant")
+    copy_index(indexed_qdrant, tmp_path / "qdrant")
     monkeypatch.setenv("CC_APP__DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("CC_QDRANT__PATH", str(tmp_path / "qdrant"))
     monkeypatch.setenv("CC_LLM__BACKEND", "fake")

@@ -18,6 +18,7 @@ from eval.answers_runner import EnergyModel, evaluate_answers
 from eval.datasets import RetrievalExample
 from eval.judge import FaithfulnessJudge
 from retrieval.embeddings import Embedder
+from retrieval.qdrant_edge import copy_index
 from retrieval.testing import FakeChatModel
 from tests.conftest import generating, make_settings
 
@@ -88,9 +89,8 @@ def test_an_llm_judge_scores_faithfulness_when_given(fake_services: Services) ->
 def test_answers_with_the_real_embedded_llm(
     tmp_path: Path, indexed_qdrant: Path, embedder: Embedder
 ) -> None:
-    import shutil
 
-    shutil.copytree(indexed_qdrant, tmp_path / "qdrant")
+    copy_index(indexed_qdrant, tmp_path / "qdrant")
     settings = make_settings(
         tmp_path, llm={"backend": "llamacpp", "embedded_model": "smollm2", "max_tokens": 48}
     )

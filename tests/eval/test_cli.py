@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 from contact_center.cli import main
 from eval.index import index_dimension
+from retrieval.qdrant_edge import copy_index
 from tests.conftest import make_settings, unavailable
 
 
 @pytest.fixture
 def env(tmp_path: Path, indexed_qdrant: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Settings from the environment, as a deployment has them: the test index, fake LLM."""
-    shutil.copytree(indexed_qdrant, tmp_path / "qdrant")
+    copy_index(indexed_qdrant, tmp_path / "qdrant")
     monkeypatch.setenv("CC_APP__DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("CC_QDRANT__PATH", str(tmp_path / "qdrant"))
     monkeypatch.setenv("CC_LLM__BACKEND", "fake")

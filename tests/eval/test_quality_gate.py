@@ -9,7 +9,6 @@ nothing falls below.
 from __future__ import annotations
 
 import json
-import shutil
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +25,7 @@ from eval.retrieval_runner import evaluate_retrieval, open_retriever
 from eval.routing_runner import build_routing_classifier, evaluate_routing, routing_embeddings_of
 from knowledge_base.documents import Document
 from retrieval.embeddings import Embedder, build_embedder
+from retrieval.qdrant_edge import copy_index
 from retrieval.testing import FakeEmbedder
 from routing.classifier import TRAINING_EXAMPLES_PATH, RequestClassifier, build_classifier
 from tests.conftest import make_settings
@@ -79,7 +79,7 @@ def gate_examples(test_documents: list[Document]) -> list[RetrievalExample]:
 
 @pytest.fixture
 def index_settings(tmp_path: Path, indexed_qdrant: Path) -> Iterator[Settings]:
-    shutil.copytree(indexed_qdrant, tmp_path / "qdrant")
+    copy_index(indexed_qdrant, tmp_path / "qdrant")
     yield make_settings(tmp_path)
 
 

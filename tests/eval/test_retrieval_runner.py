@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from eval.datasets import RetrievalExample
 from eval.retrieval_runner import evaluate_retrieval
 from retrieval.embeddings import Embedder
 from retrieval.hybrid import HybridRetriever
+from retrieval.qdrant_edge import copy_index
 from retrieval.qdrant_store import QdrantStore
 from retrieval.settings import QdrantSection, RetrievalSection
 from retrieval.sparse import FrenchSparseEncoder
@@ -17,7 +17,7 @@ from retrieval.sparse import FrenchSparseEncoder
 def test_metrics_of_a_small_dataset_on_the_real_index(
     tmp_path: Path, indexed_qdrant: Path, embedder: Embedder
 ) -> None:
-    shutil.copytree(indexed_qdrant, tmp_path / "qdrant")
+    copy_index(indexed_qdrant, tmp_path / "qdrant")
     store = QdrantStore(QdrantSection(), tmp_path / "qdrant", embedder.dimension)
     settings = RetrievalSection()
     retriever = HybridRetriever(store, embedder, FrenchSparseEncoder(), settings)

@@ -4,7 +4,6 @@ pytest rewrites the assertions of test modules only; the contracts live in the p
 (:mod:`retrieval.testing.contracts`), so they are registered before the tests import them.
 """
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 pytest.register_assert_rewrite("retrieval.testing.contracts")
 
 from retrieval.embeddings import Embedder  # noqa: E402 - after registering the rewrite
+from retrieval.qdrant_edge import copy_index  # noqa: E402
 from retrieval.qdrant_store import QdrantStore  # noqa: E402
 from retrieval.settings import QdrantSection  # noqa: E402
 
@@ -23,7 +23,7 @@ def index_store(
 ) -> Iterator[QdrantStore]:
     """The test knowledge base in a store of this module's own (a copy of the shared index)."""
     folder = tmp_path_factory.mktemp("index") / "qdrant"
-    shutil.copytree(indexed_qdrant, folder)
+    copy_index(indexed_qdrant, folder)
     opened = QdrantStore(QdrantSection(path=folder), folder, embedder.dimension)
     yield opened
     opened.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from retrieval.followup import (
     topic_words,
 )
 from retrieval.hybrid import HybridRetriever
+from retrieval.qdrant_edge import copy_index
 from retrieval.qdrant_store import QdrantStore
 from retrieval.settings import QdrantSection, RetrievalSection
 from retrieval.sparse import FrenchSparseEncoder
@@ -125,7 +125,7 @@ def retriever(
     indexed_qdrant: Path, embedder: Embedder, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[HybridRetriever]:
     folder = tmp_path_factory.mktemp("followup") / "qdrant"
-    shutil.copytree(indexed_qdrant, folder)
+    copy_index(indexed_qdrant, folder)
     store = QdrantStore(QdrantSection(path=folder), folder, embedder.dimension)
     yield HybridRetriever(store, embedder, FrenchSparseEncoder(), RetrievalSection())
     store.close()

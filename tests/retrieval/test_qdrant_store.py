@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from foundation.errors import VectorStoreError
+from retrieval.qdrant_edge import copy_index
 from retrieval.qdrant_store import QdrantStore
 from retrieval.settings import QdrantSection
 from retrieval.sparse import FrenchSparseEncoder
@@ -235,4 +236,21 @@ def test_a_commune_added_later_stays_invisible_to_the_others(tmp_path: Path, eng
     write(again, [c for c in CHUNKS if c.tenant_id == "b"])
     assert "b-piscine" not in search(again, "horaires de la piscine", "a")
     assert "a-piscine" not in search(again, "horaires de la piscine", "b")
+    again.close()
+
+
+def _disk_bytes(folder: Path) -> int:
+    return sum(f.stat().st_blocks * 512 for f in folder.rglob("*") if f.is_file())
+
+
+def test_a_copied_index_takes_the_room_of_the_original_and_opens(tmp_path: Path) -> None:
+    folder = tmp_path / "qdrant"
+    first = QdrantStore(QdrantSection(), folder, EMBEDDER.dimension, dense_model="fake")
+    write(first, CHUNKS)
+    first.close()
+    copy_index(folder, tmp_path / "copy")
+    # The engine preallocates 32 MB files as sparse ones; a byte-for-byte copy fills them.
+    assert _disk_bytes(tmp_path / "copy") <= _disk_bytes(folder) + 1_000_000
+    again = QdrantStore(QdrantSection(), tmp_path / "copy", EMBEDDER.dimension)
+    assert again.count() == len(CHUNKS)
     again.close()

@@ -8,7 +8,6 @@ inside the agents' opening hours.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from fastapi import FastAPI
 
 from contact_center.services import Services
 from retrieval.embeddings import Embedder
+from retrieval.qdrant_edge import copy_index
 from routing.classifier import RequestClassifier
 from routing.testing.fakes import FakeRequestClassifier
 from tests.conftest import make_settings, serve_app
@@ -38,7 +38,7 @@ def console_services(
 ) -> Services:
     """Services over a copy of the test index, keyword routing (or ``classifier``), the desk
     open."""
-    shutil.copytree(indexed_qdrant, tmp_path / "qdrant")
+    copy_index(indexed_qdrant, tmp_path / "qdrant")
     settings = make_settings(
         tmp_path,
         database={"url": database_url},

@@ -3,7 +3,6 @@ validated answers, unanswered questions, access control (SQLite and PostgreSQL).
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from contact_center.settings import Settings
 from contact_center.testing.chat_harness import ChatHarness, sign_in
 from contact_center.testing.import_jobs import follow_job
 from retrieval.embeddings import Embedder
+from retrieval.qdrant_edge import copy_index
 from routing.classifier import RequestClassifier
 from tests.conftest import TEST_FICHES, make_settings
 
@@ -33,7 +33,7 @@ def admin_client(
     embedder: Embedder,
     request_classifier: RequestClassifier,
 ) -> Iterator[TestClient]:
-    shutil.copytree(indexed_qdrant, tmp_path / "qdrant")
+    copy_index(indexed_qdrant, tmp_path / "qdrant")
     settings: Settings = make_settings(tmp_path, database={"url": database_url})
     app = create_app(services=Services(settings, embedder=embedder, classifier=request_classifier))
     with TestClient(app) as client:

@@ -7,7 +7,6 @@ with character n-grams, in a private models folder so that it retrains here.
 from __future__ import annotations
 
 import asyncio
-import shutil
 from pathlib import Path
 
 from alembic import command
@@ -20,6 +19,7 @@ from contact_center.db import MIGRATIONS_DIR, Database, migrate
 from contact_center.services import Services
 from contact_center.testing.chat_harness import ChatHarness, sign_in
 from retrieval.embeddings import Embedder
+from retrieval.qdrant_edge import copy_index
 from tests.conftest import make_settings
 
 #: The shipped examples route this to « voirie »; an agent says it is the schools' business.
@@ -40,7 +40,7 @@ def build_services(tmp_path: Path, embedder: Embedder) -> Services:
 def test_a_correction_is_kept_and_the_next_start_routes_accordingly(
     tmp_path: Path, indexed_qdrant: Path, embedder: Embedder
 ) -> None:
-    shutil.copytree(indexed_qdrant, tmp_path / "qdrant")
+    copy_index(indexed_qdrant, tmp_path / "qdrant")
     first = build_services(tmp_path, embedder)
     with TestClient(create_app(services=first)) as client:
         chat = ChatHarness(client)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from contact_center.settings import Settings
 from contact_center.testing.chat_harness import ChatHarness
 from retrieval.answer import ABSTAIN_TEXT, REFUSAL_INJECTION
 from retrieval.embeddings import Embedder
+from retrieval.qdrant_edge import copy_index
 from retrieval.testing import FakeChatModel
 from tests.conftest import generating, make_settings
 
@@ -99,7 +99,7 @@ def test_bad_input_is_refused_in_french(
 def test_too_many_messages_are_rate_limited(
     tmp_path: Path, indexed_qdrant: Path, embedder: Embedder
 ) -> None:
-    shutil.copytree(indexed_qdrant, tmp_path / "qdrant")
+    copy_index(indexed_qdrant, tmp_path / "qdrant")
     settings = make_settings(tmp_path, chat={"rate_limit_burst": 2, "rate_limit_per_minute": 1})
     with TestClient(create_app(services=Services(settings, embedder=embedder))) as client:
         chat = ChatHarness(client)
@@ -161,7 +161,7 @@ def test_tenant_isolation_in_answers(client: TestClient) -> None:
 def test_chat_persists_on_postgresql(
     tmp_path: Path, indexed_qdrant: Path, embedder: Embedder, postgres_url: str
 ) -> None:
-    shutil.copytree(indexed_qdrant, tmp_path / "qdrant")
+    copy_index(indexed_qdrant, tmp_path / "qdrant")
     settings = make_settings(tmp_path, database={"url": postgres_url})
     with TestClient(create_app(services=Services(settings, embedder=embedder))) as client:
         chat = ChatHarness(client)
@@ -178,7 +178,7 @@ def test_a_rotating_forwarded_header_does_not_dodge_the_limits(
     tmp_path: Path, indexed_qdrant: Path, embedder: Embedder
 ) -> None:
     """X-Forwarded-For is anyone's to write: the chat and /suivi limits count the connection."""
-    shutil.copytree(indexed_qdrant, tmp_path / "qdrant")
+    copy_index(indexed_qdrant, tmp_path / "qdrant")
     settings = make_settings(tmp_path, chat={"rate_limit_burst": 2, "rate_limit_per_minute": 1})
     with TestClient(create_app(services=Services(settings, embedder=embedder))) as client:
         chat = ChatHarness(client)

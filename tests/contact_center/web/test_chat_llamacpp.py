@@ -7,7 +7,6 @@ answer.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from contact_center.app import create_app
 from contact_center.services import Services
 from contact_center.testing.chat_harness import ChatHarness, sign_in
 from retrieval.embeddings import Embedder
+from retrieval.qdrant_edge import copy_index
 from tests.conftest import generating, make_settings
 
 pytestmark = pytest.mark.slow
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 def test_answer_streams_from_the_embedded_llama_cpp_server(
     tmp_path: Path, indexed_qdrant: Path, embedder: Embedder
 ) -> None:
-    shutil.copytree(indexed_qdrant, tmp_path / "qdrant")
+    copy_index(indexed_qdrant, tmp_path / "qdrant")
     settings = make_settings(
         tmp_path,
         llm={"backend": "llamacpp", "embedded_model": "smollm2", "max_tokens": 48},

@@ -50,6 +50,7 @@ _CUES: dict[Intent, re.Pattern[str]] = {
         r"\bnotaire\b",
         r"\bservice\b",
         r"\bants\b",
+        r"\b\d+(?: bis| ter)?,? (?:rue|place|avenue|boulevard|allee|chemin|quai|square)\b",
     ),
     "documents": any_of(
         r"\bfactures?\b",
@@ -85,6 +86,15 @@ _CUES: dict[Intent, re.Pattern[str]] = {
         r"\bduree\b",
         r"\bvalable\b",
         r"\bvalidite\b",
+    ),
+    "hours": any_of(
+        r"\b\d{1,2}\s?h\s?\d{0,2}\b",
+        r"\b(?:lundis?|mardis?|mercredis?|jeudis?|vendredis?|samedis?|dimanches?)\b",
+        r"\bhoraires?\b",
+        r"\bouverte?s?\b",
+        r"\bfermee?s?\b",
+        r"\bjours? feries?\b",
+        r"\btous les jours\b",
     ),
     "eligibility": any_of(
         r"\b(?:declaree?s?|faite?s?|effectuee?s?|demandee?s?|reserve?e?s?) (?:par|a|aux)\b",
@@ -174,6 +184,11 @@ def names_a_case(text: str) -> bool:
 _STRONG_CUES: dict[Intent, re.Pattern[str]] = {
     "documents": re.compile(r"\b(?:pieces|documents|justificatifs) (?:a fournir|a presenter)\b"),
     "cost": re.compile(r"\d\s?(?:€|euros?\b)|\bgratuite?s?\b"),
+    "hours": re.compile(
+        r"\b\d{1,2}\s?h\s?\d{0,2}\b[^.]{0,40}\b\d{1,2}\s?h\b"
+        r"|\b(?:lundis?|mardis?|mercredis?|jeudis?|vendredis?|samedis?|dimanches?)\b[^.]{0,60}"
+        r"\b\d{1,2}\s?h\b"
+    ),
     "delay": re.compile(
         r"(?<!moins de )(?<!plus de )\b\d+\s*(?:jours?|semaines?|mois|heures?|h)\b"
         r"|\b(?:valable|validite|duree)\b[^.]{0,30}\d"

@@ -33,6 +33,7 @@ MAX_SENTENCES: dict[Intent, int] = {
     "place": 3,
     "documents": 4,
     "delay": 2,
+    "hours": 3,
     "eligibility": 3,
     "procedure": 3,
 }
@@ -43,13 +44,21 @@ KEEP_RATIO = 0.55
 MIN_OVERLAP = 0.2
 #: Sentences longer than this are cut down to their first sentence-like part or skipped.
 MAX_SENTENCE_CHARS = 320
-#: Passages read, best first; the n-th counts ``1 / (1 + PRIOR_DECAY * (n - 1))``.
+#: Passages read, best first; a passage of the n-th distinct document counts
+#: ``1 / (1 + PRIOR_DECAY * (n - 1))``: the sections of one document rank alike (their order
+#: among the passages says nothing of which one answers), so its headings decide between them.
 MAX_PASSAGES = 8
 PRIOR_DECAY = 0.25
 #: A sentence from a second document must score at least this share of the best one.
 OTHER_DOCUMENT_RATIO = 0.8
 #: Intents whose answer is a precise fact: a sentence without its cue is worth this share.
-_FACT_INTENTS: dict[Intent, float] = {"cost": 0.5, "delay": 0.5, "documents": 0.6, "place": 0.5}
+_FACT_INTENTS: dict[Intent, float] = {
+    "cost": 0.5,
+    "delay": 0.5,
+    "documents": 0.6,
+    "place": 0.5,
+    "hours": 0.5,
+}
 #: Sentences sharing this share of their content words with one already kept say the same.
 _REPEAT_OVERLAP = 0.6
 
@@ -173,8 +182,9 @@ def compose_answer(
         for rank, passage in enumerate(passages[:MAX_PASSAGES])
         for candidate in _candidates(rank, passage)
     ]
+    documents = list(dict.fromkeys(p.chunk.document_id for p in passages[:MAX_PASSAGES]))
     for candidate in candidates:
-        _score(candidate, wanted, reading.intent, reading.cases, passages)
+        _score(candidate, wanted, reading.intent, reading.cases, passages, documents)
     chosen = _choose(candidates, MAX_SENTENCES[reading.intent])
     if not chosen or max(c.overlap for c in chosen) < MIN_OVERLAP:
         return ExtractiveAnswer(ABSTAIN_TEXT, reading.intent, reading.cases, abstained=True)
@@ -266,6 +276,7 @@ def _score(
     intent: Intent,
     cases: tuple[Case, ...],
     passages: Sequence[ScoredChunk],
+    documents: list[str],
 ) -> None:
     chunk = passages[candidate.position[0]].chunk
     sentence = candidate.sentence
@@ -287,7 +298,7 @@ def _score(
     if cue == 0:
         base *= _FACT_INTENTS.get(intent, 1.0)
     case = case_weight(f"{context} {candidate.folded}", cases)
-    prior = 1.0 / (1.0 + PRIOR_DECAY * candidate.position[0])
+    prior = 1.0 / (1.0 + PRIOR_DECAY * documents.index(chunk.document_id))
     candidate.score = base * case * prior
     candidate.stems = set(_encoder.tokens(sentence.text))
 

@@ -18,7 +18,7 @@ from typing import Literal
 
 from foundation.french import fold
 
-Intent = Literal["cost", "place", "documents", "delay", "eligibility", "procedure"]
+Intent = Literal["cost", "place", "documents", "delay", "hours", "eligibility", "procedure"]
 Case = Literal["under_15", "minor", "adult", "born_abroad", "abroad"]
 
 
@@ -28,8 +28,27 @@ def any_of(*patterns: str) -> re.Pattern[str]:
 
 
 # Intents in the order they are tested: « combien de temps » is a delay before « combien » is a
-# cost; « quels papiers » is documents before « quel service » is a place.
+# cost; « quels papiers » is documents before « quel service » is a place; « à quelle heure »
+# and « ouvert le dimanche » ask for opening hours or days before anything else.
+_DAY = r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|week-end|jours? feries?)s?"
 _INTENT_WORDS: tuple[tuple[Intent, re.Pattern[str]], ...] = (
+    (
+        "hours",
+        any_of(
+            r"\ba quelle heure\b",
+            r"\bjusqu'a quelle heure\b",
+            r"\bhoraires?\b",
+            r"\bheures? d'ouverture\b",
+            r"\bouverte?s? (?:le |les |ce |en )?" + _DAY,
+            r"\bfermee?s? (?:le |les |ce |en )?" + _DAY,
+            r"\bquels? jours?\b",
+            r"\bc'est ouvert\b",
+            r"\best ouverte?\b",
+            r"\bouvre\b",
+            r"\bferme a\b",
+            r"\bpasse (?:la|le|les) (?:poubelles?|camion|benne|collecte)\b",
+        ),
+    ),
     (
         "eligibility",
         any_of(
@@ -106,6 +125,9 @@ _INTENT_WORDS: tuple[tuple[Intent, re.Pattern[str]], ...] = (
             r"\bm'adresser\b",
             r"\bs'adresser\b",
             r"\bquelle adresse\b",
+            r"\b(?:quelle est|c'est quoi|donner|connaitre|trouver) l'adresse\b",
+            r"\badresse (?:de la|du|des|de l') ?(?:mairie|hotel de ville|service|decheterie|"
+            r"dechetterie|police|ccas|poste|ecole|creche|mediatheque|piscine|cimetiere)",
             r"\bjeter\b",
             r"\bdeposer\b",
             r"\ben ligne\b",
@@ -143,6 +165,7 @@ _INTENT_WORDS: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     ),
 )
 
+_STRONG_ELIGIBILITY = next(p for name, p in _INTENT_WORDS if name == "eligibility")
 _WHERE = re.compile(r"(?:^|\W)où\b", re.IGNORECASE)
 _AGE = re.compile(r"\b(\d{1,2}) ?ans\b")
 _CASE_WORDS: tuple[tuple[Case, re.Pattern[str]], ...] = (
@@ -231,7 +254,7 @@ def read_question(question: str) -> QuestionReading:
     intent: Intent = next(
         (name for name, pattern in _INTENT_WORDS if pattern.search(folded)), "procedure"
     )
-    strong_eligibility = _INTENT_WORDS[0][1].search(folded)
+    strong_eligibility = _STRONG_ELIGIBILITY.search(folded)
     if (
         intent in ("eligibility", "procedure")
         and not strong_eligibility

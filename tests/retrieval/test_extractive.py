@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from knowledge_base.chunking import chunk_document
+from knowledge_base.markdown import load_demo_documents
 from retrieval.answer import ABSTAIN_TEXT, check_citations
 from retrieval.embeddings import Embedder
 from retrieval.extractive import MAX_PASSAGES, ExtractiveAnswer, compose_answer
@@ -124,6 +126,52 @@ def test_residents_words_tell_the_intent() -> None:
     assert read_question("je me suis fait voler ma carte").intent == "procedure"
     assert read_question("passeport pour ma fille de 16 ans").cases == ("minor",)
     assert read_question("né à l'étranger, que faire").cases == ("born_abroad",)
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("a quelle heure ouvre la mairie le samedi ?", "hours"),
+        ("la dechetterie est ouverte le dimanche ?", "hours"),
+        ("quel jour passe la poubelle jaune aux Coteaux", "hours"),
+        ("c'est quoi l'adresse de la mairie de Val-Fleuri", "place"),
+        # « l'adresse » of a registration document is not a place to go to
+        ("j'ai déménagé, comment changer l'adresse sur ma carte grise", "procedure"),
+        ("qui peut déclarer une naissance le dimanche ?", "eligibility"),
+    ],
+)
+def test_opening_hours_and_addresses_are_read(question: str, intent: str) -> None:
+    assert read_question(question).intent == intent
+
+
+def demo_page(document_id: str) -> list[ScoredChunk]:
+    """The demo town's page as the search returns it: its sections, in order, scored alike."""
+    (page,) = [d for d in load_demo_documents() if d.id == document_id]
+    return [ScoredChunk(chunk, 0.05) for chunk in chunk_document(page)]
+
+
+@pytest.mark.parametrize(
+    ("question", "page", "fact"),
+    [
+        ("a quelle heure ouvre la mairie le samedi ?", "vf-mairie-horaires", "de 9 h à 12 h"),
+        ("c'est quoi l'adresse de la mairie ?", "vf-mairie-horaires", "1 place de la République"),
+        # The section headed « Abonnement résident », not the car park's monthly pass that comes
+        # first in the page.
+        (
+            "combien coûte l'abonnement résident pour se garer dans ma rue",
+            "vf-stationnement-residentiel",
+            "15 € par mois",
+        ),
+    ],
+)
+def test_the_section_that_answers_is_chosen_in_the_towns_page(
+    question: str, page: str, fact: str
+) -> None:
+    passages = demo_page(page)
+    result = compose_answer(question, passages)
+    assert fact in result.text, result.text
+    check = check_citations(result.text, len(passages))
+    assert check.grounded and not check.invalid
 
 
 PASSAGE = (

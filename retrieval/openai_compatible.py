@@ -7,6 +7,7 @@ production and to the embedded llama.cpp server (:mod:`retrieval.llamacpp`) by d
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -37,11 +38,19 @@ def _usage_from(metadata: dict[str, Any]) -> Usage:
     )
 
 
+def _gone(loop: asyncio.AbstractEventLoop | None) -> bool:
+    """Whether ``loop`` has been closed (``None``: no loop has used the pool yet)."""
+    return loop is not None and loop.is_closed()
+
+
 class OpenAICompatibleChatModel:
     """The one LLM client: any OpenAI-compatible ``/v1/chat/completions`` (vLLM, llama.cpp).
 
     Built on langchain's ``ChatOpenAI``, with its own HTTP connection pool (closed by
-    :meth:`aclose`) rather than langchain's process-wide cached one.
+    :meth:`aclose`) rather than langchain's process-wide cached one. The pool's connections
+    belong to the event loop that opened them: a command-line tool that answers in one
+    ``asyncio.run`` and closes in another, or asks again in a new one, gets a fresh pool
+    instead of an « Event loop is closed » error.
 
     Attributes:
         model_id: Identifier recorded with answers (``openai/<model>`` by default).
@@ -71,6 +80,7 @@ class OpenAICompatibleChatModel:
         self._max_retries = max_retries
         self._http: httpx.AsyncClient | None = None
         self._llm: ChatOpenAI | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop the pool serves
 
     def warm_up(self) -> None:
         """Build the client (no request is sent: a vLLM server may still be starting)."""
@@ -94,10 +104,18 @@ class OpenAICompatibleChatModel:
         )
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
-        http, self._http, self._llm = self._http, None, None
-        if http is not None:
+        """Close the connection pool (one left by a finished event loop is only dropped)."""
+        http, loop = self._http, self._loop
+        self._http, self._llm, self._loop = None, None, None
+        if http is not None and not _gone(loop):
             await http.aclose()
+
+    def _pool_for_this_loop(self) -> None:
+        """Drop a pool whose event loop has finished: its connections went with it."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop and _gone(self._loop):
+            self._http, self._llm = None, None
+        self._loop = loop
 
     async def astream(
         self, messages: Sequence[ChatMessage], *, max_tokens: int | None = None
@@ -116,6 +134,7 @@ class OpenAICompatibleChatModel:
         import openai
         from langchain_core.exceptions import LangChainException
 
+        self._pool_for_this_loop()
         self.warm_up()
         llm = self._llm
         if llm is None:  # pragma: no cover - warm_up() always sets it

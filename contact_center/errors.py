@@ -21,7 +21,9 @@
     ├── CaseError                   a case operation is refused (French message for people)
     │   ├── CaseNotFoundError
     │   ├── InvalidCaseError        a draft or change that cannot be accepted
-    │   └── InvalidTransitionError  a status change the life cycle does not allow
+    │   ├── InvalidTransitionError  a status change the life cycle does not allow
+    │   └── GruUnavailableError     a town's own GRU cannot be reached or refused the call
+    │                               (also a BackendError)
     └── AccountError                sign-in or account management refused (French message)
         ├── SignInRefusedError      wrong e-mail or password, inactive account (no hint which)
         ├── SignInThrottledError    too many sign-in attempts
@@ -139,6 +141,24 @@ class InvalidTransitionError(CaseError):
         )
         self.from_label = from_label
         self.to_label = to_label
+
+
+class GruUnavailableError(CaseError, BackendError):
+    """A town's own GRU (Publik...) cannot be reached, failed, or refused the contact centre.
+
+    A :class:`CaseError` so that agents read ``message_fr`` (HTTP 503), and a
+    :class:`~foundation.errors.BackendError` because the fault is the backend's, not the
+    request's: nothing was recorded there (unless ``message_fr`` says it may have been, for a
+    call cut off once sent), and the same request may be made again later. ``detail`` keeps
+    what the GRU answered, for the logs.
+    """
+
+    status_code = 503
+    code = "gru_unavailable"
+
+    def __init__(self, message_fr: str, *, detail: str = "") -> None:
+        super().__init__(message_fr)
+        self.detail = detail
 
 
 class AccountError(ContactCenterError):

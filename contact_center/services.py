@@ -37,6 +37,7 @@ from contact_center.gru.notifications import (
     SmtpNotifier,
     TwilioSmsNotifier,
 )
+from contact_center.gru.publik import PublikGru
 from contact_center.gru.service_catalogue import ServiceCatalogue, seed_catalogues
 from contact_center.handoffs.agent_desk import AgentDesk
 from contact_center.handoffs.assistant_desk import HandoffDesk
@@ -257,7 +258,7 @@ class Services:
         #: Agents' routing corrections, extra examples of the request classifier.
         self.corrections = RoutingCorrections(self.database)
         self.cases = CaseStore(self.database, tenant_names=settings.app.tenants)
-        self.gru: GruConnector = build_gru(settings.gru, self.cases)
+        self.gru: GruConnector = build_gru(settings.gru, self.cases, self.catalogue)
         self.notifier: Notifier = build_notifier(settings.notifications)
         self.dispatcher = NotificationDispatcher(
             self.database, self.notifier, settings.notifications
@@ -405,5 +406,7 @@ class Services:
         self.llm_ready = False
         self.store.close()
         self.auth.close()
+        if isinstance(self.gru, PublikGru):
+            self.gru.close()
         await self.bus.aclose()
         self.database.dispose()

@@ -88,15 +88,46 @@ class PrivacySection(BaseModel):
     log_personal_data: bool = False
 
 
+class PublikSection(BaseModel):
+    """A town's Publik (w.c.s.) as the GRU, for ``CC_GRU__BACKEND=publik``
+    (contact_center/gru/publik.py)."""
+
+    #: w.c.s.'s base URL, e.g. ``https://demarches.val-fleuri.fr``.
+    url: str | None = None
+    #: The contact centre's identifier at Publik (``orig`` of the signed calls): the
+    #: identifier of the API access the town created for it in w.c.s.
+    orig: str | None = None
+    #: The secret key of that API access (signs every call).
+    key: SecretStr | None = None
+    #: The signature's hash, as agreed with the town (Publik's default is sha256).
+    algo: Literal["sha256", "sha512", "sha1"] = "sha256"
+    #: The town's JSON mapping: services to forms, statuses, triggers, fields
+    #: (contact_center/gru/publik_mapping.py; the demo's is publik_mapping_demo.json there).
+    mapping_file: Path | None = None
+    timeout_s: float = Field(default=10.0, gt=0)
+
+
 class GruSection(BaseModel):
     """Cases (GRU): who files them, and each commune's service catalogue."""
 
-    #: ``builtin``: cases live in this database (contact_center/gru/connector.py says how to plug
-    #: another).
-    backend: Literal["builtin"] = "builtin"
+    #: ``builtin``: cases live in this database; ``publik``: they are filed as forms of the
+    #: town's Publik (section ``publik``). contact_center/gru/connector.py says how to plug
+    #: another.
+    backend: Literal["builtin", "publik"] = "builtin"
     #: Commune id -> JSON catalogue seeded at start-up (missing services only; the town's edits
     #: are kept). The demo commune falls back to routing/data/catalogue_demo.json.
     catalogue_files: dict[str, Path] = Field(default_factory=dict)
+    publik: PublikSection = Field(default_factory=PublikSection)
+
+    @model_validator(mode="after")
+    def _publik_complete(self) -> GruSection:
+        needed = ("url", "orig", "key", "mapping_file")
+        missing = [name for name in needed if not getattr(self.publik, name)]
+        if self.backend == "publik" and missing:
+            raise ValueError(
+                "CC_GRU__PUBLIK__ needs " + ", ".join(missing) + " when CC_GRU__BACKEND=publik"
+            )
+        return self
 
 
 class ConsoleSection(BaseModel):

@@ -8,7 +8,7 @@ The conversation engine, the channels and the public tracking page only talk to 
 * :class:`contact_center.testing.fakes.FakeGru`, in memory, for tests of the parts that file
   cases (engine, channels).
 
-Plugging a town's own GRU (Publik, a CRM, a ticketing tool): write a class with the three
+Plugging another GRU (a CRM, a ticketing tool): write a class with the three
 methods of :class:`GruConnector` that calls the town's API (map ``CaseDraft.service`` to the
 town's own categories, return the town's case number and a tracking code the resident can use
 with it, translate its errors into :class:`~contact_center.errors.CaseError` or
@@ -29,7 +29,10 @@ from contact_center.gru.cases import (
     CaseStore,
     CitizenCaseStatus,
 )
+from contact_center.gru.publik import PublikGru
+from contact_center.gru.service_catalogue import ServiceCatalogue
 from contact_center.settings import GruSection
+from foundation.errors import ConfigurationError
 
 
 class GruConnector(Protocol):
@@ -84,8 +87,18 @@ class BuiltinGru:
         self.cases.transition(tenant_id, case_id, status, actor=actor, reason=reason)
 
 
-def build_gru(settings: GruSection, cases: CaseStore) -> GruConnector:
-    """The connector the settings name (only ``builtin`` ships)."""
+def build_gru(
+    settings: GruSection, cases: CaseStore, catalogue: ServiceCatalogue | None = None
+) -> GruConnector:
+    """The connector the settings name: ``builtin``, or ``publik`` (which needs the catalogue).
+
+    Raises:
+        ConfigurationError: ``publik`` without a catalogue, or an unusable mapping file.
+    """
     if settings.backend == "builtin":
         return BuiltinGru(cases)
+    if settings.backend == "publik":
+        if catalogue is None:
+            raise ConfigurationError("the publik GRU needs the communes' service catalogue")
+        return PublikGru.from_settings(settings.publik, catalogue)
     raise AssertionError(f"unknown GRU backend {settings.backend!r}")  # pragma: no cover

@@ -9,5 +9,6 @@
 * ``console.py``: follows live event streams (console, web chat) and signs agents in over HTTP.
 * ``oidc_provider.py``: stands in for a town's single sign-on.
 * ``twilio_standin.py``: stands in for Twilio's REST API (SMS, call transfers).
+* ``publik_standin.py``: stands in for a town's Publik (w.c.s.), checking signatures as it does.
 * ``import_jobs.py``: an import held half-way, and a job followed to its end.
 """

@@ -6,7 +6,8 @@ pass them (``tests/contact_center/``), and so must a town's own.
 
 * :class:`GruContract`: a :class:`~contact_center.gru.connector.GruConnector` (fixture
   ``gru``). Cases are filed for the communes ``demo`` and ``autreville``, services of the demo
-  catalogue (:data:`routing.service_definitions.DEMO_CATALOGUE`).
+  catalogue (:data:`routing.service_definitions.DEMO_CATALOGUE`); the tracking codes' and
+  numbers' formats are class attributes a town's GRU may set to its own.
 * :class:`NotifierContract`: a :class:`~contact_center.gru.notifications.Notifier` (fixtures
   ``notifier``; ``delivered``, what reached the far side as ``(recipient, body)`` pairs;
   ``unreachable``, the same sender pointed at a backend that cannot be reached).
@@ -75,7 +76,16 @@ def street_light(tenant_id: str = "demo", contact: CaseContact | None = None) ->
 
 
 class GruContract:
-    """What every :class:`~contact_center.gru.connector.GruConnector` must do."""
+    """What every :class:`~contact_center.gru.connector.GruConnector` must do.
+
+    A town's GRU keeps its own formats: a subclass sets :attr:`tracking_code_format` and
+    :attr:`number_format` to them (Publik: eight consonants, ``<form>-<number>``).
+    """
+
+    #: The tracking codes residents are given (the built-in store's by default).
+    tracking_code_format: ClassVar[re.Pattern[str]] = TRACKING_CODE
+    #: The case numbers residents are given (the built-in store's ``2026-000123`` by default).
+    number_format: ClassVar[re.Pattern[str]] = re.compile(r"^\d{4}-\d{6}$")
 
     @pytest.fixture
     def gru(self) -> GruConnector:
@@ -84,8 +94,8 @@ class GruContract:
 
     def test_filing_returns_a_receipt_with_a_tracking_code(self, gru: GruConnector) -> None:
         receipt = gru.file_case(street_light())
-        assert TRACKING_CODE.match(receipt.tracking_code)
-        assert re.fullmatch(r"\d{4}-\d{6}", receipt.number)
+        assert self.tracking_code_format.match(receipt.tracking_code)
+        assert self.number_format.fullmatch(receipt.number)
         assert receipt.service == "voirie" and receipt.status is CaseStatus.RECEIVED
         assert receipt.status_label == "Reçue"
         assert receipt.service_name == "Service Voirie et espaces publics"

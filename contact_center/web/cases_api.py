@@ -328,7 +328,8 @@ def track_case(
         )
     require_tenant(settings, tenant)
     response.headers["Cache-Control"] = "no-store"
-    found = gru.citizen_status(tenant, tracking_code[:64])
+    with _french_errors():  # a town's own GRU may be unreachable (503, French message)
+        found = gru.citizen_status(tenant, tracking_code[:64])
     if found is None:
         raise HTTPException(404, {"code": "not_found", "message": NOT_FOUND_FR})
     return CitizenStatusOut(**found.__dict__)

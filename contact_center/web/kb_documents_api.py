@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import anyio
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from contact_center.kb_admin.browse import IndexedDocument
@@ -27,6 +27,7 @@ from contact_center.web.kb_admin_api import (
     summary_dict,
     version_dict,
 )
+from contact_center.web.uploads import receive_file
 from knowledge_base.importers import MAX_BYTES, read_upload
 from knowledge_base.markdown_preview import render_markdown
 
@@ -217,23 +218,50 @@ def preview(tenant_id: str, page: PageIn, agent: CommuneAdmin) -> dict[str, str]
 # -- imports -------------------------------------------------------------------------------
 
 
-@router.post("/imports", status_code=201)
+#: The form the import takes, for the API's description (it is read by ``receive_file``).
+IMPORT_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "Fichier Markdown, HTML ou PDF (10 Mo au plus).",
+                        },
+                        "publish": {
+                            "type": "boolean",
+                            "default": False,
+                            "description": "Publier la page aussitôt importée.",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post("/imports", status_code=201, openapi_extra=IMPORT_FORM)
 async def import_file(
-    tenant_id: str,
-    request: Request,
-    agent: CommuneAdmin,
-    library: DocumentLibraryDep,
-    filename: str = Query(min_length=1, max_length=255),
-    publish: bool = False,
+    tenant_id: str, request: Request, agent: CommuneAdmin, library: DocumentLibraryDep
 ) -> dict:
-    """Import one file sent as the request body (``?filename=`` says its name and type)."""
-    data = await request.body()
-    if len(data) > MAX_BYTES:
-        raise HTTPException(413, {"code": "too_large", "message": "Le fichier dépasse 10 Mo."})
+    """Import one file sent as ``multipart/form-data`` (field ``file``, optional ``publish``).
+
+    The body is read only once the administrator is known, and refused (413) as it arrives
+    past 10 Mo (see contact_center/web/uploads.py); the file is then checked by ``read_upload``.
+    """
+    received = await receive_file(request, MAX_BYTES)
+    publish = received.flag("publish")
+    filename = received.filename
 
     def work() -> dict:
         with refusals():
-            page = read_upload(filename, data, tenant_id)
+            page = read_upload(filename, received.data, tenant_id)
             exists = any(s.id == page.meta["id"] for s in library.list(tenant_id))
             saved = library.save(
                 tenant_id,

@@ -223,47 +223,6 @@ def test_service_public_fiches_are_listed_read_only_with_their_chunks(
     assert "kb.service_public.refreshed" in {e["action"] for e in audit}
 
 
-def test_imports_each_format_and_refuses_bad_files(admin_client: TestClient) -> None:
-    from tests.knowledge_base.test_importers import blank_pdf, text_pdf
-
-    client = admin_client
-    md = "# Tarifs de la cantine\n\nLe repas coûte 3,10 euros pour les élèves de Val-Fleuri."
-    ok = client.post(
-        f"{KB}/imports",
-        params={"filename": "tarifs-cantine.md", "publish": True},
-        content=md.encode(),
-    )
-    assert ok.status_code == 201 and ok.json()["status"] == "published"
-    html = (
-        "<html><head><title>Marché</title></head><body><nav>Menu</nav>"
-        "<main><p>Le marché a lieu le dimanche.</p></main></body></html>"
-    ).encode()
-    assert (
-        client.post(f"{KB}/imports", params={"filename": "marche.html"}, content=html).json()[
-            "kind"
-        ]
-        == "html"
-    )
-    pdf = client.post(
-        f"{KB}/imports",
-        params={"filename": "salle.pdf"},
-        content=text_pdf("Location de la salle des fetes", "Tarif 250 euros"),
-    )
-    assert pdf.status_code == 201 and "250 euros" in pdf.json()["version"]["body"]
-
-    count = client.get(f"{KB}/documents").json()["total"]
-    for name, data, words in [
-        ("vide.md", b"", "vide"),
-        ("menu.html", b"<body><nav>Accueil</nav></body>", "pas de texte exploitable"),
-        ("casse.pdf", b"%PDF-1.4 garbage", "endommagé"),
-        ("scan.pdf", blank_pdf(), "document numérisé"),
-        ("note.docx", b"PK\x03\x04", "non pris en charge"),
-    ]:
-        refused = client.post(f"{KB}/imports", params={"filename": name}, content=data)
-        assert refused.status_code == 422 and words in refused.json()["message"], name
-    assert client.get(f"{KB}/documents").json()["total"] == count  # nothing half-imported
-
-
 def test_validated_answer_short_circuits_the_llm(admin_client: TestClient) -> None:
     client = admin_client
     services = services_of(client)
@@ -414,7 +373,7 @@ def test_the_kb_api_refuses_a_commune_this_instance_does_not_serve(
     created = client.post(f"{kb}/documents", json=page)
     assert created.status_code == 404
     assert created.json()["message"] == "Cette commune n'est pas desservie."
-    imported = client.post(f"{kb}/imports", params={"filename": "a.md"}, content=b"# A\n\nB.")
+    imported = client.post(f"{kb}/imports", files={"file": ("a.md", b"# A\n\nB.")})
     assert imported.status_code == 404
     assert services_of(admin_client).kb_documents.list("atlantide") == []
 

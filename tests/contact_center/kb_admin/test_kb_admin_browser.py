@@ -27,12 +27,12 @@ QUESTION = "Quels sont les horaires d'ouverture de l'hôtel de ville de Val-Fleu
 NEW_HOURS = "Nouveaux horaires : l'hôtel de ville est ouvert de 10 h à 16 h sans interruption."
 
 
-def ask(page: object, base: str) -> str:
+def ask(page: object, base: str, question: str = QUESTION) -> str:
     page.goto(f"{base}/")  # type: ignore[attr-defined]
     page.evaluate("localStorage.clear()")  # type: ignore[attr-defined]
     page.reload()  # type: ignore[attr-defined]
     page.get_by_role("button", name="Une question ? Écrivez-nous").click()  # type: ignore[attr-defined]
-    page.get_by_label("Votre question").fill(QUESTION)  # type: ignore[attr-defined]
+    page.get_by_label("Votre question").fill(question)  # type: ignore[attr-defined]
     page.keyboard.press("Enter")  # type: ignore[attr-defined]
     answer = page.get_by_role("log").get_by_role("article", name="Réponse de l'assistant").last  # type: ignore[attr-defined]
     expect(answer).to_have_attribute("data-state", "done", timeout=ANSWER_TIMEOUT_MS)
@@ -139,4 +139,50 @@ def test_a_residents_thumbs_down_shows_in_the_admins_review_queue(
     expect(row).to_contain_text(QUESTION)
     expect(row).to_contain_text("Il manque les horaires du samedi.")
     expect(row.get_by_role("cell").nth(2)).to_have_text("1")
+    context.close()
+
+
+LIBRARY_PAGE = (
+    "# Médiathèque Louise-Michel de Val-Fleuri\n\n## Horaires de la médiathèque\n\n"
+    "La médiathèque Louise-Michel de Val-Fleuri est ouverte le mercredi et le samedi "
+    "de 10 h à 18 h.\n"
+)
+
+
+def test_admin_imports_a_file_through_the_page_and_the_chat_uses_it(
+    browser: object, admin_server: str
+) -> None:
+    """The page sends the file as a form (multipart/form-data): refusals come back in French,
+    and a published import answers residents at once."""
+    context = browser.new_context(locale="fr-FR")  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(f"{admin_server}/admin")
+    page.get_by_label("Adresse électronique").fill(ADMIN_EMAIL)
+    page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("button", name="Importer", exact=True).click()
+    chooser = page.get_by_label("Fichier Markdown, HTML ou PDF (10 Mo au plus)")
+    status = page.get_by_role("status")
+
+    # Refused by the server (an empty file), then by the page before sending (past 10 Mo).
+    chooser.set_input_files({"name": "vide.md", "mimeType": "text/markdown", "buffer": b""})
+    page.get_by_role("button", name="Importer le fichier").click()
+    expect(status).to_have_text("Le fichier vide.md est vide.")
+    big = {"name": "gros.md", "mimeType": "text/markdown", "buffer": b"a" * (11 * 1024 * 1024)}
+    chooser.set_input_files(big)
+    page.get_by_role("button", name="Importer le fichier").click()
+    expect(status).to_have_text("Le fichier « gros.md » dépasse la taille autorisée (10 Mo).")
+
+    library = LIBRARY_PAGE.encode()
+    markdown = {"name": "mediatheque.md", "mimeType": "text/markdown", "buffer": library}
+    chooser.set_input_files(markdown)
+    page.get_by_label("Publier immédiatement").check()
+    page.get_by_role("button", name="Importer le fichier").click()
+    expect(status).to_have_text("Fichier « mediatheque.md » importé.")
+    expect(page.get_by_label("Contenu (Markdown)")).to_have_value(re.compile("Louise-Michel"))
+    expect(page.locator("#doc-state")).to_have_text("État : Publié — version 1")
+    expect(page.locator("#versions > li")).to_contain_text("Import MARKDOWN (mediatheque.md)")
+
+    answer = ask(page, admin_server, "Quand la médiathèque Louise-Michel est-elle ouverte ?")
+    assert "mercredi et le samedi de 10 h à 18 h" in answer
     context.close()

@@ -261,12 +261,21 @@
   }
 
   // -- imports ---------------------------------------------------------------------------
+  // The file goes as multipart/form-data (fields "file" and "publish"), as any form sends it.
+  // The server refuses past 10 Mo too (knowledge_base/importers.py, MAX_BYTES); checking here
+  // first spares sending a file that would be refused.
+  const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
   $("import-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const file = $("import-file").files[0];
-    if (!file) return;
-    const query = new URLSearchParams({ filename: file.name, publish: $("import-publish").checked });
-    const doc = await run(() => api(`/imports?${query}`, { method: "POST", body: file }),
+    const form = new FormData(event.target);
+    const file = form.get("file");
+    if (!(file instanceof File) || !file.name) { say("Choisissez un fichier à importer.", true); return; }
+    if (file.size > MAX_UPLOAD_BYTES) {
+      say(`Le fichier « ${file.name} » dépasse la taille autorisée (10 Mo).`, true);
+      return;
+    }
+    say(`Envoi du fichier « ${file.name} »…`);
+    const doc = await run(() => api("/imports", { method: "POST", body: form }),
       `Fichier « ${file.name} » importé.`);
     if (doc) { document.querySelector('[data-tab="documents"]').click(); openDocument(doc.id); }
   });

@@ -35,3 +35,15 @@ require_npm() {
         exit 1
     fi
 }
+
+# The test suite's npm packages (package.json, pinned in package-lock.json: axe-core, which
+# audits the pages' accessibility) go into node_modules, once per version of the lock file.
+install_test_node_packages() {
+    require_npm
+    local stamp="$ROOT/node_modules/.installed-$(sha256sum < "$ROOT/package-lock.json" | cut -c1-12)"
+    if [ ! -f "$stamp" ]; then
+        echo "==> Installing the test suite's npm packages (axe-core) in node_modules"
+        (cd "$ROOT" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+        touch "$stamp"
+    fi
+}

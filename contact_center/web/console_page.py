@@ -1,4 +1,5 @@
-"""Serves the agents' console page and its assets (no build step, nothing from a CDN).
+"""Serves the agents' console page and its assets (no build step, nothing from a CDN), and the
+style sheet that the signed-in pages share (the console, the administration at ``/admin``).
 
 The page signs agents in through ``/api/v1/auth`` and works through ``/api/v1/console``.
 It is served with a strict Content-Security-Policy (same origin only) and is never cached.
@@ -12,6 +13,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
 STATIC_DIR = Path(__file__).parent / "static" / "console"
+SHARED_STYLE = Path(__file__).parent / "static" / "shared" / "pages.css"
 ASSETS = {"console.js": "text/javascript", "console.css": "text/css"}
 #: Headers of the signed-in pages (the console, the administration): same origin only, never
 #: framed, never cached.
@@ -40,3 +42,9 @@ def console_asset(asset: str) -> FileResponse:
     if asset not in ASSETS:
         raise HTTPException(404, {"code": "not_found", "message": "Page introuvable."})
     return FileResponse(STATIC_DIR / asset, media_type=ASSETS[asset], headers=PAGE_HEADERS)
+
+
+@router.api_route("/shared/pages.css", methods=["GET", "HEAD"])
+def shared_style() -> FileResponse:
+    """The look of the signed-in pages: header, forms, buttons, tables."""
+    return FileResponse(SHARED_STYLE, media_type="text/css", headers=PAGE_HEADERS)

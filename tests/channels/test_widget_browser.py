@@ -2,7 +2,8 @@
 
 A resident opens the demo town's page, opens the widget with the keyboard, reads the AI
 notice, asks a question, reads a sourced answer, reloads the page and finds the conversation
-again; an over-long message is refused in French and nothing typed is lost.
+again; an over-long message is refused in French and nothing typed is lost. axe-core audits
+the page at each of these states (tests/accessibility.py).
 
 Needs the ``live_server_url`` fixture (tests/conftest.py: the real app with the deterministic
 fake LLM and a small real index). Set ``WIDGET_SCREENSHOT=/tmp/widget.png`` to keep a screenshot
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.accessibility import assert_accessible
 from tests.conftest import require_module
 
 sync_api = require_module("playwright.sync_api", "Playwright is not installed")
@@ -74,6 +76,7 @@ def test_resident_gets_a_sourced_answer_that_survives_a_reload(page: Page) -> No
     assert (sources.first.get_attribute("href") or "").startswith("http")
     expect(page.get_by_role("button", name="Envoyer")).to_be_enabled()
     answer_text = answer.locator(".cc-bubble").inner_text().strip()
+    assert_accessible(page, "the demo page, widget with a sourced answer")
     if screenshot := os.environ.get("WIDGET_SCREENSHOT"):
         page.screenshot(path=screenshot)
 
@@ -99,8 +102,19 @@ def test_overlong_message_is_refused_in_french_and_kept_in_the_input(page: Page)
 
     expect(page.get_by_role("alert")).to_contain_text("trop long")
     expect(question_box).to_have_value(too_long)
+    assert_accessible(page, "the widget refusing an over-long message")
     expect(page.get_by_role("log").get_by_role("article")).to_have_count(0)
     expect(page.get_by_role("button", name="Envoyer")).to_be_enabled()
+
+
+def test_the_demo_page_passes_the_audit_and_names_the_microphone_in_french(page: Page) -> None:
+    assert_accessible(page, "the demo page, widget closed")
+    open_with_keyboard(page)
+    assert_accessible(page, "the demo page, widget open")
+
+    microphone = page.get_by_role("button", name="Parler à l'assistant (micro)")
+    expect(microphone).to_be_visible()
+    expect(microphone).to_have_attribute("aria-pressed", "false")
 
 
 def test_escape_closes_the_panel_and_gives_focus_back(page: Page) -> None:
@@ -145,6 +159,7 @@ def test_a_resident_says_an_answer_was_wrong_and_why(page: Page) -> None:
     expect(feedback.get_by_role("button", name="Réponse pas utile")).to_have_attribute(
         "aria-pressed", "true"
     )
+    assert_accessible(page, "the widget's feedback form under an answer")
     feedback.get_by_label("Qu'est-ce qui ne va pas ? (facultatif)").select_option(
         label="Sources obsolètes"
     )

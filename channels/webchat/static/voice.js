@@ -136,6 +136,23 @@
     if (this.context) this.context.close();
   };
 
+  function microphoneIcon() {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("d", "M12 3a3 3 0 0 1 3 3v6a3 3 0 0 1-6 0V6a3 3 0 0 1 3-3zM5 11a7 7 0 0 0 14 0M12 18v3M8 21h8");
+    path.setAttribute("fill", "none");
+    path.setAttribute("stroke", "currentColor");
+    path.setAttribute("stroke-width", "2");
+    path.setAttribute("stroke-linecap", "round");
+    path.setAttribute("stroke-linejoin", "round");
+    svg.appendChild(path);
+    return svg;
+  }
+
   /**
    * Widget voice mode: a microphone button next to the text field. The transcript appears as
    * the resident's message, the answer streams into an assistant message with its sources.
@@ -145,8 +162,11 @@
     button.type = "button";
     button.className = "cc-mic";
     button.setAttribute("aria-pressed", "false");
+    // Named in French for screen readers; the drawn microphone is decoration (an emoji would be
+    // read in the reader's own words, or drawn as a blank box where no emoji font is installed).
+    button.setAttribute("aria-label", "Parler à l'assistant (micro)");
     button.title = "Parler à l'assistant (micro)";
-    button.textContent = "🎤";
+    button.appendChild(microphoneIcon());
     var talk = null;
     var answer = null;
     button.addEventListener("click", async function () {

@@ -225,6 +225,12 @@
     ".cc-send:hover { background: #1212ff; }",
     ".cc-send:disabled { background: #e5e5e5; color: #666; cursor: not-allowed; }",
     ".cc-send svg { width: 1em; height: 1em; }",
+    ".cc-mic { display: inline-flex; align-items: center; justify-content: center; min-width: 2.75em;",
+    "  min-height: 2.75em; padding: .5em; border: 1px solid #000091; border-radius: .375em; background: #fff;",
+    "  color: #000091; cursor: pointer; }",
+    ".cc-mic:hover { background: #e8edff; }",
+    ".cc-mic[aria-pressed='true'] { background: #000091; color: #fff; }",
+    ".cc-mic svg { width: 1.25em; height: 1.25em; }",
     ".cc-meta { display: flex; flex-wrap: wrap; align-items: baseline; gap: .125em .75em; margin-top: .375em;",
     "  font-size: .75em; color: #3a3a3a; }",
     ".cc-meta > :first-child { flex: 1 1 14em; }",
@@ -263,7 +269,7 @@
     "  .cc-header { position: sticky; top: 0; z-index: 1; }",
     "  .cc-log { flex: none; overflow: visible; min-height: auto; }",
     "}",
-    "@media (forced-colors: active) { .cc-bubble, .cc-launcher, .cc-send { border: 1px solid CanvasText; } }",
+    "@media (forced-colors: active) { .cc-bubble, .cc-launcher, .cc-send, .cc-mic { border: 1px solid CanvasText; } }",
   ].join("\n");
 
   // ------------------------------------------------------------------ small DOM helpers

@@ -3,6 +3,7 @@
 The resident asks for a person; the agent signs in, claims the conversation, they write to each
 other (the assistant stays silent meanwhile), the agent files a case, sends its tracking code
 and closes with « demande enregistrée »; the resident is asked to rate the exchange and does.
+axe-core audits both pages along the way (tests/accessibility.py).
 Real app under uvicorn (in-process events), real search over the small index, fake LLM,
 keyword routing, the handoff desk open. ``CONSOLE_SCREENSHOT=/tmp/console.png`` keeps a
 screenshot of the console.
@@ -21,6 +22,7 @@ from contact_center.app import create_app
 from contact_center.services import Services
 from contact_center.testing.chat_harness import TEST_PASSWORD
 from retrieval.embeddings import Embedder
+from tests.accessibility import assert_accessible
 from tests.conftest import require_module
 from tests.contact_center.handoffs.console_support import console_services, serve
 
@@ -85,6 +87,8 @@ def test_a_resident_and_an_agent_talk_until_the_case_is_filed(
         expect(answers.last).to_contain_text("Je transmets notre conversation à un agent")
 
         # The agent signs in and finds the conversation in the queue.
+        expect(agent.get_by_role("heading", name="Connexion à la console")).to_be_visible()
+        assert_accessible(agent, "the console's sign-in form")
         agent.get_by_label("Adresse électronique").fill(EMAIL)
         agent.get_by_label("Mot de passe").fill(TEST_PASSWORD)
         agent.get_by_role("button", name="Se connecter").click()
@@ -93,8 +97,10 @@ def test_a_resident_and_an_agent_talk_until_the_case_is_filed(
         expect(row).to_contain_text("En attente")
         row.get_by_role("button", name=re.compile("^Ouvrir la conversation")).click()
         expect(agent.get_by_text("Pourquoi cette réponse ?").first).to_be_visible()
+        assert_accessible(agent, "the console, queue and conversation open")
         agent.get_by_role("button", name="Prendre en charge").click()
         expect(log.get_by_text("Un agent de la mairie a rejoint la conversation")).to_be_visible()
+        assert_accessible(resident, "the widget, an agent in the conversation")
 
         # They write to each other; the assistant stays silent.
         agent.get_by_label("Réponse type").select_option(label="Accueil")
@@ -121,6 +127,7 @@ def test_a_resident_and_an_agent_talk_until_the_case_is_filed(
         expect(agent.get_by_label("Issue")).to_have_value("case_opened")
         agent.get_by_role("button", name="Clore avec cette issue").click()
         expect(agent.locator("#conversation-meta")).to_contain_text("Demande enregistrée")
+        assert_accessible(agent, "the console, conversation closed with its case")
         screenshot = os.environ.get("CONSOLE_SCREENSHOT")
         if screenshot:
             agent.screenshot(path=screenshot, full_page=True)
@@ -129,6 +136,8 @@ def test_a_resident_and_an_agent_talk_until_the_case_is_filed(
         rating = resident.get_by_role(
             "group", name="Comment évaluez-vous cet échange avec l'agent ?"
         )
+        expect(rating).to_be_visible()
+        assert_accessible(resident, "the widget asking to rate the exchange")
         rating.get_by_role("radio", name="4 – Satisfait").check()
         rating.get_by_role("button", name="Envoyer mon avis").click()
         expect(log.get_by_text("Merci pour votre avis.")).to_be_visible()

@@ -379,7 +379,7 @@ def test_the_kb_api_refuses_a_commune_this_instance_does_not_serve(
 
 
 def test_the_admin_page_has_the_consoles_security_headers(admin_client: TestClient) -> None:
-    for path in ("/admin", "/admin/admin.js", "/console"):
+    for path in ("/admin", "/admin/admin.js", "/console", "/shared/pages.css"):
         page = admin_client.get(path)
         policy = page.headers["content-security-policy"]
         assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy, path

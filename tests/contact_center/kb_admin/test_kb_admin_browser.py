@@ -1,6 +1,8 @@
 """An administrator edits a demo-town page in /admin (Debian's Chromium) and the chat's answer
 changes: sign in, open the town hall's page, change its opening hours, preview, save, publish,
-then ask the widget on the demo page (fake LLM: it quotes passage [1]'s first sentence)."""
+then ask the widget on the demo page (fake LLM: it quotes passage [1]'s first sentence).
+The page has the console's look (one shared style sheet), and axe-core audits each state an
+administrator goes through (tests/accessibility.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from contact_center.settings import Settings
 from contact_center.testing.chat_harness import TEST_PASSWORD
 from retrieval.embeddings import Embedder
 from routing.classifier import RequestClassifier
+from tests.accessibility import assert_accessible
 from tests.channels.test_widget_browser import ANSWER_TIMEOUT_MS
 from tests.conftest import require_module, serve_app
 
@@ -61,9 +64,13 @@ def test_admin_edits_the_town_hall_hours_and_the_chat_answer_changes(
     assert "10 h à 16 h" not in before
 
     page.goto(f"{admin_server}/admin")
+    expect(page.get_by_role("heading", name="Connexion des administrateurs")).to_be_visible()
+    assert_accessible(page, "the administration's sign-in form")
     page.get_by_label("Adresse électronique").fill(ADMIN_EMAIL)
     page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
+    expect(page.locator("#documents > tr").first).to_be_visible()
+    assert_accessible(page, "the administration's list of documents")
     page.get_by_label("Rechercher").fill("hôtel de ville")
     page.get_by_role("button", name="Filtrer").click()
     page.get_by_role("button", name="Modifier « Hôtel de ville de Val-Fleuri").click()
@@ -81,6 +88,7 @@ def test_admin_edits_the_town_hall_hours_and_the_chat_answer_changes(
     page.get_by_role("button", name="Publier", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("Document publié (version 2)")
     expect(page.locator("#versions > li")).to_have_count(2)
+    assert_accessible(page, "the administration's editor, a document just published")
 
     after = ask(page, admin_server)
     assert after != before and "10 h à 16 h" in after
@@ -109,6 +117,7 @@ def test_admin_starts_a_reimport_and_follows_it_to_its_end(
     details = page.locator("#job-details")
     expect(details).to_contain_text("Documents lus")
     expect(details).to_contain_text(ADMIN_EMAIL)
+    assert_accessible(page, "the administration's imports, a job finished")
     context.close()
 
 
@@ -139,6 +148,44 @@ def test_a_residents_thumbs_down_shows_in_the_admins_review_queue(
     expect(row).to_contain_text(QUESTION)
     expect(row).to_contain_text("Il manque les horaires du samedi.")
     expect(row.get_by_role("cell").nth(2)).to_have_text("1")
+    assert_accessible(page, "the administration's residents' feedback")
+    context.close()
+
+
+#: What makes the look: the header's colours, a form's label, field and main button.
+LOOK = """() => Object.fromEntries([
+    ["header", "header.top", ["backgroundColor", "color", "paddingTop"]],
+    ["label", "form label", ["fontWeight", "marginBottom"]],
+    ["field", "input[type=email]", ["borderTopColor", "borderTopLeftRadius", "paddingTop"]],
+    ["button", "button[type=submit]", ["backgroundColor", "color", "fontWeight", "paddingTop"]],
+    ["page", "body", ["fontFamily", "backgroundColor"]],
+].map(([name, selector, properties]) => {
+    const node = document.querySelector(selector);
+    if (!node) return [name, null];
+    const style = getComputedStyle(node);
+    return [name, Object.fromEntries(properties.map((p) => [p, style[p]]))];
+}))"""
+
+
+def test_the_administration_has_the_consoles_look_and_a_narrow_screen_needs_no_side_scrolling(
+    browser: object, admin_server: str
+) -> None:
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 860})  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(f"{admin_server}/console")
+    expect(page.get_by_role("heading", name="Connexion à la console")).to_be_visible()
+    console_look = page.evaluate(LOOK)
+    page.goto(f"{admin_server}/admin")
+    assert page.evaluate(LOOK) == console_look
+    assert console_look["header"]["backgroundColor"] == "rgb(0, 0, 145)"  # DSFR's blue
+
+    page.set_viewport_size({"width": 320, "height": 740})
+    page.get_by_label("Adresse électronique").fill(ADMIN_EMAIL)
+    page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.locator("#documents > tr").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert_accessible(page, "the administration on a narrow screen")
     context.close()
 
 

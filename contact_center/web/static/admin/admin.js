@@ -17,8 +17,8 @@
     return node;
   }
 
-  function button(text, onClick) {
-    const b = el("button", text, { type: "button" });
+  function button(text, onClick) {  // actions within a list or a row: secondary buttons
+    const b = el("button", text, { type: "button", class: "secondary" });
     b.addEventListener("click", onClick);
     return b;
   }
@@ -55,6 +55,7 @@
     state.csrf = session.csrf_token;
     $("who").textContent = `${session.agent.name || session.agent.email} — commune « ${state.tenant} »`;
     $("signin").hidden = true;
+    $("account").hidden = false;
     $("app").hidden = false;
     loadDocuments();
   }
@@ -77,7 +78,7 @@
   document.querySelectorAll("nav [data-tab]").forEach((tab) => tab.addEventListener("click", () => {
     document.querySelectorAll("nav [data-tab]").forEach((t) => t.removeAttribute("aria-current"));
     tab.setAttribute("aria-current", "page");
-    document.querySelectorAll("main > section").forEach((s) => { s.hidden = s.id !== `tab-${tab.dataset.tab}`; });
+    document.querySelectorAll("#app > section").forEach((s) => { s.hidden = s.id !== `tab-${tab.dataset.tab}`; });
     if (loaders[tab.dataset.tab]) loaders[tab.dataset.tab]();
   }));
 

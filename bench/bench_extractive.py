@@ -222,7 +222,9 @@ def main() -> None:
         "--work", type=Path, default=Path(tempfile.gettempdir()) / "bench_extractive"
     )
     parser.add_argument("--distractors", type=int, default=300)
-    parser.add_argument("--top-k", type=int, default=8, help="passages given to the composer")
+    parser.add_argument(
+        "--top-k", type=int, help="passages searched (default: the product's retrieval.top_k)"
+    )
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -253,14 +255,18 @@ def _overrides() -> dict[str, str]:
 
 
 def run_sets(
-    folder: Path, sets: dict[str, list[RetrievalExample]], top_k: int, verbose: bool
+    folder: Path, sets: dict[str, list[RetrievalExample]], top_k: int | None, verbose: bool
 ) -> None:
     """Search and compose every question of every set on the index in ``folder``."""
     embedder = build_embedder(EmbeddingsSection())
     embedder.warm_up()
     store = QdrantStore(QdrantSection(), folder, embedder.dimension)
-    settings = RetrievalSection(top_k=top_k, **_overrides())
-    print(f"passages per question: {settings.top_k}; min_relevance {settings.min_relevance}")
+    overrides: dict[str, object] = {**_overrides(), **({"top_k": top_k} if top_k else {})}
+    settings = RetrievalSection.model_validate(overrides)
+    print(
+        f"passages per question: {settings.top_k} + up to {settings.best_document_sections} "
+        f"more sections of the best document; min_relevance {settings.min_relevance}"
+    )
     retriever = HybridRetriever(store, embedder, FrenchSparseEncoder(), settings)
     try:
         run_one(retriever, sets["questions_fr"][0], settings)  # warm-up

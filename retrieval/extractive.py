@@ -168,7 +168,9 @@ def compose_answer(
     Args:
         question: The resident's question, in their words (for a follow-up, the query searched:
             :attr:`retrieval.followup.SearchPlan.query`).
-        passages: Retrieved passages, most relevant first; ``[n]`` is ``passages[n - 1]``.
+        passages: Retrieved passages, most relevant first; ``[n]`` is ``passages[n - 1]``. The
+            first ``MAX_PASSAGES`` are read, and any later one of their documents (the best
+            document's other sections: :meth:`retrieval.hybrid.HybridRetriever.search`).
         reading: What the question asks and for whom, when known better than its own words
             say (a follow-up inherits them: :attr:`retrieval.followup.SearchPlan.reading`).
 
@@ -177,12 +179,13 @@ def compose_answer(
     """
     reading = reading or read_question(question)
     wanted = _wanted(question)
+    documents = list(dict.fromkeys(p.chunk.document_id for p in passages[:MAX_PASSAGES]))
     candidates = [
         candidate
-        for rank, passage in enumerate(passages[:MAX_PASSAGES])
+        for rank, passage in enumerate(passages)
+        if rank < MAX_PASSAGES or passage.chunk.document_id in documents
         for candidate in _candidates(rank, passage)
     ]
-    documents = list(dict.fromkeys(p.chunk.document_id for p in passages[:MAX_PASSAGES]))
     for candidate in candidates:
         _score(candidate, wanted, reading.intent, reading.cases, passages, documents)
     chosen = _choose(candidates, MAX_SENTENCES[reading.intent])

@@ -2,7 +2,9 @@
 
 A search embeds the question (when the embedder answers; BM25 alone otherwise), asks the store
 for the fused candidates of the commune and the national fiches, keeps the best ``top_k`` chunks
-without letting one document take every place, and measures how relevant the result is.
+without letting one document take every place, adds the best document's other sections after
+them (``best_document_sections``: the answer composer reads the best fiche whole, as a counter
+agent would), and measures how relevant the result is.
 
 ``relevance`` (0..1) is what the engine compares to ``min_relevance`` to abstain. It combines
 two signals measured on the best chunks, calibrated on the PIAF questions (in scope) and on
@@ -31,7 +33,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from foundation.errors import EmbeddingError
+from foundation.errors import BackendError, EmbeddingError
 from retrieval.embeddings import Embedder
 from retrieval.followup import favour_documents
 from retrieval.lexicon import Expansion, ResidentLexicon, shipped_lexicon
@@ -132,6 +134,7 @@ class HybridRetriever:
             # A follow-up stays with the documents of its conversation.
             candidates = self.town_first(query, candidates, tenant_id, expansion)
         chunks = diversify(candidates, top_k or self.settings.top_k)
+        chunks += self.rest_of_best_document(chunks)
         dense_cosine = max(
             (c.dense_score for c in candidates if c.dense_score is not None), default=None
         )
@@ -152,6 +155,22 @@ class HybridRetriever:
             dense_cosine=dense_cosine,
             added_words=expansion.text,
         )
+
+    def rest_of_best_document(self, chunks: Sequence[ScoredChunk]) -> list[ScoredChunk]:
+        """The best document's sections not among ``chunks``, in the document's order, scored
+        as its best passage (at most ``best_document_sections``; none if the store fails)."""
+        limit = self.settings.best_document_sections
+        if not chunks or limit <= 0:
+            return []
+        best = chunks[0]
+        have = {c.chunk.id for c in chunks}
+        try:
+            sections = self.store.document_chunks(best.chunk.tenant_id, best.chunk.document_id)
+        except BackendError:
+            logger.warning("best document sections unavailable", exc_info=True)
+            return []
+        rest = [chunk for chunk, _ in sections if chunk.id not in have]
+        return [ScoredChunk(chunk, best.score) for chunk in rest[:limit]]
 
     def candidates(
         self,

@@ -69,6 +69,10 @@ class RetrievalSection(BaseModel):
 
     top_k: int = 4
     candidates: int = 40
+    #: Sections of the best document added after the ``top_k`` passages, so that the answer
+    #: can come from the section that says it (the list of papers, the delay) even when the
+    #: search ranked other sections of it first, as a counter agent reads the whole fiche.
+    best_document_sections: int = 12
     #: Multiplier of the fused score of the commune's own pages against the national fiches:
     #: the town's page first for a local matter (measured with the eval's --compare).
     town_weight: float = 1.0

@@ -52,11 +52,15 @@ class AnswerPolicy:
         generate: Whether the LLM rewords the extractive answer.
         admission: The queue in front of the LLM (its waiting budget).
         timeout_s: Longest a generation may take before the extractive answer is kept.
+        prompt_passages: Passages the LLM reads whole when the extractive answer found no
+            sentence: the search's best ``top_k``, not the best document's other sections
+            added after them for the composer.
     """
 
     generate: bool = False
     admission: LLMAdmission = field(default_factory=LLMAdmission)
     timeout_s: float = 60.0
+    prompt_passages: int = 4
 
     @classmethod
     def from_settings(cls, retrieval: RetrievalSection, llm: LLMSection) -> AnswerPolicy:
@@ -64,7 +68,12 @@ class AnswerPolicy:
         mode = retrieval.answer_mode
         generate = mode == "generated" or (mode == "auto" and llm.backend == "openai")
         admission = LLMAdmission(llm.slots, llm.max_waiting, llm.wait_budget_s)
-        return cls(generate=generate, admission=admission, timeout_s=llm.timeout_s)
+        return cls(
+            generate=generate,
+            admission=admission,
+            timeout_s=llm.timeout_s,
+            prompt_passages=retrieval.top_k,
+        )
 
 
 @dataclass(frozen=True)
@@ -150,7 +159,7 @@ class AnswerComposer:
         history: Sequence[ChatMessage],
     ) -> tuple[tuple[str, list[int]] | None, str | None]:
         """The vetted generated answer and the passages it cites, or None and why not."""
-        compact, numbers = _compact_passages(passages, extract)
+        compact, numbers = _compact_passages(passages, extract, self.policy.prompt_passages)
         async with self.policy.admission.enter() as admitted:
             if not admitted:
                 return None, "llm_busy"
@@ -174,12 +183,14 @@ class AnswerComposer:
 
 
 def _compact_passages(
-    passages: Sequence[ScoredChunk], extract: ExtractiveAnswer
+    passages: Sequence[ScoredChunk], extract: ExtractiveAnswer, whole: int
 ) -> tuple[list[ScoredChunk], list[int]]:
     """The passages the LLM sees: each used passage cut down to the sentences selected from it
-    (all passages, whole, when the extractive answer found none), and their original numbers."""
+    (the first ``whole`` passages, whole, when the extractive answer found none), and their
+    original numbers."""
     if extract.abstained or not extract.sentences:
-        return list(passages), list(range(1, len(passages) + 1))
+        first = list(passages[:whole])
+        return first, list(range(1, len(first) + 1))
     selected: dict[int, list[str]] = {}
     for sentence in extract.sentences:
         selected.setdefault(sentence.passage, []).append(sentence.text)

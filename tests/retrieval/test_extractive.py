@@ -208,3 +208,24 @@ def test_the_same_figure_written_otherwise_is_faithful(stated: str) -> None:
 def test_an_invented_figure_is_caught(stated: str, invented: str) -> None:
     assert not numbers_faithful(stated, [PASSAGE])
     assert [figure.text for figure in unfaithful_figures(stated, [PASSAGE])] == [invented]
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        # The search ranks the fiche's « when » sections first; « where » is further down it.
+        ("mon fils a 16 ans il doit faire quoi pour le recensement", "mairie"),
+        ("c'est quoi comme justificatif de domicile pour la carte d'identité ?", "facture"),
+    ],
+)
+def test_the_best_fiche_is_read_whole(retriever: HybridRetriever, question: str, fact: str) -> None:
+    result = retriever.search(question, NATIONAL_TENANT)
+    searched, added = result.chunks[: SETTINGS.top_k], result.chunks[SETTINGS.top_k :]
+    best = searched[0].chunk.document_id
+    assert added and {p.chunk.document_id for p in added} == {best}
+    assert not {p.chunk.id for p in added} & {p.chunk.id for p in searched}
+    assert fact not in compose_answer(question, searched).text.lower()  # why it is read whole
+    answer = compose_answer(question, result.chunks)
+    assert fact in answer.text.lower(), answer.text
+    check = check_citations(answer.text, len(result.chunks))
+    assert check.grounded and not check.invalid

@@ -310,7 +310,7 @@ class Services:
             self.kb_documents, self.store, lambda: self.kb_index.version
         )
         self.validated_answers = ValidatedAnswers(
-            self.database, self.auth.audit, self.embedder, self.sparse
+            self.database, self.auth.audit, self.embedder, self.sparse, self.retriever.lexicon
         )
         self.unanswered = UnansweredQuestions(
             self.database, self.embedder, settings.retrieval.min_relevance

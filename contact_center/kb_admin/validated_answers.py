@@ -5,18 +5,11 @@ answer at once, with its sources, before retrieval and without running the LLM; 
 record says so (``action = "validated_answer"``, and the answer's id, version and score in
 ``retrieved``). Answers are versioned like documents (author, time, diff; restore = new version).
 
-How close is "close enough" (:meth:`ValidatedAnswers.match`): the multilingual e5 embeddings
-put every French administrative question at a cosine of 0.83-0.94 from every other one (« les
-horaires de la piscine » scored 0.935 against « les horaires de la mairie »), so a cosine alone
-cannot decide. A question matches a variant (the question or one of its paraphrases) when the
-cosine is at least :data:`STRICT_COSINE` (0.95: a rewording of the same words), or at least
-:data:`LOOSE_COSINE` (0.90) *and* at least :data:`MIN_WORD_COVERAGE` (2/3) of the resident's
-content words (stemmed, without stop words) are in the variant. The calibration pairs of
-tests/contact_center/kb_admin/test_validated_answers.py let every rewording in and keep most
-unrelated questions out, but not all: a short question whose few content words are all in a
-variant (« Qui est le maire ? » against the town hall's hours) or one that shares the
-variant's frame (« Comment obtenir une carte d'identité ? » against a parking card) matches.
-A miss costs only the usual grounded answer, a false match a wrong answer.
+How close is "close enough" is the rule of :mod:`contact_center.kb_admin.question_match`: the
+cosine of the e5 embeddings shortlists the variants (the question and its paraphrases), then the
+words must agree both ways, with the residents' words of :mod:`retrieval.lexicon`, and the
+question may ask for no other action. A miss costs only the usual grounded answer, a false match
+a wrong answer.
 """
 
 from __future__ import annotations
@@ -35,19 +28,17 @@ from contact_center.agents.audit import AuditLog
 from contact_center.conversation.turns import AnswerDelta, SourcesFound, TurnEvent, completed
 from contact_center.db import Database, utcnow
 from contact_center.kb_admin.local_documents import KnowledgeBaseAdminError
+from contact_center.kb_admin.question_match import (
+    LOOSE_COSINE,
+    QuestionReader,
+    QuestionWords,
+    asks_the_same,
+)
 from contact_center.kb_admin.schema import ValidatedAnswerRow, ValidatedAnswerVersionRow
-from foundation.french import strip_accents
 from retrieval.embeddings import Embedder
+from retrieval.lexicon import ResidentLexicon, shipped_lexicon
 from retrieval.sparse import FrenchSparseEncoder
 
-STRICT_COSINE = 0.95
-LOOSE_COSINE = 0.90
-MIN_WORD_COVERAGE = 2 / 3
-#: Question words that say nothing about the subject.
-_QUESTION_WORDS = frozenset(
-    "quel quell quels quelles comment combien quand pourquoi ou est faut peut puis dois doit "
-    "fair veux voudr".split()
-)
 NOT_FOUND = "Cette réponse validée n'existe pas pour votre commune."
 
 
@@ -74,19 +65,36 @@ class ValidatedMatch:
     variant: str
 
 
+@dataclass(frozen=True)
+class _Pinned:
+    """A commune's active answers as the matcher reads them, cached until one changes."""
+
+    answers: list[ValidatedAnswer]
+    #: The questions and paraphrases, and the index in ``answers`` of each one's answer.
+    variants: list[str]
+    owners: list[int]
+    words: list[QuestionWords]
+    vectors: np.ndarray
+
+
 class ValidatedAnswers:
     """Store, versions and matching of validated answers."""
 
     def __init__(
-        self, database: Database, audit: AuditLog, embedder: Embedder, sparse: FrenchSparseEncoder
+        self,
+        database: Database,
+        audit: AuditLog,
+        embedder: Embedder,
+        sparse: FrenchSparseEncoder,
+        lexicon: ResidentLexicon | None = None,
     ) -> None:
+        """``lexicon``: the residents' words in force (the shipped ones when not given)."""
         self._db = database
         self._audit = audit
         self._embedder = embedder
-        self._sparse = sparse
+        self._reader = QuestionReader(sparse, shipped_lexicon() if lexicon is None else lexicon)
         self._lock = threading.Lock()
-        #: tenant -> (answers, variant texts, variant -> answer index, vectors)
-        self._cache: dict[str, tuple[list[ValidatedAnswer], list[str], list[int], np.ndarray]] = {}
+        self._cache: dict[str, _Pinned] = {}
 
     # -- store --------------------------------------------------------------------------
 
@@ -197,53 +205,44 @@ class ValidatedAnswers:
     # -- matching -----------------------------------------------------------------------
 
     def match(self, question: str, tenant_id: str) -> ValidatedMatch | None:
-        """The validated answer the question matches closely, if any (see the module)."""
-        answers, variants, owners, vectors = self._variants(tenant_id)
-        if not variants:
+        """The validated answer the question asks for, if any (see the module)."""
+        pinned = self._pinned(tenant_id)
+        if not pinned.variants:
             return None
         query = np.asarray(self._embedder.embed_query(question), dtype=np.float32)
-        cosines = vectors @ query
-        words = self._words(question)
-        best: tuple[float, int] | None = None
+        cosines = pinned.vectors @ query
+        words = self._reader.read(question)
         for row in np.argsort(-cosines):
             cosine = float(cosines[row])
+            if asks_the_same(words, pinned.words[row], cosine):
+                answer = pinned.answers[pinned.owners[row]]
+                return ValidatedMatch(answer, round(cosine, 4), pinned.variants[row])
             if cosine < LOOSE_COSINE:
                 break
-            coverage = len(words & self._words(variants[row])) / len(words) if words else 0.0
-            if cosine >= STRICT_COSINE or coverage >= MIN_WORD_COVERAGE:
-                best = (cosine, int(row))
-                break
-        if best is None:
-            return None
-        cosine, row = best
-        return ValidatedMatch(answers[owners[row]], round(cosine, 4), variants[row])
+        return None
 
-    def _variants(
-        self, tenant_id: str
-    ) -> tuple[builtins.list[ValidatedAnswer], builtins.list[str], builtins.list[int], np.ndarray]:
+    def _pinned(self, tenant_id: str) -> _Pinned:
         with self._lock:
             cached = self._cache.get(tenant_id)
         if cached is not None:
             return cached
         answers = self.list(tenant_id, include_archived=False)
         variants = [t for a in answers for t in [a.question, *a.paraphrases]]
-        owners = [i for i, a in enumerate(answers) for _ in [a.question, *a.paraphrases]]
         vectors = (
             np.stack([self._embedder.embed_query(t) for t in variants]).astype(np.float32)
             if variants
             else np.zeros((0, self._embedder.dimension), dtype=np.float32)
         )
-        built = (answers, variants, owners, vectors)
+        built = _Pinned(
+            answers,
+            variants,
+            [i for i, a in enumerate(answers) for _ in [a.question, *a.paraphrases]],
+            [self._reader.read(t) for t in variants],
+            vectors,
+        )
         with self._lock:
             self._cache[tenant_id] = built
         return built
-
-    def _words(self, text: str) -> set[str]:
-        return {
-            strip_accents(token)
-            for token in self._sparse.tokens(text)
-            if strip_accents(token) not in _QUESTION_WORDS
-        }
 
     def _row(self, session: Any, tenant_id: str, answer_id: str) -> ValidatedAnswerRow:
         row = session.get(ValidatedAnswerRow, answer_id)

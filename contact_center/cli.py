@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -141,8 +142,18 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     # The app resolves forwarded addresses itself, from CC_APP__TRUSTED_PROXIES only.
     app = create_app(settings, local_url=f"http://{_loopback(host)}:{port}")
     config = uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False)
+    # uvicorn stops gracefully on SIGTERM or Ctrl-C, then raises the signal again once its own
+    # handlers are gone: these turn that requested stop into exit code 0 (systemd, Docker).
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, _stopped)
     uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def _stopped(signum: int, frame: object) -> None:
+    """A stop asked by a signal: the command ends normally (the server has shut down)."""
+    log.info("server stopped signal=%s", signal.Signals(signum).name)
+    raise SystemExit(0)
 
 
 def _loopback(host: str) -> str:

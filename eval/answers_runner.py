@@ -9,10 +9,14 @@ seconds on a CPU). Per answer:
   (before the engine drops invalid ones) that exist among the passages given to the model and
   were retrieved (:func:`eval.text_metrics.citation_correctness`); **citation rate**: share of
   generated answers citing at least one passage;
-* **faithfulness**: share of the answer's sentences supported by the cited passages (all the
-  retrieved ones when none is cited): lexically always (``faithfulness_lexical``), and by an
-  LLM judge when one is given (``faithfulness_judge``). ``faithfulness`` is the judge's score
-  when it ran, the lexical one otherwise; ``faithfulness_method`` says which;
+* **faithfulness**: share of the answer's sentences supported by the retrieved passages of the
+  documents it cites (all the retrieved ones when none is cited): lexically always
+  (``faithfulness_lexical``), and by an LLM judge when one is given (``faithfulness_judge``).
+  ``faithfulness`` is the judge's score when it ran, the lexical one otherwise;
+  ``faithfulness_method`` says which;
+* **figures**: ``numbers_faithful`` is the share of generated answers whose every number,
+  amount, date, time, duration or phone number appears in the passages they were grounded on
+  (:func:`retrieval.faithfulness.numbers_faithful`, the check the LLM's rewording must pass);
 * **required facts**: an answerable question with ``must_mention_any`` passes when the answer
   mentions one of them (an abstention fails it);
 * **abstention**: answer the answerable, abstain on out-of-scope questions and injections;
@@ -49,6 +53,7 @@ from eval.metrics import (
     mentions_any,
 )
 from eval.results import EvalResult, Metric, ratio
+from retrieval.faithfulness import numbers_faithful
 
 
 @dataclass(frozen=True)
@@ -89,11 +94,14 @@ async def _run_turn(services: Any, question: str, tenant: str) -> _Turn:
     return _Turn(done, "".join(parts), passages, time.process_time() - cpu_started)
 
 
-def _passage_texts(services: Any, question: str, tenant: str) -> dict[str, str]:
-    """Chunk id -> text of the passages the answer was grounded on (searched again)."""
+def _passage_texts(services: Any, question: str, tenant: str) -> list[tuple[str, str]]:
+    """(document id, text) of the passages the answer was grounded on (searched again)."""
     top_k = services.settings.retrieval.top_k
     found = services.retriever.search(question, tenant, top_k)
-    return {s.chunk.id: f"{s.chunk.title}\n{s.chunk.heading}\n{s.chunk.text}" for s in found.chunks}
+    return [
+        (s.chunk.document_id, f"{s.chunk.title}\n{s.chunk.heading}\n{s.chunk.text}")
+        for s in found.chunks
+    ]
 
 
 def _citation_score(turn: _Turn) -> float:
@@ -153,12 +161,14 @@ async def _score(
         row["source_hit"] = bool(set(row["sources"]) & set(example.relevant))
     if done.abstained or not turn.passages or row["action"]:
         return row
-    texts = await asyncio.to_thread(_passage_texts, services, example.question, tenant)
-    cited_ids = [s["chunk_id"] for s in done.sources]
-    passages = [texts[c] for c in cited_ids if c in texts] or list(texts.values())
+    found = await asyncio.to_thread(_passage_texts, services, example.question, tenant)
+    # Citations name documents: every retrieved passage of a cited document grounds the answer.
+    cited = set(row["sources"])
+    passages = [text for document, text in found if document in cited] or [t for _, t in found]
     row["citation_correctness"] = _citation_score(turn)
     row["cites"] = bool(cited_passages(turn.raw))
     row["faithfulness_lexical"] = lexical_faithfulness(done.answer, passages)
+    row["numbers_faithful"] = numbers_faithful(done.answer, passages)
     if judge is not None:
         row["faithfulness_judge"] = await judge.score(done.answer, passages)
     return row
@@ -226,6 +236,7 @@ def answer_metrics(
         "faithfulness_judge": judged,
         "judge_model": judge.model_id if judge else None,
         "judge_failures": judge.failures if judge else None,
+        "numbers_faithful": _mean(generated, "numbers_faithful"),
         "required_facts": _mean(rows, "mentions_required"),
         "source_hit_rate": _mean(rows, "source_hit"),
         "abstention_accuracy": abstention_accuracy(

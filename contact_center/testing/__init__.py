@@ -11,4 +11,6 @@
 * ``twilio_standin.py``: stands in for Twilio's REST API (SMS, call transfers).
 * ``publik_standin.py``: stands in for a town's Publik (w.c.s.), checking signatures as it does.
 * ``import_jobs.py``: an import held half-way, and a job followed to its end.
+* ``unsourced.py``: an engine whose answers lost their citations and figures, to show that a
+  quality gate on answers fails on them.
 """

@@ -18,6 +18,7 @@ from typing import Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from contact_center.conversation.redaction import redact
 from contact_center.db import Database, utcnow
 from contact_center.handoffs.schema import AgentSuggestion
 
@@ -57,14 +58,15 @@ class SuggestionLog:
     def shown(
         self, tenant_id: str, handoff_id: str, agent_id: str, question: str, text: str
     ) -> str:
-        """Note a suggestion shown to an agent; returns its id (the same one when shown again)."""
+        """Note a suggestion shown to an agent; returns its id (the same one when shown again).
+        The resident's question is kept with its personal data redacted, as in the records."""
         with self._db.session() as session:
             latest = self._latest(session, handoff_id, agent_id)
             if latest is not None and latest.text == text:
                 return latest.id
             row = AgentSuggestion(
                 tenant_id=tenant_id, handoff_id=handoff_id, agent_id=agent_id,
-                question=question, text=text, shown_at=utcnow(),
+                question=redact(question), text=text, shown_at=utcnow(),
             )  # fmt: skip
             session.add(row)
             session.flush()

@@ -39,10 +39,12 @@ from contact_center.gru.notifications import (
 )
 from contact_center.gru.publik import PublikGru
 from contact_center.gru.service_catalogue import ServiceCatalogue, seed_catalogues
+from contact_center.handoffs.agent_assist import AgentAssist
 from contact_center.handoffs.agent_desk import AgentDesk
 from contact_center.handoffs.assistant_desk import HandoffDesk
 from contact_center.handoffs.queue import HandoffStore
 from contact_center.handoffs.realtime import EventBus, build_bus
+from contact_center.handoffs.suggestion_log import SuggestionLog
 from contact_center.kb_admin.answer_feedback import AnswerFeedbackStore
 from contact_center.kb_admin.browse import DocumentBrowser
 from contact_center.kb_admin.import_jobs import ImportJobs, import_documents
@@ -324,6 +326,9 @@ class Services:
         self.agent_desk = AgentDesk(
             self.handoffs, self.conversations, self.catalogue, self.gru, self.bus
         )
+        #: Cited replies suggested to agents, and what they do with them.
+        self.agent_assist = AgentAssist(self.retriever, settings.retrieval)
+        self.suggestions = SuggestionLog(self.database)
         self.answer_policy = AnswerPolicy.from_settings(settings.retrieval, settings.llm)
         self.metrics.watch_admission(self.answer_policy.admission)
         self.engine = ConversationEngine(

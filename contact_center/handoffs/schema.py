@@ -43,3 +43,25 @@ class Handoff(Base):
     case_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     csat: Mapped[int | None] = mapped_column(Integer, nullable=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AgentSuggestion(Base):
+    """A reply suggested to an agent, and what the agent did with it.
+
+    Created by the migration ``0012_agent_suggestions``. ``outcome`` is None until the agent
+    writes to the resident, then ``unchanged``, ``edited`` or ``not_used``.
+    """
+
+    __tablename__ = "agent_suggestions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    handoff_id: Mapped[str] = mapped_column(
+        ForeignKey("handoffs.id", ondelete="CASCADE"), index=True
+    )
+    agent_id: Mapped[str] = mapped_column(String(32))
+    question: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    shown_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    message_id: Mapped[str | None] = mapped_column(String(32), nullable=True)

@@ -26,6 +26,7 @@ from contact_center.errors import CaseError, InputError
 from contact_center.gru.service_catalogue import ServiceCatalogue
 from contact_center.handoffs.agent_desk import RESOLUTION_LABELS
 from contact_center.handoffs.canned_responses import canned_responses
+from contact_center.handoffs.handoff_brief import handoff_brief
 from contact_center.handoffs.queue import HandoffStore, HandoffView
 from contact_center.handoffs.realtime import Event, console_channel
 from contact_center.web.console_models import (
@@ -44,15 +45,19 @@ from contact_center.web.console_models import (
     QueueOut,
     ReplyIn,
     ServiceOut,
+    SuggestionOut,
     TransferIn,
+    brief_out,
     case_brief,
     explanation_out,
     figures_out,
     handoff_out,
     message_out,
     service_queues,
+    suggestion_out,
 )
 from contact_center.web.deps import (
+    AgentAssistDep,
     AgentDeskDep,
     AgentSession,
     AuthDep,
@@ -64,6 +69,7 @@ from contact_center.web.deps import (
     EventBusDep,
     HandoffStoreDep,
     SettingsDep,
+    SuggestionLogDep,
     require_access,
     require_role,
 )
@@ -177,6 +183,7 @@ def conversation(
         explanations=explanations,
         handoff=handoff_out(handoff, name, agent.id, utcnow()) if handoff else None,
         case=case,
+        brief=brief_out(handoff_brief(view.messages, handoff, name)) if handoff else None,
     )
 
 
@@ -195,18 +202,41 @@ def claim(
     return _out(catalogue, agent, claimed)
 
 
+@router.get("/handoffs/{handoff_id}/suggestion")
+def suggestion(
+    handoff_id: str,
+    handoffs: HandoffStoreDep,
+    conversations: ConversationStoreDep,
+    assist: AgentAssistDep,
+    log: SuggestionLogDep,
+    agent: CurrentAgent,
+) -> SuggestionOut:
+    """A cited reply to the resident's last question, from the knowledge base (kept, to count
+    whether the agent sends it)."""
+    view = _handoff(handoffs, agent, handoff_id)
+    conversation = conversations.get(view.conversation_id)
+    said = [m.content for m in (conversation.messages if conversation else []) if m.role == "user"]
+    found = assist.suggest(view.tenant_id, said)
+    shown = None
+    if found.question is not None:
+        shown = log.shown(view.tenant_id, view.id, agent.id, found.question, found.text)
+    return suggestion_out(found, shown)
+
+
 @router.post("/handoffs/{handoff_id}/messages", status_code=201)
 def reply(
     handoff_id: str,
     body: ReplyIn,
     handoffs: HandoffStoreDep,
     desk: AgentDeskDep,
+    log: SuggestionLogDep,
     agent: CurrentAgent,
 ) -> MessageOut:
     """Write to the resident (the agent must have claimed the conversation)."""
     view = _handoff(handoffs, agent, handoff_id)
     with _refusals():
         message = desk.reply(view, agent.id, body.text)
+    log.sent(view.id, agent.id, message.id, message.content)
     return message_out(message)
 
 
@@ -351,9 +381,10 @@ def correct_routing(
 
 
 @router.get("/figures")
-def figures(handoffs: HandoffStoreDep, agent: Supervisor) -> FiguresOut:
-    """Live figures of the commune (supervisors and administrators)."""
-    return figures_out(handoffs.figures(agent.tenant_id))
+def figures(handoffs: HandoffStoreDep, log: SuggestionLogDep, agent: Supervisor) -> FiguresOut:
+    """Live figures of the commune (supervisors and administrators), with what agents did
+    with the replies suggested to them."""
+    return figures_out(handoffs.figures(agent.tenant_id), log.figures(agent.tenant_id))
 
 
 @router.get("/events", response_class=StreamingResponse)

@@ -11,8 +11,11 @@ from pydantic import BaseModel, Field
 
 from contact_center.conversation.store import MessageView
 from contact_center.gru.case_domain import TRANSITIONS, CaseStatus, CaseView
+from contact_center.handoffs.agent_assist import Suggestion
 from contact_center.handoffs.agent_desk import RESOLUTION_LABELS
+from contact_center.handoffs.handoff_brief import HandoffBrief
 from contact_center.handoffs.queue import HandoffFigures, HandoffView
+from contact_center.handoffs.suggestion_log import SuggestionFigures
 from routing.handoff import REASON_LABELS
 
 ServiceNames = Callable[[str], str]
@@ -128,6 +131,17 @@ class CaseBriefOut(BaseModel):
     next_statuses: list[dict[str, str]]
 
 
+class BriefOut(BaseModel):
+    """The brief of a conversation handed off or transferred (top of the conversation)."""
+
+    resident: list[str]
+    asked: list[str]
+    answered: list[str]
+    reason: str
+    transfers: list[str]
+    text: str
+
+
 class ConversationOut(BaseModel):
     """A conversation as the agent works on it."""
 
@@ -138,6 +152,28 @@ class ConversationOut(BaseModel):
     explanations: list[ExplanationOut]
     handoff: HandoffOut | None
     case: CaseBriefOut | None
+    brief: BriefOut | None = None
+
+
+class SuggestedSourceOut(BaseModel):
+    """A document the suggested reply cites as ``[n]``."""
+
+    n: int
+    document_id: str
+    title: str
+    section: str
+    url: str
+
+
+class SuggestionOut(BaseModel):
+    """A cited reply suggested to the agent; ``text`` is empty and ``note`` says why when
+    the knowledge base answers none of the resident's last messages."""
+
+    id: str | None
+    question: str | None
+    text: str
+    sources: list[SuggestedSourceOut]
+    note: str
 
 
 class ReplyIn(BaseModel):
@@ -230,6 +266,16 @@ class ReasonFigureOut(BaseModel):
     rate: float
 
 
+class SuggestionFiguresOut(BaseModel):
+    """Replies suggested to agents, by what the agents did with them."""
+
+    shown: int
+    unchanged: int
+    edited: int
+    not_used: int
+    pending: int
+
+
 class FiguresOut(BaseModel):
     """Supervisors' live figures."""
 
@@ -240,6 +286,7 @@ class FiguresOut(BaseModel):
     by_reason: list[ReasonFigureOut]
     median_first_response_s: float | None
     first_contact_resolution: float | None
+    suggestions: SuggestionFiguresOut | None = None
 
 
 def handoff_out(view: HandoffView, names: ServiceNames, agent_id: str, now: datetime) -> HandoffOut:
@@ -345,7 +392,24 @@ def case_brief(view: CaseView) -> CaseBriefOut:
     )  # fmt: skip
 
 
-def figures_out(figures: HandoffFigures) -> FiguresOut:
+def brief_out(brief: HandoffBrief) -> BriefOut:
+    return BriefOut(
+        resident=list(brief.resident), asked=list(brief.asked), answered=list(brief.answered),
+        reason=brief.reason, transfers=list(brief.transfers), text=brief.text,
+    )  # fmt: skip
+
+
+def suggestion_out(suggestion: Suggestion, suggestion_id: str | None) -> SuggestionOut:
+    return SuggestionOut(
+        id=suggestion_id, question=suggestion.question, text=suggestion.text,
+        sources=[SuggestedSourceOut(**vars(source)) for source in suggestion.sources],
+        note=suggestion.note,
+    )  # fmt: skip
+
+
+def figures_out(
+    figures: HandoffFigures, suggestions: SuggestionFigures | None = None
+) -> FiguresOut:
     total = figures.conversations
     by_reason = [
         ReasonFigureOut(
@@ -361,4 +425,5 @@ def figures_out(figures: HandoffFigures) -> FiguresOut:
         handoff_rate=figures.handoff_rate, by_reason=by_reason,
         median_first_response_s=figures.median_first_response_s,
         first_contact_resolution=figures.first_contact_resolution,
+        suggestions=SuggestionFiguresOut(**vars(suggestions)) if suggestions else None,
     )  # fmt: skip

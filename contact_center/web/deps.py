@@ -25,9 +25,11 @@ from contact_center.conversation.store import ConversationStore
 from contact_center.gru.cases import CaseStore
 from contact_center.gru.connector import GruConnector
 from contact_center.gru.service_catalogue import ServiceCatalogue
+from contact_center.handoffs.agent_assist import AgentAssist
 from contact_center.handoffs.agent_desk import AgentDesk
 from contact_center.handoffs.queue import HandoffStore
 from contact_center.handoffs.realtime import EventBus
+from contact_center.handoffs.suggestion_log import SuggestionLog
 from contact_center.kb_admin.answer_feedback import AnswerFeedbackStore
 from contact_center.kb_admin.browse import DocumentBrowser
 from contact_center.kb_admin.import_jobs import ImportJobs
@@ -87,6 +89,16 @@ def get_handoffs(connection: HTTPConnection) -> HandoffStore:
 def get_agent_desk(connection: HTTPConnection) -> AgentDesk:
     """Agents' actions on handoffs, published live."""
     return _built(connection).agent_desk
+
+
+def get_agent_assist(connection: HTTPConnection) -> AgentAssist:
+    """Cited replies suggested to agents."""
+    return _built(connection).agent_assist
+
+
+def get_suggestions(connection: HTTPConnection) -> SuggestionLog:
+    """What agents do with the replies suggested to them."""
+    return _built(connection).suggestions
 
 
 def get_corrections(connection: HTTPConnection) -> RoutingCorrections:
@@ -173,6 +185,8 @@ GruDep = Annotated[GruConnector, Depends(get_gru)]
 CatalogueDep = Annotated[ServiceCatalogue, Depends(get_catalogue)]
 HandoffStoreDep = Annotated[HandoffStore, Depends(get_handoffs)]
 AgentDeskDep = Annotated[AgentDesk, Depends(get_agent_desk)]
+AgentAssistDep = Annotated[AgentAssist, Depends(get_agent_assist)]
+SuggestionLogDep = Annotated[SuggestionLog, Depends(get_suggestions)]
 CorrectionsDep = Annotated[RoutingCorrections, Depends(get_corrections)]
 AuthDep = Annotated[Authentication, Depends(get_auth)]
 EventBusDep = Annotated[EventBus, Depends(get_bus)]

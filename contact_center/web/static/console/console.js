@@ -3,8 +3,8 @@
  *
  * Signs in through /api/v1/auth, then works through /api/v1/console: the queue of the agent's
  * services, one conversation at a time (messages, why the assistant said each thing, canned
- * responses, reply, claim, transfer, case, close, hand back, routing correction) and, for
- * supervisors, live figures. Live updates come from the Server-Sent Events stream
+ * responses, a cited reply suggested from the knowledge base, reply, claim, transfer, case,
+ * close, hand back, routing correction) and, for supervisors, live figures. Live updates come from the Server-Sent Events stream
  * /api/v1/console/events; after any event the page reloads what it shows from the API (the
  * database is the truth, events only say when to look).
  */
@@ -29,6 +29,8 @@
     queue: [],
     queueFetchedAt: 0,
     current: null, // the conversation shown: {id, data}
+    suggestedFor: null, // the handoff and resident message the suggestion shown answers
+    suggestion: "",
     source: null,
     reloadTimer: null,
   };
@@ -273,7 +275,7 @@
       ["Taux de transfert à un agent", percent(f.handoff_rate) + " de " + f.conversations + " conversations"],
       ["Délai médian de première réponse", f.median_first_response_s === null ? "–" : duration(f.median_first_response_s)],
       ["Résolution au premier contact", percent(f.first_contact_resolution)],
-    ].forEach(function (pair) {
+    ].concat(suggestionFigures(f.suggestions)).forEach(function (pair) {
       list.appendChild(el("dt", { text: pair[0] }));
       list.appendChild(el("dd", { text: pair[1] }));
     });
@@ -282,6 +284,21 @@
     f.by_reason.forEach(function (r) {
       rows.appendChild(el("tr", null, el("td", { text: r.label }), el("td", { text: String(r.count) }), el("td", { text: percent(r.rate) })));
     });
+  }
+
+  /** What agents did with the replies suggested to them. */
+  function suggestionFigures(s) {
+    if (!s) return [];
+    var used = s.unchanged + s.edited + s.not_used;
+    var share = function (n) {
+      return used ? " (" + percent(n / used) + ")" : "";
+    };
+    return [
+      ["Réponses suggérées affichées", String(s.shown)],
+      ["Envoyées telles quelles", s.unchanged + share(s.unchanged)],
+      ["Envoyées après modification", s.edited + share(s.edited)],
+      ["Non utilisées", s.not_used + share(s.not_used)],
+    ];
   }
 
   // ------------------------------------------------------------------ conversation
@@ -314,7 +331,7 @@
         (h.claimed_by_me && h.status === "claimed" ? " par vous" : "") + (h.resolution_label ? " · Issue : " + h.resolution_label : "") +
         " · Canal : " + data.channel
       : "Aucun transfert à un agent dans cette conversation.";
-    $("summary").textContent = h ? h.summary : "";
+    $("summary").textContent = data.brief ? data.brief.text : h ? h.summary : "";
     $("summary-box").hidden = !h;
     $("claim").hidden = !(h && h.status === "waiting");
     $("hand-back").disabled = !active;
@@ -325,7 +342,58 @@
     if (h) $("case-service").value = h.service;
     renderCase(data.case);
     renderMessages(data);
+    loadSuggestion(data, active && h.claimed_by_me);
   }
+
+  // ------------------------------------------------------------------ suggested reply
+
+  /** The cited reply suggested for the resident's last message, for the agent who holds the
+   * conversation; asked again only when the resident has written since. */
+  async function loadSuggestion(data, holds) {
+    var box = $("assist");
+    if (!holds) {
+      box.hidden = true;
+      state.suggestedFor = null;
+      return;
+    }
+    var said = data.messages.filter(function (m) {
+      return m.role === "user";
+    });
+    var key = data.handoff.id + ":" + (said.length ? said[said.length - 1].id : "");
+    if (state.suggestedFor === key) return;
+    state.suggestedFor = key;
+    try {
+      var s = await api(handoffPath("/suggestion"));
+      renderSuggestion(s);
+    } catch (error) {
+      state.suggestedFor = null;
+      renderSuggestion({ text: "", sources: [], note: error.message, question: null });
+    }
+  }
+
+  function renderSuggestion(s) {
+    $("assist").hidden = false;
+    state.suggestion = s.text;
+    $("assist-question").textContent = s.question ? "En réponse à : « " + s.question + " »" : s.note;
+    $("assist-text").textContent = s.text;
+    $("assist-text").hidden = !s.text;
+    $("assist-insert").hidden = !s.text;
+    $("assist-sources-title").hidden = !s.sources.length;
+    var list = $("assist-sources");
+    list.replaceChildren();
+    s.sources.forEach(function (source) {
+      var label = "[" + source.n + "] " + source.title + (source.section ? " – " + source.section : "");
+      list.appendChild(el("li", null, el("a", { href: source.url, target: "_blank", rel: "noopener", text: label })));
+    });
+  }
+
+  $("assist-insert").addEventListener("click", function () {
+    var box = $("reply");
+    var text = state.suggestion || "";
+    box.value = box.value.trim() ? box.value.replace(/\s*$/, "\n") + text : text;
+    box.focus();
+    announce("Réponse suggérée insérée dans votre réponse : relisez-la avant de l'envoyer.");
+  });
 
   function renderCase(c) {
     $("case-status-form").hidden = !c;

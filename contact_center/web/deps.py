@@ -26,6 +26,7 @@ from contact_center.gru.cases import CaseStore
 from contact_center.gru.connector import GruConnector
 from contact_center.gru.service_catalogue import ServiceCatalogue
 from contact_center.handoffs.agent_desk import AgentDesk
+from contact_center.handoffs.history import ConversationHistory
 from contact_center.handoffs.queue import HandoffStore
 from contact_center.handoffs.realtime import EventBus
 from contact_center.kb_admin.answer_feedback import AnswerFeedbackStore
@@ -87,6 +88,11 @@ def get_handoffs(connection: HTTPConnection) -> HandoffStore:
 def get_agent_desk(connection: HTTPConnection) -> AgentDesk:
     """Agents' actions on handoffs, published live."""
     return _built(connection).agent_desk
+
+
+def get_history(connection: HTTPConnection) -> ConversationHistory:
+    """Closed conversations and agents' figures."""
+    return _built(connection).history
 
 
 def get_corrections(connection: HTTPConnection) -> RoutingCorrections:
@@ -173,6 +179,7 @@ GruDep = Annotated[GruConnector, Depends(get_gru)]
 CatalogueDep = Annotated[ServiceCatalogue, Depends(get_catalogue)]
 HandoffStoreDep = Annotated[HandoffStore, Depends(get_handoffs)]
 AgentDeskDep = Annotated[AgentDesk, Depends(get_agent_desk)]
+HistoryDep = Annotated[ConversationHistory, Depends(get_history)]
 CorrectionsDep = Annotated[RoutingCorrections, Depends(get_corrections)]
 AuthDep = Annotated[Authentication, Depends(get_auth)]
 EventBusDep = Annotated[EventBus, Depends(get_bus)]

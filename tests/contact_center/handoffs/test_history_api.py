@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -54,7 +55,7 @@ def app(
 
 
 def services_of(app: FastAPI) -> Services:
-    return app.state.services  # type: ignore[no-any-return]
+    return app.state.services
 
 
 def agent(app: FastAPI, role: str = "agent", *services: str, tenant: str = "demo") -> TestClient:
@@ -101,8 +102,8 @@ def hand_off(app: FastAPI, conversation_id: str, service: str = "etat_civil") ->
     return view.id
 
 
-def ids(response_json: dict[str, object]) -> list[str]:
-    return [item["id"] for item in response_json["items"]]  # type: ignore[attr-defined,index]
+def ids(response_json: dict[str, Any]) -> list[str]:
+    return [item["id"] for item in response_json["items"]]
 
 
 def test_history_filters_by_date_service_outcome_and_words(app: FastAPI) -> None:

@@ -244,3 +244,24 @@ def test_supervisors_see_each_agents_figures_over_a_period(app: FastAPI) -> None
     assert alice.get(f"{CONSOLE}/agent-figures").status_code == 403
     elsewhere = agent(app, "supervisor", tenant="autreville")
     assert elsewhere.get(f"{CONSOLE}/agent-figures").json()["agents"] == []
+
+
+def test_a_conversation_joins_the_history_once_it_is_over(app: FastAPI) -> None:
+    services_of(app).history.clock = lambda: datetime.now(UTC)  # the real time, this once
+    ongoing = scripted(app, "Horaires de la mairie ?")  # written just now: it may go on
+    with_agent = scripted(app, "Acte de naissance")
+    handoff_id = hand_off(app, with_agent)
+    clerk = agent(app, "agent", "etat_civil", "affaires_generales")
+    supervisor = agent(app, "supervisor")
+    clerk.post(f"{CONSOLE}/handoffs/{handoff_id}/claim")
+    clerk.post(f"{CONSOLE}/handoffs/{handoff_id}/messages", json={"text": "Voici le lien."})
+    assert supervisor.get(f"{CONSOLE}/history").json()["items"] == []
+
+    clerk.post(f"{CONSOLE}/handoffs/{handoff_id}/close", json={"resolution": "resolved"})
+
+    assert ids(supervisor.get(f"{CONSOLE}/history").json()) == [with_agent]
+    assert ongoing not in ids(supervisor.get(f"{CONSOLE}/history?outcome=assistant").json())
+    (line,) = supervisor.get(f"{CONSOLE}/history?outcome=handed_off").json()["items"]
+    assert (line["outcome_label"], line["resolution_label"]) == (
+        "Transférée à un agent", "Résolue"
+    )  # fmt: skip

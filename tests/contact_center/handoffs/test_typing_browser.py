@@ -1,14 +1,16 @@
-"""Typing indicators both ways, in Debian's Chromium: the resident's widget and the agent's
-console side by side over the real app (in-process events), the handoff desk open.
+"""Typing indicators both ways, and the history, in Debian's Chromium: the resident's widget
+and the agent's console side by side over the real app (in-process events), the desk open.
 
 While the agent types, the resident reads « Un agent écrit… »; while the resident types, the
 agent reads « L'usager écrit… ». Neither is stored: the conversation holds only the messages.
+A supervisor finds a closed conversation in the history and opens it, read-only.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from contact_center.app import create_app
 from contact_center.services import Services
 from contact_center.testing.chat_harness import TEST_PASSWORD
 from retrieval.embeddings import Embedder
+from tests.accessibility import assert_accessible
 from tests.conftest import require_module
 from tests.contact_center.handoffs.console_support import console_services, serve
 
@@ -93,3 +96,37 @@ def test_each_side_sees_when_the_other_is_typing(
     conversation = services.conversations.get(services.handoffs.queue("demo")[0].conversation_id)
     assert conversation is not None
     assert [m.role for m in conversation.messages] == ["user", "assistant", "agent", "user"]
+
+
+def test_a_supervisor_finds_a_closed_conversation_and_reads_the_agents_activity(
+    browser: Browser, base_url: str, services: Services
+) -> None:
+    services.history.clock = lambda: datetime.now(UTC) + timedelta(days=1)  # all is quiet
+    conversation = services.conversations.create("demo")
+    services.conversations.add_message(conversation.id, "user", "Où jeter un vieux canapé ?")
+    services.conversations.add_message(conversation.id, "assistant", "À la déchèterie.")
+    services.auth.accounts.create_agent(
+        "demo", "chef@val-fleuri.example", "Dominique Roux", role="supervisor",
+        password=TEST_PASSWORD,
+    )  # fmt: skip
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        page.goto(f"{base_url}/console")
+        page.get_by_label("Adresse électronique").fill("chef@val-fleuri.example")
+        page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
+        page.get_by_role("button", name="Se connecter").click()
+        history = page.get_by_role("region", name="Historique des conversations")
+        history.get_by_label("Mots dans les messages").fill("canapé")
+        history.get_by_role("button", name="Rechercher").click()
+        expect(history.get_by_role("status")).to_have_text("1 conversation · page 1 sur 1")
+        row = history.locator("#history-rows tr")
+        expect(row).to_contain_text("Résolue par l'assistant")
+        expect(page.get_by_role("table", name="Activité par agent")).to_be_visible()
+        assert_accessible(page, "the console's history and agents' activity")
+        row.get_by_role("button", name=re.compile("^Consulter")).click()
+        expect(page.locator("#messages")).to_contain_text("À la déchèterie.")
+        expect(page.get_by_role("button", name="Prendre en charge")).to_be_hidden()
+    finally:
+        context.close()

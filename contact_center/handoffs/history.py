@@ -162,8 +162,13 @@ class ConversationHistory:
         """Per agent: conversations taken and closed in the period, the median time from
         taking one to the first reply, and the residents' average rating of those closed."""
         start, end = day_bounds(date_from, date_to)
+        conditions = [Handoff.tenant_id == tenant_id]
+        if start is not None:
+            conditions.append(or_(Handoff.claimed_at >= start, Handoff.closed_at >= start))
+        if end is not None:
+            conditions.append(or_(Handoff.claimed_at < end, Handoff.closed_at < end))
         with self._db.session() as session:
-            rows = session.scalars(select(Handoff).where(Handoff.tenant_id == tenant_id)).all()
+            rows = session.scalars(select(Handoff).where(*conditions)).all()
         taken: dict[str, list[Handoff]] = {}
         closed: dict[str, list[Handoff]] = {}
         for row in rows:

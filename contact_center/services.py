@@ -42,6 +42,7 @@ from contact_center.gru.service_catalogue import ServiceCatalogue, seed_catalogu
 from contact_center.handoffs.agent_assist import AgentAssist
 from contact_center.handoffs.agent_desk import AgentDesk
 from contact_center.handoffs.assistant_desk import HandoffDesk
+from contact_center.handoffs.history import ConversationHistory
 from contact_center.handoffs.queue import HandoffStore
 from contact_center.handoffs.realtime import EventBus, build_bus
 from contact_center.handoffs.suggestion_log import SuggestionLog
@@ -255,6 +256,8 @@ class Services:
         self.auth = Authentication(settings, self.database)
         self.catalogue = ServiceCatalogue(self.database)
         self.handoffs = HandoffStore(self.database)
+        #: Closed conversations found again, agents' figures (contact_center/handoffs/history.py).
+        self.history = ConversationHistory(self.database)
         #: Live events between residents and agents (Redis pub/sub when replicas share one).
         self.bus: EventBus = build_bus(settings.redis)
         #: Agents' routing corrections, extra examples of the request classifier.

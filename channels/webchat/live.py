@@ -9,6 +9,10 @@ The stream ends after ``closed`` or ``handed_back``, or at once when no agent ho
 conversation. Like the conversation itself, it needs the resident's credential
 (``Authorization: Bearer <resident_token>``, see channels/webchat/routes.py).
 
+``POST /api/v1/conversations/{id}/typing`` says that the resident is writing: the agent who
+holds the conversation sees « L'usager écrit… » (throttled, never stored); the stream above
+carries ``agent_typing`` the other way.
+
 ``POST /api/v1/conversations/{id}/rating`` takes ``{"score": 1..5}`` once, after the exchange.
 """
 
@@ -24,6 +28,7 @@ from contact_center.handoffs.agent_desk import message_payload
 from contact_center.handoffs.queue import ACTIVE, HandoffView
 from contact_center.handoffs.realtime import Event, conversation_channel
 from contact_center.web.deps import (
+    AgentDeskDep,
     ConversationStoreDep,
     EventBusDep,
     HandoffStoreDep,
@@ -108,6 +113,12 @@ def conversation_events(
         heartbeat_s=settings.console.heartbeat_s,
         last=lambda event: event.get("type") in FINAL,
     )
+
+
+@router.post("/api/v1/conversations/{conversation_id}/typing", status_code=204)
+def resident_typing(conversation_id: ResidentConversation, desk: AgentDeskDep) -> None:
+    """The resident is writing to the agent who holds the conversation."""
+    desk.resident_typing(conversation_id)
 
 
 @router.post("/api/v1/conversations/{conversation_id}/rating", status_code=201)

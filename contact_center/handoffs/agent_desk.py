@@ -9,8 +9,9 @@ truth), then publishes two kinds of events on the :mod:`~contact_center.handoffs
   it concerns, so that a console shows an agent only the events of services they may read;
 * on the conversation's channel, for the resident's page, in plain French: ``agent_joined``,
   ``agent_message``, ``transferred``, ``closed`` (the page then asks for a rating) and
-  ``handed_back``.
+  ``handed_back``, and ``agent_typing`` while the agent writes.
 
+Typing events (:mod:`~contact_center.handoffs.typing`) are throttled and never stored.
 Agents are named « Agent de la mairie » to residents, never by their own name.
 Nothing here knows FastAPI; access control is the caller's (``api/console.py``).
 """
@@ -27,6 +28,7 @@ from contact_center.gru.connector import GruConnector
 from contact_center.gru.service_catalogue import ServiceCatalogue
 from contact_center.handoffs.queue import HandoffStore, HandoffView
 from contact_center.handoffs.realtime import EventBus, console_channel, conversation_channel
+from contact_center.handoffs.typing import TypingThrottle
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,8 @@ TRANSFERRED = (
 )
 CLOSED = "L'agent a terminé cet échange. Vous pouvez continuer à poser vos questions à l'assistant."
 HANDED_BACK = "L'agent a rendu la main à l'assistant de la commune, qui reprend la conversation."
+RESIDENT_TYPING = "L'usager écrit…"
+AGENT_TYPING = "Un agent écrit…"
 
 #: French labels of the resolutions an agent closes an exchange with.
 RESOLUTION_LABELS: dict[str, str] = {
@@ -63,6 +67,7 @@ class AgentDesk:
         self._catalogue = catalogue
         self._gru = gru
         self.bus = bus
+        self.typing = TypingThrottle()
 
     # -- events from the assistant's side ---------------------------------------------------
 
@@ -76,6 +81,17 @@ class AgentDesk:
         if view is None or view.tenant_id != tenant_id:
             return
         self._console("resident_message", view, text=text)
+
+    def resident_typing(self, conversation_id: str) -> bool:
+        """The resident is typing while an agent holds the conversation: the console says so
+        (throttled); False when nothing was published."""
+        view = self.handoffs.active_for(conversation_id)
+        if view is None or view.status != "claimed":
+            return False
+        if not self.typing.allow(conversation_id, "resident"):
+            return False
+        self._console("resident_typing", view, message=RESIDENT_TYPING)
+        return True
 
     # -- agents' actions ---------------------------------------------------------------------
 
@@ -93,6 +109,16 @@ class AgentDesk:
         self._console("agent_message", handoff, message=payload)
         self._resident(handoff, {"type": "agent_message", **payload})
         return message
+
+    def agent_typing(self, handoff: HandoffView, agent_id: str) -> bool:
+        """The agent holding the conversation is typing: the resident's page says so
+        (throttled); False when nothing was published."""
+        if handoff.status != "claimed" or handoff.claimed_by != agent_id:
+            return False
+        if not self.typing.allow(handoff.conversation_id, "agent"):
+            return False
+        self._resident(handoff, {"type": "agent_typing", "message": AGENT_TYPING})
+        return True
 
     def transfer(
         self, handoff: HandoffView, agent_id: str, service: str, note: str = ""

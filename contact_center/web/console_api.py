@@ -240,6 +240,14 @@ def reply(
     return message_out(message)
 
 
+@router.post("/handoffs/{handoff_id}/typing", status_code=204)
+def typing(
+    handoff_id: str, handoffs: HandoffStoreDep, desk: AgentDeskDep, agent: CurrentAgent
+) -> None:
+    """The agent is writing: the resident sees « Un agent écrit… » (throttled, not stored)."""
+    desk.agent_typing(_handoff(handoffs, agent, handoff_id), agent.id)
+
+
 @router.post("/handoffs/{handoff_id}/transfer")
 def transfer(
     handoff_id: str,

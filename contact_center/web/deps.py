@@ -27,6 +27,7 @@ from contact_center.gru.connector import GruConnector
 from contact_center.gru.service_catalogue import ServiceCatalogue
 from contact_center.handoffs.agent_assist import AgentAssist
 from contact_center.handoffs.agent_desk import AgentDesk
+from contact_center.handoffs.history import ConversationHistory
 from contact_center.handoffs.queue import HandoffStore
 from contact_center.handoffs.realtime import EventBus
 from contact_center.handoffs.suggestion_log import SuggestionLog
@@ -99,6 +100,11 @@ def get_agent_assist(connection: HTTPConnection) -> AgentAssist:
 def get_suggestions(connection: HTTPConnection) -> SuggestionLog:
     """What agents do with the replies suggested to them."""
     return _built(connection).suggestions
+
+
+def get_history(connection: HTTPConnection) -> ConversationHistory:
+    """Closed conversations and agents' figures."""
+    return _built(connection).history
 
 
 def get_corrections(connection: HTTPConnection) -> RoutingCorrections:
@@ -187,6 +193,7 @@ HandoffStoreDep = Annotated[HandoffStore, Depends(get_handoffs)]
 AgentDeskDep = Annotated[AgentDesk, Depends(get_agent_desk)]
 AgentAssistDep = Annotated[AgentAssist, Depends(get_agent_assist)]
 SuggestionLogDep = Annotated[SuggestionLog, Depends(get_suggestions)]
+HistoryDep = Annotated[ConversationHistory, Depends(get_history)]
 CorrectionsDep = Annotated[RoutingCorrections, Depends(get_corrections)]
 AuthDep = Annotated[Authentication, Depends(get_auth)]
 EventBusDep = Annotated[EventBus, Depends(get_bus)]

@@ -42,7 +42,13 @@
     return;
   }
 
+  /** How often the page says that the resident types, and how long « Un agent écrit… » stays
+   *  after the agent's last keystroke reached the page. */
+  var TYPING_EVERY_MS = 2000;
+  var TYPING_SHOWN_MS = 6000;
+
   var TEXT = {
+    agentTyping: "Un agent écrit…",
     launcher: "Une question ? Écrivez-nous",
     close: "Fermer l'assistant",
     newConversation: "Nouvelle conversation",
@@ -211,6 +217,7 @@
     /* status and form */
     ".cc-status { margin: 0; padding: 0 1em; min-height: 0; font-size: .8125em; color: #3a3a3a; }",
     ".cc-status:not(:empty) { padding: .375em 1em; border-top: 1px solid #eee; }",
+    ".cc-typing { margin: 0; padding: 0 1em; font-size: .8125em; font-style: italic; color: #3a3a3a; }",
     ".cc-form { padding: .625em 1em .75em; border-top: 1px solid #ddd; background: #fff; }",
     ".cc-alert { margin: 0 0 .5em; padding: .5em .75em; border-radius: .375em; background: #ffe9e9;",
     "  color: #ce0500; font-size: .875em; border-left: .25em solid #ce0500; }",
@@ -256,7 +263,7 @@
     "  border-radius: .25em; }",
     ".cc-feedback-form button { align-self: flex-start; }",
     ".cc-feedback-done { margin: 0; }",
-    ".cc-header, .cc-notice, .cc-choice, .cc-status, .cc-form { flex: none; }",
+    ".cc-header, .cc-notice, .cc-choice, .cc-typing, .cc-status, .cc-form { flex: none; }",
     /* small screens: full-screen panel */
     "@media (max-width: 30em), (max-height: 30em) {",
     "  .cc-panel { inset: 0; width: 100%; height: 100%; max-height: 100dvh; border: 0; border-radius: 0; }",
@@ -583,6 +590,8 @@
     controller: null,
     opener: null,
     statusTimer: null,
+    typingTimer: null, // hides « Un agent écrit… » when the agent stops typing
+    typingSentAt: 0, // when the page last said that the resident types
     events: null, // the stream following the agent while one holds the conversation
     agentMessages: {}, // ids of the agent's messages shown (a reconnection may repeat one)
     ratingShown: false,
@@ -611,6 +620,8 @@
       tabindex: "0",
     });
     var status = el("p", { class: "cc-status", role: "status", "aria-live": "polite" });
+    // « Un agent écrit… » while the agent types (polite: announced without interrupting).
+    var typing = el("p", { class: "cc-typing", "aria-live": "polite" });
     var alert = el("p", { class: "cc-alert", role: "alert" });
     var input = el("textarea", {
       id: "cc-input",
@@ -652,6 +663,7 @@
       notice,
       el("div", { class: "cc-choice" }, agentButton),
       log,
+      typing,
       status,
       form
     );
@@ -665,6 +677,7 @@
       agentButton: agentButton,
       log: log,
       status: status,
+      typing: typing,
       alert: alert,
       form: form,
       input: input,
@@ -1001,7 +1014,31 @@
   ui.input.addEventListener("input", function () {
     updateCounter();
     autoGrow();
+    sayTyping();
   });
+
+  /** Tells the agent who follows the conversation that the resident types (every 2 s at most;
+   *  nothing is stored, a lost signal only costs the indicator). */
+  function sayTyping() {
+    if (!state.events || !state.conversationId || !ui.input.value.trim()) return;
+    var now = Date.now();
+    if (now - state.typingSentAt < TYPING_EVERY_MS) return;
+    state.typingSentAt = now;
+    api("/conversations/" + encodeURIComponent(state.conversationId) + "/typing", {
+      method: "POST",
+      token: state.token,
+    }).catch(function () {});
+  }
+
+  function showAgentTyping(text) {
+    clearTimeout(state.typingTimer);
+    ui.typing.textContent = text || "";
+    if (text) {
+      state.typingTimer = setTimeout(function () {
+        ui.typing.textContent = "";
+      }, TYPING_SHOWN_MS);
+    }
+  }
   ui.input.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
@@ -1155,7 +1192,11 @@
       agent_joined: function (data) {
         appendEvent(data.message);
       },
+      agent_typing: function (data) {
+        showAgentTyping(data.message || TEXT.agentTyping);
+      },
       agent_message: function (data) {
+        showAgentTyping("");
         if (data.id) follow.after = data.id;
         appendAgentMessage(data);
       },
@@ -1207,6 +1248,7 @@
   }
 
   function stopFollowing() {
+    showAgentTyping("");
     var follow = state.events;
     state.events = null;
     if (follow) {

@@ -39,6 +39,7 @@ RESIDENT = {
     ("POST", "/api/v1/conversations/{conversation_id}/messages"),
     ("GET", "/api/v1/conversations/{conversation_id}/events"),
     ("POST", "/api/v1/conversations/{conversation_id}/rating"),
+    ("POST", "/api/v1/conversations/{conversation_id}/typing"),
     ("POST", "/api/v1/conversations/{conversation_id}/messages/{message_id}/feedback"),
 }
 #: What a voirie agent may not read: it belongs to another service.

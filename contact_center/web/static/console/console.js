@@ -4,9 +4,12 @@
  * Signs in through /api/v1/auth, then works through /api/v1/console: the queue of the agent's
  * services, one conversation at a time (messages, why the assistant said each thing, canned
  * responses, a cited reply suggested from the knowledge base, reply, claim, transfer, case,
- * close, hand back, routing correction) and, for supervisors, live figures. Live updates come from the Server-Sent Events stream
+ * close, hand back, routing correction) and, for supervisors, live figures and each agent's
+ * activity over a period; the history of closed conversations (dates, service, outcome, words),
+ * opened read-only. Live updates come from the Server-Sent Events stream
  * /api/v1/console/events; after any event the page reloads what it shows from the API (the
- * database is the truth, events only say when to look).
+ * database is the truth, events only say when to look); typing events only show
+ * « L'usager écrit… » for a while, and the agent's typing is sent, throttled, the other way.
  */
 (function () {
   "use strict";
@@ -21,6 +24,11 @@
   };
   var ROLE = { user: "Usager", assistant: "Assistant", agent: "Agent de la mairie" };
   var ROLES = { agent: "agent", supervisor: "superviseur", admin: "administrateur" };
+  var RESIDENT_TYPING = "L'usager écrit…";
+  /** How often the console says that the agent types, and how long the resident's indicator
+   *  stays after their last keystroke reached the console. */
+  var TYPING_EVERY_MS = 2000;
+  var TYPING_SHOWN_MS = 6000;
 
   var state = {
     agent: null,
@@ -31,6 +39,10 @@
     current: null, // the conversation shown: {id, data}
     suggestedFor: null, // the handoff and resident message the suggestion shown answers
     suggestion: "",
+    historyPage: 1,
+    historyPages: 1,
+    typingTimer: null, // hides « L'usager écrit… » when the resident stops typing
+    typingSentAt: 0, // when the console last said that the agent types
     source: null,
     reloadTimer: null,
   };
@@ -173,7 +185,7 @@
     $("who-name").textContent = session.agent.name + " (" + (ROLES[session.agent.role] || session.agent.role) + ")";
     $("figures").hidden = session.agent.role === "agent";
     await Promise.all([loadServices(), loadCanned()]);
-    await Promise.all([loadQueue(), loadFigures()]);
+    await Promise.all([loadQueue(), loadFigures(), loadAgentFigures(), loadHistory(1)]);
     openEvents();
     $("queue-title").focus();
   }
@@ -186,8 +198,10 @@
     ["transfer-service", "case-service"].forEach(function (id) {
       $(id).replaceChildren();
     });
+    $("history-service").replaceChildren(el("option", { value: "", text: "Tous" }));
     list.forEach(function (s) {
       state.names[s.code] = s.name;
+      $("history-service").appendChild(el("option", { value: s.code, text: s.name }));
       $("transfer-service").appendChild(el("option", { value: s.code, text: s.name }));
       $("case-service").appendChild(el("option", { value: s.code, text: s.name }));
     });
@@ -305,6 +319,7 @@
 
   async function openConversation(id, moveFocus) {
     setAlert("");
+    if (!state.current || state.current.id !== id) showResidentTyping(false);
     try {
       var data = await api("/console/conversations/" + encodeURIComponent(id));
       state.current = { id: id, data: data };
@@ -618,7 +633,7 @@
       $("live-state").textContent = "Mise à jour en direct.";
       scheduleReload(false); // catch up on what happened while disconnected
     });
-    ["handoff_opened", "handoff_claimed", "handoff_transferred", "handoff_closed", "handoff_returned", "case_opened", "resident_message", "agent_message"].forEach(function (type) {
+    ["handoff_opened", "handoff_claimed", "handoff_transferred", "handoff_closed", "handoff_returned", "case_opened", "resident_message", "agent_message", "resident_typing"].forEach(function (type) {
       source.addEventListener(type, function (message) {
         var event;
         try {
@@ -651,6 +666,11 @@
 
   function onEvent(event) {
     var current = state.current && state.current.id === event.conversation_id;
+    if (event.type === "resident_typing") {
+      if (current) showResidentTyping(true);
+      return; // nothing to reload: typing is not stored
+    }
+    if (event.type === "resident_message" && current) showResidentTyping(false);
     if (event.type === "handoff_opened") announce("Nouvelle conversation en attente : " + serviceName(event.service) + ".");
     if (event.type === "resident_message" && current) announce("Nouveau message de l'usager.");
     scheduleReload(current);
@@ -669,6 +689,121 @@
       Promise.all(jobs).catch(function () {});
     }, 200);
   }
+
+  // ------------------------------------------------------------------ typing
+
+  function showResidentTyping(on) {
+    clearTimeout(state.typingTimer);
+    $("resident-typing").textContent = on ? RESIDENT_TYPING : "";
+    if (on) {
+      state.typingTimer = setTimeout(function () {
+        $("resident-typing").textContent = "";
+      }, TYPING_SHOWN_MS);
+    }
+  }
+
+  // The resident sees « Un agent écrit… » (every 2 s at most while the agent types).
+  $("reply").addEventListener("input", function () {
+    var h = state.current && state.current.data.handoff;
+    if (!h || h.status !== "claimed" || !h.claimed_by_me || !$("reply").value.trim()) return;
+    var now = Date.now();
+    if (now - state.typingSentAt < TYPING_EVERY_MS) return;
+    state.typingSentAt = now;
+    api("/console/handoffs/" + encodeURIComponent(h.id) + "/typing", { method: "POST" }).catch(function () {});
+  });
+
+  // ------------------------------------------------------------------ history
+
+  function frenchDate(iso) {
+    return new Date(iso).toLocaleString("fr-FR", { dateStyle: "short", timeStyle: "short" });
+  }
+
+  function query(fields) {
+    var parts = [];
+    Object.keys(fields).forEach(function (name) {
+      if (fields[name]) parts.push(name + "=" + encodeURIComponent(fields[name]));
+    });
+    return parts.length ? "?" + parts.join("&") : "";
+  }
+
+  async function loadHistory(page) {
+    $("history-alert").textContent = "";
+    var found;
+    try {
+      found = await api("/console/history" + query({
+        date_from: $("history-from").value, date_to: $("history-to").value,
+        service: $("history-service").value, outcome: $("history-outcome").value,
+        words: $("history-words").value.trim(), page: String(page),
+      }));
+    } catch (error) {
+      $("history-alert").textContent = error.message;
+      return;
+    }
+    state.historyPage = found.page;
+    state.historyPages = found.pages;
+    var rows = $("history-rows");
+    rows.replaceChildren();
+    found.items.forEach(function (c) {
+      var open = el("button", { type: "button", class: "secondary", text: "Consulter" },
+        el("span", { class: "sr-only", text: " la conversation du " + frenchDate(c.created_at) }));
+      open.addEventListener("click", function () {
+        openConversation(c.id, true);
+      });
+      rows.appendChild(el("tr", null,
+        el("td", { text: frenchDate(c.created_at) }),
+        el("td", { text: c.service_names.join(", ") }),
+        el("td", { text: c.outcome_label + (c.agent_name ? " (" + c.agent_name + ")" : "") }),
+        el("td", { text: c.excerpt }),
+        el("td", null, open)));
+    });
+    $("history-count").textContent = found.total === 0
+      ? "Aucune conversation terminée ne correspond à ces critères."
+      : found.total + " conversation" + (found.total > 1 ? "s" : "") + " · page " + found.page + " sur " + found.pages;
+    $("history-previous").disabled = found.page <= 1;
+    $("history-next").disabled = found.page >= found.pages;
+  }
+
+  $("history-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    loadHistory(1);
+  });
+  $("history-previous").addEventListener("click", function () {
+    loadHistory(Math.max(1, state.historyPage - 1));
+  });
+  $("history-next").addEventListener("click", function () {
+    loadHistory(Math.min(state.historyPages, state.historyPage + 1));
+  });
+
+  async function loadAgentFigures() {
+    if (!state.agent || state.agent.role === "agent") return;
+    $("agent-figures-alert").textContent = "";
+    var found;
+    try {
+      found = await api("/console/agent-figures" + query({
+        date_from: $("agent-figures-from").value, date_to: $("agent-figures-to").value,
+      }));
+    } catch (error) {
+      $("agent-figures-alert").textContent = error.message;
+      return;
+    }
+    var rows = $("agent-figures-rows");
+    rows.replaceChildren();
+    found.agents.forEach(function (a) {
+      var csat = a.csat_average === null ? "–"
+        : String(a.csat_average).replace(".", ",") + " / 5 (" + a.csat_count + " avis)";
+      rows.appendChild(el("tr", null,
+        el("td", { text: a.agent_name }),
+        el("td", { text: String(a.taken) }),
+        el("td", { text: String(a.closed) }),
+        el("td", { text: a.median_first_reply_s === null ? "–" : duration(a.median_first_reply_s) }),
+        el("td", { text: csat })));
+    });
+  }
+
+  $("agent-figures-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    loadAgentFigures();
+  });
 
   // ------------------------------------------------------------------ start
 

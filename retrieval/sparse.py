@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -103,7 +104,9 @@ class FrenchSparseEncoder:
         self.bigrams = bigrams
         self.bigram_weight = bigram_weight
         self.average_length = average_length
-        self._stemmer = snowballstemmer.stemmer("french")
+        # The Snowball stemmer keeps the word being stemmed in its own state: one per thread,
+        # since turns are answered in worker threads that share an encoder.
+        self._stemmers = threading.local()
         self._stem_cache: dict[str, str] = {}
 
     def tokens(self, text: str) -> list[str]:
@@ -142,10 +145,16 @@ class FrenchSparseEncoder:
     def _stem(self, word: str) -> str:
         stem = self._stem_cache.get(word)
         if stem is None:
-            stem = word if word.isdigit() else self._stemmer.stemWord(word)
+            stem = word if word.isdigit() else self._stemmer().stemWord(word)
             if len(self._stem_cache) < 200_000:
                 self._stem_cache[word] = stem
         return stem
+
+    def _stemmer(self) -> snowballstemmer.stemmer:
+        stemmer = getattr(self._stemmers, "french", None)
+        if stemmer is None:
+            stemmer = self._stemmers.french = snowballstemmer.stemmer("french")
+        return stemmer
 
     def _terms(self, stems: list[str]) -> Iterable[str]:
         yield from stems

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from retrieval.sparse import K1, FrenchSparseEncoder, SparseVec, term_index
@@ -104,3 +107,24 @@ def test_tricky_spellings_give_the_terms_stored_in_existing_indexes(
 def test_a_ligature_word_keeps_its_stored_index(encoder: FrenchSparseEncoder) -> None:
     # The index of « L'œuvre » in every vector stored so far.
     assert encoder.encode_query("L'œuvre").indices == [1001948107]
+
+
+def test_one_encoder_stems_for_many_residents_at_once() -> None:
+    # Turns are composed in worker threads that share the composer's encoder; the stemmer keeps
+    # its word in its own state, so two threads stemming at once corrupted each other's word
+    # (IndexError, a resident's turn lost under load).
+    stems = ("demand", "renouvel", "inscri", "déclar", "pass")
+    endings = ("ation", "ement", "ements", "ions", "issement", "eraient", "ités")
+    words = [f"{stem}{ending}" for stem in stems for ending in endings]
+    texts = [" ".join(words[i:] + words[:i]) for i in range(len(words))]
+    expected = [FrenchSparseEncoder().tokens(text) for text in texts]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as a loaded server does, not 5 ms
+    try:
+        for _ in range(20):
+            shared = FrenchSparseEncoder()  # a fresh cache: every word goes through the stemmer
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                got = list(pool.map(shared.tokens, texts * 4))
+            assert got == expected * 4
+    finally:
+        sys.setswitchinterval(interval)

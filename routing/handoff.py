@@ -204,7 +204,7 @@ def handoff_after_answer(
     if not abstained or outcome_reason == "injection":
         return None
     details = {"outcome": outcome_reason, "previous_failures": previous_failures}
-    if outcome_reason in {"llm_failure", "retrieval_failure", "action_failure"}:
+    if outcome_reason in {"llm_failure", "retrieval_failure", "action_failure", "answer_failure"}:
         return HandoffDecision("tool_failure", "high", None, details)
     if previous_failures >= 1:
         return HandoffDecision("repeated_failure", "high", None, details)

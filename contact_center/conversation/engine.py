@@ -107,6 +107,15 @@ class ConversationEngine:
         self.on_resident_message = on_resident_message
 
     @property
+    def validated_answers(self) -> ValidatedAnswers | None:
+        """Administrators' validated answers, looked up before any search."""
+        return self._responder.validated_answers
+
+    @validated_answers.setter
+    def validated_answers(self, answers: ValidatedAnswers | None) -> None:
+        self._responder.validated_answers = answers
+
+    @property
     def classifier(self) -> RequestClassifier | None:
         """The request classifier, or None before it is loaded (turns then go unrouted)."""
         return self._classifier()
@@ -199,9 +208,11 @@ class ConversationEngine:
         elif reply is not None:
             events = self._responder.say(reply, turn.text, turn.tenant_id, route, started)
         else:
-            events = self._responder.answer(
-                turn.text, turn.tenant_id, turn.context.history, turn.facts, turn.context.earlier
+            context = turn.context
+            answer = self._responder.answer(
+                turn.text, turn.tenant_id, context.history, turn.facts, context.earlier
             )
+            events = _guarded(answer, turn, started)
         failed: TurnFailed | None = None
         async for event in events:
             if isinstance(event, TurnFailed):
@@ -355,6 +366,32 @@ class ConversationEngine:
         if self._conversations is None:
             raise RuntimeError("this engine was built without a conversation store")
         return self._conversations
+
+
+async def _guarded(
+    events: AsyncIterator[TurnEvent], turn: ResidentTurn, started: float
+) -> AsyncIterator[TurnEvent]:
+    """The answer's events; a fault that ends them before the turn completes gives the
+    apology and a stored failed turn (a handoff follows), never a turn lost in silence."""
+    done = False
+    try:
+        async for event in events:
+            done = done or isinstance(event, TurnCompleted)
+            yield event
+    except Exception:  # noqa: BLE001 - the resident gets an apology, never a crash
+        if done:
+            raise
+        log.exception("answer failed conversation_id=%s", turn.conversation_id)
+        yield TurnFailed(code="answer_failure", message=FAILURE_TEXT)
+        yield completed(
+            FAILURE_TEXT,
+            [],
+            True,
+            "answer_failure",
+            {},
+            started,
+            routing=routing_dict(turn.facts.route),
+        )
 
 
 async def _action_failure(

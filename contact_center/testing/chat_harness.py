@@ -155,3 +155,13 @@ class FailingActions:
     def handle(self, **_: Any) -> None:
         """Fail like a lost database connection would."""
         raise ConnectionError("fake: the database went away")
+
+
+class FailingValidatedAnswers:
+    """Validated answers whose lookup fails with an unexpected error (a stand-in for a bug in a
+    library deep in the answer path), to check that the turn still ends with an apology, a
+    handoff and its record. Set it as ``engine.validated_answers``."""
+
+    def match(self, question: str, tenant_id: str) -> None:
+        """Fail like an unexpected bug would."""
+        raise IndexError("fake: string index out of range")

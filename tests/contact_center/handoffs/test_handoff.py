@@ -263,6 +263,23 @@ def test_queue_order_claims_and_closing(database_url: str, tmp_path: Path) -> No
     database.dispose()
 
 
+def test_an_unexpected_fault_in_the_answer_apologises_hands_off_and_keeps_the_turn(
+    app_client: TestClient,
+) -> None:
+    from contact_center.testing.chat_harness import FailingValidatedAnswers
+
+    engine = services_of(app_client).engine
+    engine.validated_answers = FailingValidatedAnswers()  # type: ignore[assignment]
+    chat = ChatHarness(app_client)
+    turn = chat.send("Combien coûte un passeport ?")
+    (error,) = turn.of("error")
+    assert "incident technique" in error["message"]
+    assert "Je transmets notre conversation" in error["message"]
+    assert turn.done is not None  # the turn completed: stored, with its record
+    record = last_record(app_client, chat)
+    assert (record["reason"], record["handoff_reason"]) == ("answer_failure", "tool_failure")
+
+
 def test_a_failing_action_apologises_and_hands_off(app_client: TestClient) -> None:
     from contact_center.testing.chat_harness import FailingActions
 

@@ -41,6 +41,7 @@ from contact_center.web.auth_api import router as auth_router
 from contact_center.web.cases_api import router as cases_router
 from contact_center.web.console_api import router as console_api_router
 from contact_center.web.console_history_api import router as console_history_router
+from contact_center.web.console_outcomes_api import router as console_outcomes_router
 from contact_center.web.console_page import router as console_page_router
 from contact_center.web.feedback_api import router as feedback_api_router
 from contact_center.web.health import router as health_router
@@ -133,6 +134,7 @@ def create_app(
     app.include_router(feedback_api_router)
     app.include_router(console_api_router)
     app.include_router(console_history_router)
+    app.include_router(console_outcomes_router)
     app.include_router(console_page_router)
     _install_error_handlers(app)
     return app

@@ -43,6 +43,7 @@ from contact_center.handoffs.agent_assist import AgentAssist
 from contact_center.handoffs.agent_desk import AgentDesk
 from contact_center.handoffs.assistant_desk import HandoffDesk
 from contact_center.handoffs.history import ConversationHistory
+from contact_center.handoffs.outcomes import OutcomeFigures
 from contact_center.handoffs.queue import HandoffStore
 from contact_center.handoffs.realtime import EventBus, build_bus
 from contact_center.handoffs.suggestion_log import SuggestionLog
@@ -320,6 +321,8 @@ class Services:
         self.unanswered = UnansweredQuestions(
             self.database, self.embedder, settings.retrieval.min_relevance
         )
+        #: Outcome figures for supervisors (contact_center/handoffs/outcomes.py).
+        self.outcomes = OutcomeFigures(self.database, self.unanswered)
         #: Residents' thumbs up and down on answers, and the review queue they feed.
         self.answer_feedback = AnswerFeedbackStore(self.database)
 

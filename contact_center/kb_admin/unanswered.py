@@ -58,9 +58,23 @@ class UnansweredQuestions:
         self._embedder = embedder
         self._min_relevance = min_relevance
 
-    def groups(self, tenant_id: str, *, examples: int = 5) -> list[QuestionGroup]:
-        """The commune's weak questions, grouped, biggest group first."""
-        weak = self._weak_questions(tenant_id)
+    def groups(
+        self,
+        tenant_id: str,
+        *,
+        examples: int = 5,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[QuestionGroup]:
+        """The commune's weak questions, grouped, biggest group first.
+
+        Args:
+            tenant_id: The commune.
+            examples: Distinct questions kept per group.
+            start: Only questions asked at or after this instant (None: from the first).
+            end: Only questions asked before this instant (None: up to the latest).
+        """
+        weak = self._weak_questions(tenant_id, start, end)
         if not weak:
             return []
         labels = self._cluster([q for q, _, _ in weak])
@@ -80,10 +94,17 @@ class UnansweredQuestions:
             )
         return sorted(result, key=lambda g: (-g.count, g.examples[0]))
 
-    def _weak_questions(self, tenant_id: str) -> list[tuple[str, str, datetime]]:
+    def _weak_questions(
+        self, tenant_id: str, start: datetime | None, end: datetime | None
+    ) -> list[tuple[str, str, datetime]]:
+        conditions = [ExplanationRecord.tenant_id == tenant_id]
+        if start is not None:
+            conditions.append(ExplanationRecord.created_at >= start)
+        if end is not None:
+            conditions.append(ExplanationRecord.created_at < end)
         stmt = (
             select(ExplanationRecord)
-            .where(ExplanationRecord.tenant_id == tenant_id)
+            .where(*conditions)
             .order_by(ExplanationRecord.created_at.desc())
             .limit(MAX_RECORDS)
         )

@@ -28,6 +28,7 @@ from contact_center.gru.service_catalogue import ServiceCatalogue
 from contact_center.handoffs.agent_assist import AgentAssist
 from contact_center.handoffs.agent_desk import AgentDesk
 from contact_center.handoffs.history import ConversationHistory
+from contact_center.handoffs.outcomes import OutcomeFigures
 from contact_center.handoffs.queue import HandoffStore
 from contact_center.handoffs.realtime import EventBus
 from contact_center.handoffs.suggestion_log import SuggestionLog
@@ -100,6 +101,11 @@ def get_agent_assist(connection: HTTPConnection) -> AgentAssist:
 def get_suggestions(connection: HTTPConnection) -> SuggestionLog:
     """What agents do with the replies suggested to them."""
     return _built(connection).suggestions
+
+
+def get_outcomes(connection: HTTPConnection) -> OutcomeFigures:
+    """The outcome figures (supervisors' console)."""
+    return _built(connection).outcomes
 
 
 def get_history(connection: HTTPConnection) -> ConversationHistory:
@@ -194,6 +200,7 @@ AgentDeskDep = Annotated[AgentDesk, Depends(get_agent_desk)]
 AgentAssistDep = Annotated[AgentAssist, Depends(get_agent_assist)]
 SuggestionLogDep = Annotated[SuggestionLog, Depends(get_suggestions)]
 HistoryDep = Annotated[ConversationHistory, Depends(get_history)]
+OutcomesDep = Annotated[OutcomeFigures, Depends(get_outcomes)]
 CorrectionsDep = Annotated[RoutingCorrections, Depends(get_corrections)]
 AuthDep = Annotated[Authentication, Depends(get_auth)]
 EventBusDep = Annotated[EventBus, Depends(get_bus)]

@@ -5,7 +5,8 @@
  * services, one conversation at a time (messages, why the assistant said each thing, canned
  * responses, a cited reply suggested from the knowledge base, reply, claim, transfer, case,
  * close, hand back, routing correction) and, for supervisors, live figures and each agent's
- * activity over a period; the history of closed conversations (dates, service, outcome, words),
+ * activity over a period, and the commune's outcome figures drawn as inline SVG charts, each
+ * named with its values and followed by a table; the history of closed conversations (dates, service, outcome, words),
  * opened read-only. Live updates come from the Server-Sent Events stream
  * /api/v1/console/events; after any event the page reloads what it shows from the API (the
  * database is the truth, events only say when to look); typing events only show
@@ -184,8 +185,9 @@
     $("who").hidden = false;
     $("who-name").textContent = session.agent.name + " (" + (ROLES[session.agent.role] || session.agent.role) + ")";
     $("figures").hidden = session.agent.role === "agent";
+    $("outcomes").hidden = session.agent.role === "agent";
     await Promise.all([loadServices(), loadCanned()]);
-    await Promise.all([loadQueue(), loadFigures(), loadAgentFigures(), loadHistory(1)]);
+    await Promise.all([loadQueue(), loadFigures(), loadAgentFigures(), loadOutcomes(), loadHistory(1)]);
     openEvents();
     $("queue-title").focus();
   }
@@ -199,9 +201,11 @@
       $(id).replaceChildren();
     });
     $("history-service").replaceChildren(el("option", { value: "", text: "Tous" }));
+    $("outcomes-service").replaceChildren(el("option", { value: "", text: "Tous" }));
     list.forEach(function (s) {
       state.names[s.code] = s.name;
       $("history-service").appendChild(el("option", { value: s.code, text: s.name }));
+      $("outcomes-service").appendChild(el("option", { value: s.code, text: s.name }));
       $("transfer-service").appendChild(el("option", { value: s.code, text: s.name }));
       $("case-service").appendChild(el("option", { value: s.code, text: s.name }));
     });
@@ -803,6 +807,155 @@
   $("agent-figures-form").addEventListener("submit", function (event) {
     event.preventDefault();
     loadAgentFigures();
+  });
+
+  // ------------------------------------------------------------------ outcomes (supervisors)
+
+  var SVG = "http://www.w3.org/2000/svg";
+
+  function svgEl(tag, attrs, text) {
+    var node = document.createElementNS(SVG, tag);
+    Object.keys(attrs).forEach(function (name) {
+      node.setAttribute(name, attrs[name]);
+    });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function percent(value) {
+    return value === null ? "–" : String(value).replace(".", ",") + " %";
+  }
+
+  function csatText(f) {
+    return f.csat_average === null ? "–"
+      : String(f.csat_average).replace(".", ",") + " / 5 (" + f.csat_count + " avis)";
+  }
+
+  /** A chart as one image: its name says what it shows, every value included. */
+  function chart(width, height, label) {
+    return svgEl("svg", { viewBox: "0 0 " + width + " " + height, role: "img", "aria-label": label });
+  }
+
+  /** Horizontal bars: [{label, value}], each bar's length against the largest. */
+  function barChart(title, items) {
+    var rowHeight = 24;
+    var svg = chart(600, Math.max(1, items.length) * rowHeight + 4, title + " : "
+      + (items.length ? items.map(function (i) { return i.label + " " + i.value; }).join(", ") : "aucune donnée"));
+    var max = Math.max.apply(null, items.map(function (i) { return i.value; }).concat([1]));
+    items.forEach(function (item, n) {
+      var y = n * rowHeight + 2;
+      svg.appendChild(svgEl("text", { x: 0, y: y + 16 }, item.label));
+      svg.appendChild(svgEl("rect", { class: "bar-a", x: 260, y: y + 4, height: 14,
+        width: Math.max(1, Math.round(280 * item.value / max)) }));
+      svg.appendChild(svgEl("text", { x: 264 + Math.round(280 * item.value / max), y: y + 16 }, String(item.value)));
+    });
+    return svg;
+  }
+
+  /** Two rates per day or week, as paired columns from 0 to 100 %. */
+  function trendChart(found) {
+    var buckets = found.buckets;
+    var unit = found.bucket === "week" ? "semaine du " : "";
+    var described = buckets.map(function (b) {
+      if (!b.closed) return unit + b.start + " : aucune conversation close";
+      return unit + b.start + " : résolution automatique " + percent(b.rates.automated_resolution)
+        + ", transfert " + percent(b.rates.handoff);
+    }).join(" ; ");
+    var width = Math.max(300, 40 + buckets.length * 28);
+    var svg = chart(width, 200, "Résolution automatique et transferts, en % des conversations closes, par "
+      + (found.bucket === "week" ? "semaine" : "jour") + " : " + described);
+    [0, 50, 100].forEach(function (tick) {
+      var y = 170 - tick * 1.5;
+      svg.appendChild(svgEl("text", { x: 0, y: y + 4 }, tick + " %"));
+      svg.appendChild(svgEl("line", { x1: 40, x2: width, y1: y, y2: y, stroke: "#ddd" }));
+    });
+    buckets.forEach(function (b, n) {
+      var x = 44 + n * 28;
+      [[b.rates.automated_resolution, "bar-a", 0], [b.rates.handoff, "bar-b", 11]].forEach(function (bar) {
+        var height = (bar[0] || 0) * 1.5;
+        svg.appendChild(svgEl("rect", { class: bar[1], x: x + bar[2], y: 170 - height, width: 10, height: height }));
+      });
+      if (buckets.length <= 16 || n % 7 === 0) {
+        svg.appendChild(svgEl("text", { x: x, y: 188 }, b.start.slice(8, 10) + "/" + b.start.slice(5, 7)));
+      }
+    });
+    var legend = el("p", { class: "hint" },
+      el("span", { class: "swatch swatch-a", "aria-hidden": "true" }), " Résolution automatique ",
+      el("span", { class: "swatch swatch-b", "aria-hidden": "true" }), " Transfert à un agent");
+    return [svg, legend];
+  }
+
+  function outcomeFields() {
+    return {
+      date_from: $("outcomes-from").value, date_to: $("outcomes-to").value,
+      bucket: $("outcomes-bucket").value, service: $("outcomes-service").value,
+    };
+  }
+
+  async function loadOutcomes() {
+    if (!state.agent || state.agent.role === "agent") return;
+    $("outcomes-alert").textContent = "";
+    var found;
+    try {
+      found = await api("/console/outcomes" + query(outcomeFields()));
+    } catch (error) {
+      $("outcomes-alert").textContent = error.message;
+      return;
+    }
+    $("outcomes-csv").href = API + "/console/outcomes.csv" + query(outcomeFields());
+    var t = found.total;
+    var summary = $("outcomes-summary");
+    summary.replaceChildren();
+    [["Conversations closes", String(t.closed)]].concat(Object.keys(found.rate_labels).map(function (key) {
+      return [found.rate_labels[key].replace(" (%)", ""), percent(t.rates[key])];
+    })).concat([["Satisfaction moyenne", csatText(t)]]).forEach(function (pair) {
+      summary.appendChild(el("dt", { text: pair[0] }));
+      summary.appendChild(el("dd", { text: pair[1] }));
+    });
+    $("outcomes-trend").replaceChildren.apply($("outcomes-trend"), trendChart(found));
+    var periods = $("outcomes-periods");
+    periods.replaceChildren();
+    found.buckets.forEach(function (b) {
+      periods.appendChild(el("tr", null,
+        el("th", { scope: "row", text: (found.bucket === "week" ? "Semaine du " : "") + b.start }),
+        el("td", { text: String(b.closed) }),
+        el("td", { text: percent(b.rates.automated_resolution) }),
+        el("td", { text: percent(b.rates.handoff) }),
+        el("td", { text: percent(b.rates.reopen) }),
+        el("td", { text: percent(b.rates.durable_resolution) }),
+        el("td", { text: percent(b.rates.first_contact_resolution) }),
+        el("td", { text: csatText(b) })));
+    });
+    $("outcomes-paths").replaceChildren(barChart("Réponses de l'assistant par voie",
+      Object.keys(found.answer_paths).map(function (path) {
+        return { label: found.path_labels[path], value: found.answer_paths[path] };
+      })));
+    $("outcomes-reasons").replaceChildren(barChart("Transferts par motif",
+      Object.keys(t.handoff_reasons).map(function (reason) {
+        return { label: found.reason_labels[reason] || reason, value: t.handoff_reasons[reason] };
+      })));
+    var services = $("outcomes-services");
+    services.replaceChildren();
+    found.services.forEach(function (s) {
+      services.appendChild(el("tr", null,
+        el("th", { scope: "row", text: s.service_name }),
+        el("td", { text: String(s.closed) }),
+        el("td", { text: percent(s.rates.automated_resolution) }),
+        el("td", { text: percent(s.rates.handoff) }),
+        el("td", { text: percent(s.rates.durable_resolution) }),
+        el("td", { text: csatText(s) })));
+    });
+    var topics = $("outcomes-topics");
+    topics.replaceChildren();
+    found.topics.forEach(function (topic) {
+      topics.appendChild(el("li", { text: "« " + topic.examples[0] + " » (" + topic.count + " fois)" }));
+    });
+    if (!found.topics.length) topics.appendChild(el("li", { text: "Aucune sur la période." }));
+  }
+
+  $("outcomes-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    loadOutcomes();
   });
 
   // ------------------------------------------------------------------ start

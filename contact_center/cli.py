@@ -262,11 +262,13 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
         started = time.perf_counter()
         tenant = args.tenant or settings.app.default_tenant
         result = services.retriever.search(args.question, tenant, args.top_k)
+        # The passages the search ranked, not the best document's other sections after them.
+        ranked = result.chunks[: args.top_k or settings.retrieval.top_k]
         out = {
             "question": args.question,
             "tenant": tenant,
             "relevance": round(result.relevance, 4),
-            "sources": [source_dict(n, s) for n, s in enumerate(result.chunks, start=1)],
+            "sources": [source_dict(n, s) for n, s in enumerate(ranked, start=1)],
             "latency_ms": round((time.perf_counter() - started) * 1000, 1),
         }
         _print(out, args.json)

@@ -8,15 +8,16 @@ Phone numbers spoken aloud reach the records as words (« zéro six douze trente
 cinquante-six soixante-dix-huit », from the voice channels' speech-to-text), possibly mixed
 with digits: :func:`redact` reads runs of French number words with
 :func:`foundation.spoken_numbers.spoken_runs` (the parser the voice channels' intake uses), and a
-run that spells nine digits or more starting with « zéro » (or « plus trente-trois ») is a phone
-number too, whole or not.
+run that spells six digits or more starting with « zéro » (or « plus trente-trois ») is a phone
+number too, whole or not (a caller who gives a number with a pair missing is asked again, and
+the fragment stays out of the records).
 """
 
 from __future__ import annotations
 
 import re
 
-from foundation.spoken_numbers import spoken_runs
+from foundation.spoken_numbers import ATTEMPT_DIGITS, spoken_runs
 
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("[COURRIEL]", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)),
@@ -41,11 +42,12 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 
 def _redact_spoken(text: str) -> str:
-    """``text`` with each run of numbers that spells a phone number (nine digits or more,
-    starting with « zéro » or « plus ») replaced by its label."""
+    """``text`` with each run of numbers that spells a phone number, whole or in part (six
+    digits or more, starting with « zéro » or « plus »), replaced by its label."""
     out, last = [], 0
     for run in spoken_runs(text):
-        if len(run.digits) >= 9 and (run.groups[0] == "+" or run.digits.startswith("0")):
+        phone_like = run.groups[0] == "+" or run.digits.startswith("0")
+        if phone_like and len(run.digits) >= ATTEMPT_DIGITS:
             out.append(text[last : run.start] + "[TÉLÉPHONE]")
             last = run.end
     return "".join(out) + text[last:]

@@ -5,6 +5,8 @@
 * :class:`FakeSynthesizer`: a :class:`~channels.speech.tts.SpeechSynthesizer` that plays a tone
   whose length follows the text and records what it was asked to say
   (``CC_SPEECH__TTS_BACKEND=fake``).
+* :class:`HeldSynthesizer`: a :class:`FakeSynthesizer` that holds the first sentence holding
+  given words until released, so that a test can interrupt an answer at a known point.
 * :class:`FakeCallControl`: a :class:`~channels.twilio.transfer.CallControl` that records
   transfers instead of calling Twilio.
 
@@ -13,6 +15,7 @@ Each passes its contract in :mod:`channels.testing.contracts`, as the real ones 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +76,35 @@ class FakeSynthesizer:
         count = int(len(text.strip()) * self.ms_per_char / 1000 * self.sample_rate)
         t = np.arange(count) / self.sample_rate
         return (np.sin(2 * np.pi * 440 * t) * 8000).astype(np.int16)
+
+
+class HeldSynthesizer(FakeSynthesizer):
+    """A :class:`FakeSynthesizer` that stops on the first sentence containing ``words``.
+
+    :attr:`reached` is set when that sentence is being synthesised; the call then waits for
+    :attr:`release` (at most ``limit_s``) before answering. Barge-in tests use it to speak over
+    an answer while the turn is known to be in progress, without relying on timing.
+    """
+
+    def __init__(
+        self,
+        words: str,
+        *,
+        limit_s: float = 60.0,
+        sample_rate: int = 8_000,
+        ms_per_char: float = 60.0,
+    ) -> None:
+        super().__init__(sample_rate=sample_rate, ms_per_char=ms_per_char)
+        self.words = words
+        self.limit_s = limit_s
+        self.reached = threading.Event()
+        self.release = threading.Event()
+
+    def synthesize(self, text: str) -> np.ndarray:
+        if self.words in text and not self.reached.is_set():
+            self.reached.set()
+            self.release.wait(self.limit_s)
+        return super().synthesize(text)
 
 
 class FakeCallControl:

@@ -12,7 +12,13 @@ answer sentence by sentence as it streams. Around that:
 * a holding phrase is spoken when no sentence is ready ``holding_after_s`` after the
   transcript (the LLM is working), so the caller never hears dead air;
 * barge-in: speech during playback (or while the turn is still being prepared) clears the
-  audio not yet played, cancels the turn in progress, and the new utterance is heard;
+  audio not yet played and stops speaking the turn in progress at once, and the new utterance
+  is heard; the engine's part of that turn (the answer, its message and its explanation record)
+  runs to its end in a task of its own, which the next turn waits for, so that an interrupted
+  answer is stored, in order, all the same (a hang-up waits for it too);
+* a phone number said in words (« zéro six douze trente-quatre… ») is written in digits
+  before the transcript reaches the engine (:func:`foundation.spoken_numbers.write_phone_numbers`),
+  where the case intake reads it back to the caller for a « oui » or a « non »;
 * a failing stage (speech-to-text, the engine, synthesis) ends in a spoken apology and a
   handoff to a person through :meth:`VoiceOutput.hand_off`.
 
@@ -42,9 +48,11 @@ from contact_center.conversation.turns import (
     NoticeWording,
     SourcesFound,
     TurnCompleted,
+    TurnEvent,
     TurnFailed,
 )
 from contact_center.errors import InputError
+from foundation.spoken_numbers import write_phone_numbers
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +108,10 @@ class VoiceOutput(Protocol):
         """Put the resident through to a person (transfer the call, or show the handoff)."""
 
 
+#: What the engine's task hands to the speaking side: an event, its failure, or the end.
+_Produced = TurnEvent | Exception | None
+
+
 @dataclass
 class _Turn:
     started: float
@@ -152,6 +164,8 @@ class VoiceSession:
         self._played.set()
         self._mark_seq = 0
         self._task: asyncio.Task[None] | None = None
+        #: The engine's part of the latest turn: never cancelled by a barge-in.
+        self._producing: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self.handed_off = False
 
@@ -193,15 +207,25 @@ class VoiceSession:
             await self._played.wait()
 
     async def wait_idle(self) -> None:
-        """Until the turn in progress, if any, is over (tests, benchmark)."""
+        """Until the turn in progress, if any, is over and stored (tests, benchmark)."""
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
+        await self._stored()
 
     async def close(self) -> None:
-        """The stream ended: stop the turn in progress."""
+        """The stream ended: stop speaking, and let the turn in progress be stored."""
         if self._task is not None and not self._task.done():
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        await self._stored()
+
+    async def _stored(self) -> None:
+        """Until the engine's part of the latest turn is over (its answer stored).
+
+        Shielded: whoever waits may be cancelled by a barge-in, the engine's part may not.
+        """
+        if self._producing is not None:
+            await asyncio.gather(asyncio.shield(self._producing), return_exceptions=True)
 
     # --- turns -----------------------------------------------------------------------------
 
@@ -239,6 +263,8 @@ class VoiceSession:
 
     async def _respond(self, text: str, turn: _Turn) -> None:
         async with self._lock:
+            await self._stored()  # an interrupted answer is stored before the next message
+            text = write_phone_numbers(text)
             await self.output.event({"type": "transcript", "text": text})
             try:
                 cleaned = self.engine.validate(text)
@@ -263,13 +289,34 @@ class VoiceSession:
                 self.handed_off = True
                 await self.output.hand_off(dict(done.handoff), failure=False)
 
+    async def _produce(self, text: str, events: asyncio.Queue[_Produced]) -> None:
+        """The engine's turn, run to its end (answer, message and record stored); its events
+        go to ``events`` for whoever still speaks them, then ``None``."""
+        try:
+            async for event in self.engine.run_turn(
+                self.conversation_id,
+                self.tenant_id,
+                text,
+                channel=self.channel,
+                wording=self.wording,
+            ):
+                events.put_nowait(event)
+        except Exception as exc:  # noqa: BLE001 - handed to the speaking side, which apologises
+            log.exception("voice turn engine failed conversation_id=%s", self.conversation_id)
+            events.put_nowait(exc)
+        finally:
+            events.put_nowait(None)
+
     async def _run_engine(self, text: str, turn: _Turn) -> TurnCompleted | None:
         chunker = SentenceChunker()
         streamed = ""
         done: TurnCompleted | None = None
-        async for event in self.engine.run_turn(
-            self.conversation_id, self.tenant_id, text, channel=self.channel, wording=self.wording
-        ):
+        events: asyncio.Queue[_Produced] = asyncio.Queue()
+        # A task of its own: a barge-in cancels this coroutine (the speaking), not the turn.
+        self._producing = asyncio.create_task(self._produce(text, events))
+        while (event := await events.get()) is not None:
+            if isinstance(event, Exception):
+                raise event
             if isinstance(event, SourcesFound):
                 await self.output.event({"type": "sources", "sources": event.sources})
             elif isinstance(event, AnswerDelta):

@@ -36,6 +36,7 @@ from contact_center.gru.case_domain import CaseContact, CaseDraft, CaseStatus, P
 from contact_center.gru.notices import french_date
 from contact_center.gru.service_catalogue import ServiceCatalogue
 from foundation.errors import ContactCenterError
+from foundation.spoken_numbers import read_phone_number
 from routing.classifier import RouteDecision
 from routing.service_definitions import (
     TRIAGE_SERVICE,
@@ -66,6 +67,20 @@ ASK_CONTACT_AGAIN = (
     "Je n'ai pas reconnu d'adresse électronique ni de numéro de téléphone. Indiquez-en un, "
     "ou répondez « non » pour continuer sans coordonnées."
 )
+#: The channels where the resident speaks: a number heard is read back before it is kept.
+VOICE_CHANNELS = frozenset({"phone", "voice"})
+PHONE_HEARD_WRONG = (
+    "J'ai entendu {count} chiffres, or un numéro de téléphone en compte dix, en commençant "
+    "par zéro. Pouvez-vous le redire, deux chiffres par deux chiffres ? Sinon, répondez "
+    "« non » pour continuer sans coordonnées."
+)
+CONFIRM_PHONE = "J'ai noté le numéro suivant : {phone}. Est-ce exact ? Répondez « oui » ou « non »."
+CONFIRM_PHONE_AGAIN = "Le numéro {phone} est-il exact ? Répondez « oui » ou « non »."
+ASK_PHONE_AGAIN = (
+    "Excusez-moi. Pouvez-vous redire votre numéro, lentement, deux chiffres par deux "
+    "chiffres ? Sinon, répondez « non » pour continuer sans coordonnées."
+)
+PHONE_DROPPED = "Je n'ai pas réussi à noter votre numéro : je ne l'enregistre pas. "
 RECAP = (
     "Voici votre demande avant envoi :\n"
     "• Service : {service}\n"
@@ -223,19 +238,50 @@ class CaseActions:
             intake.step = "contact"
             return ActionReply(ASK_CONTACT, "case_intake", intake.to_json())
         if intake.step == "contact":
-            return self._take_contact(tenant_id, intake, text)
+            return self._take_contact(tenant_id, channel, intake, text)
+        if intake.step == "phone_confirm":
+            return self._confirm_phone(tenant_id, intake, text)
         if is_yes(text):
             return self._file(tenant_id, conversation_id, channel, intake)
         return ActionReply(ASK_CONFIRM_AGAIN, "case_intake", intake.to_json())
 
-    def _take_contact(self, tenant_id: str, intake: IntakeState, text: str) -> ActionReply:
+    def _take_contact(
+        self, tenant_id: str, channel: str, intake: IntakeState, text: str
+    ) -> ActionReply:
         email, phone = find_contact(text)
         if not (email or phone or is_no(text)) and intake.retries == 0:
             intake.retries = 1
-            return ActionReply(ASK_CONTACT_AGAIN, "case_intake", intake.to_json())
+            heard = read_phone_number(text).heard_digits
+            again = PHONE_HEARD_WRONG.format(count=heard) if heard else ASK_CONTACT_AGAIN
+            return ActionReply(again, "case_intake", intake.to_json())
         intake.email, intake.phone = email, phone
+        if phone and channel in VOICE_CHANNELS:
+            intake.step = "phone_confirm"  # a misheard digit would lose the follow-up
+            return ActionReply(CONFIRM_PHONE.format(phone=phone), "case_intake", intake.to_json())
         intake.step = "confirm"
         return ActionReply(self._recap(tenant_id, intake), "case_intake", intake.to_json())
+
+    def _confirm_phone(self, tenant_id: str, intake: IntakeState, text: str) -> ActionReply:
+        """The caller's « oui » or « non » to the number read back (or the number corrected)."""
+        _, corrected = find_contact(text)
+        if corrected is not None and corrected != intake.phone:
+            intake.phone, intake.phone_checks = corrected, 1
+            return ActionReply(
+                CONFIRM_PHONE.format(phone=corrected), "case_intake", intake.to_json()
+            )
+        if is_yes(text):
+            intake.step = "confirm"
+            return ActionReply(self._recap(tenant_id, intake), "case_intake", intake.to_json())
+        if not is_no(text):
+            reply = CONFIRM_PHONE_AGAIN.format(phone=intake.phone)
+            return ActionReply(reply, "case_intake", intake.to_json())
+        intake.phone = None
+        if intake.phone_checks == 0:
+            intake.phone_checks, intake.step = 1, "contact"
+            return ActionReply(ASK_PHONE_AGAIN, "case_intake", intake.to_json())
+        intake.step = "confirm"
+        recap = PHONE_DROPPED + self._recap(tenant_id, intake)
+        return ActionReply(recap, "case_intake", intake.to_json())
 
     def _recap(self, tenant_id: str, intake: IntakeState) -> str:
         contact = " et ".join(x for x in (intake.email, intake.phone) if x) or NO_CONTACT

@@ -7,7 +7,9 @@ would expect from a town-hall desk:
 1. a report (« un lampadaire est en panne rue des Lilas ») or an explicit request opens it;
 2. the place is asked when the service needs one and the message did not give it;
 3. the resident may leave an e-mail address or a mobile number *for the follow-up only*
-   (giving it in answer to that question is the consent; « non » files without contact);
+   (giving it in answer to that question is the consent; « non » files without contact); a
+   number said aloud is read from its words (:mod:`foundation.spoken_numbers`) and, on a voice
+   channel, read back for a « oui » or a « non » (``phone_confirm``; a « non » asks once more);
 4. a recap is confirmed with « oui » (« non » or « annuler » drops everything, at any step).
 
 Intents are recognised from accent-folded words (:func:`is_report`, :func:`asks_case_status`):
@@ -23,8 +25,9 @@ from typing import Any, Literal
 
 from contact_center.gru.tracking_codes import normalise_tracking_code
 from foundation.french import first_cue, fold, strip_accents
+from foundation.spoken_numbers import read_phone_number
 
-Step = Literal["location", "contact", "confirm", "tracking_code"]
+Step = Literal["location", "contact", "phone_confirm", "confirm", "tracking_code"]
 
 #: Services that act on a place: their reports need one.
 PLACE_SERVICES = frozenset({"voirie", "proprete_dechets", "tranquillite_publique", "stationnement"})
@@ -138,10 +141,15 @@ def find_place(text: str) -> str | None:
 
 
 def find_contact(text: str) -> tuple[str | None, str | None]:
-    """The e-mail address and the phone number given in ``text``, if any."""
+    """The e-mail address and the phone number given in ``text``, if any.
+
+    A number written in digits is kept as written; one said in words (« zéro six douze… », as
+    the voice channels' speech-to-text may write it) comes back in pairs (« 06 12 34 56 78 »).
+    """
     email = _EMAIL_RE.search(text)
-    phone = _PHONE_RE.search(text)
-    return (email.group(0) if email else None, phone.group(0) if phone else None)
+    written = _PHONE_RE.search(text)
+    phone = written.group(0) if written else read_phone_number(text).number
+    return (email.group(0) if email else None, phone)
 
 
 def is_cancel(text: str) -> bool:
@@ -179,6 +187,8 @@ class IntakeState:
     phone: str | None = None
     priority: str = "normal"
     retries: int = 0
+    #: « non » answers to the number read back (voice channels): one more try, then none.
+    phone_checks: int = 0
     routing: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:

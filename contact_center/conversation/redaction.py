@@ -6,13 +6,18 @@ numbers. Each is replaced by a bracketed French label so records stay readable f
 
 Phone numbers spoken aloud reach the records as words (« zéro six douze trente-quatre
 cinquante-six soixante-dix-huit », from the voice channels' speech-to-text), possibly mixed
-with digits: :func:`redact` reads runs of French number words, and a run that spells nine
-digits or more starting with « zéro » (or « plus trente-trois ») is a phone number too.
+with digits: :func:`redact` reads runs of French number words with
+:func:`foundation.spoken_numbers.spoken_runs` (the parser the voice channels' intake uses), and a
+run that spells six digits or more starting with « zéro » (or « plus trente-trois ») is a phone
+number too, whole or not (a caller who gives a number with a pair missing is asked again, and
+the fragment stays out of the records).
 """
 
 from __future__ import annotations
 
 import re
+
+from foundation.spoken_numbers import ATTEMPT_DIGITS, spoken_runs
 
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("[COURRIEL]", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)),
@@ -36,73 +41,16 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
-_NUMBER_WORDS = {
-    "zéro": 0,
-    "zero": 0,
-    "un": 1,
-    "une": 1,
-    "deux": 2,
-    "trois": 3,
-    "quatre": 4,
-    "cinq": 5,
-    "six": 6,
-    "sept": 7,
-    "huit": 8,
-    "neuf": 9,
-    "dix": 10,
-    "onze": 11,
-    "douze": 12,
-    "treize": 13,
-    "quatorze": 14,
-    "quinze": 15,
-    "seize": 16,
-    "vingt": 20,
-    "vingts": 20,
-    "trente": 30,
-    "quarante": 40,
-    "cinquante": 50,
-    "soixante": 60,
-}
-_WORD = (
-    r"(?:zéro|zero|une?|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|"
-    r"quatorze|quinze|seize|vingts?|trente|quarante|cinquante|soixante|et|\d{1,2})"
-)
-_SPOKEN_RUN = re.compile(
-    rf"(?:\bplus\s+trente[- ]trois\b[\s,.-]*)?\b{_WORD}(?:[\s,.-]+{_WORD}\b|-{_WORD}\b)+",
-    re.IGNORECASE,
-)
-
-
-def _spoken_digits(run: str) -> str:
-    """The digits a run of number words spells, group by group (« zéro six douze » -> "0612")."""
-    groups: list[int] = []
-    for word in re.findall(r"[\wé]+", run.lower()):
-        value = int(word) if word.isdigit() else _NUMBER_WORDS.get(word)
-        if value is None:  # « et », « plus »
-            continue
-        last = groups[-1] if groups else None
-        if (
-            last in (20, 30, 40, 50)
-            and 1 <= value <= 9
-            or (
-                last in (60, 80) and 1 <= value <= 19  # soixante-dix-sept, quatre-vingt-douze
-            )
-        ):
-            groups[-1] += value
-        elif last == 4 and value == 20:
-            groups[-1] = 80
-        else:
-            groups.append(value)
-    return "".join(str(group) for group in groups)
-
-
-def _spoken_phone(match: re.Match[str]) -> str:
-    run = match[0]
-    digits = _spoken_digits(run)
-    starts = re.match(r"\s*(zéro|zero|0|plus)", run, re.IGNORECASE) is not None
-    if run.lower().startswith("plus"):
-        digits = "0" + digits.removeprefix("33")
-    return "[TÉLÉPHONE]" if starts and len(digits) >= 9 else run
+def _redact_spoken(text: str) -> str:
+    """``text`` with each run of numbers that spells a phone number, whole or in part (six
+    digits or more, starting with « zéro » or « plus »), replaced by its label."""
+    out, last = [], 0
+    for run in spoken_runs(text):
+        phone_like = run.groups[0] == "+" or run.digits.startswith("0")
+        if phone_like and len(run.digits) >= ATTEMPT_DIGITS:
+            out.append(text[last : run.start] + "[TÉLÉPHONE]")
+            last = run.end
+    return "".join(out) + text[last:]
 
 
 def redact(text: str) -> str:
@@ -116,7 +64,7 @@ def redact(text: str) -> str:
     """
     for label, pattern in _PATTERNS:
         text = pattern.sub(label, text)
-    return _SPOKEN_RUN.sub(_spoken_phone, text)
+    return _redact_spoken(text)
 
 
 def contains_personal_data(text: str) -> bool:

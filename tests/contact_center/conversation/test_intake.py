@@ -111,3 +111,20 @@ def test_state_round_trips_and_ignores_other_kinds() -> None:
     assert IntakeState.from_json(state.to_json()) == state
     assert IntakeState.from_json({"kind": "handoff"}) is None
     assert IntakeState.from_json(None) is None
+
+
+@pytest.mark.parametrize(
+    ("said", "phone"),
+    [
+        ("zéro six douze trente-quatre cinquante-six soixante-dix-huit", "06 12 34 56 78"),
+        ("06 12 trente-quatre 56 78", "06 12 34 56 78"),
+        (
+            "plus trente-trois sept quatre-vingt-onze soixante et onze vingt et un dix",
+            "07 91 71 21 10",
+        ),
+        ("six douze trente-quatre", None),  # a fragment is no number
+        ("zéro six douze trente", None),
+    ],
+)
+def test_a_number_said_in_words_is_a_contact(said: str, phone: str | None) -> None:
+    assert find_contact(said) == (None, phone)

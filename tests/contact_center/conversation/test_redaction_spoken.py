@@ -36,3 +36,22 @@ def test_spoken_phone_numbers_are_redacted(spoken: str) -> None:
 )
 def test_ordinary_numbers_stay(ordinary: str) -> None:
     assert redact(ordinary) == ordinary
+
+
+@pytest.mark.parametrize(
+    "spoken",
+    [
+        # Twelve digits: no number the intake would take, still a number to keep out of records.
+        "zéro six douze trente-quatre cinquante-six soixante-dix-huit quatre-vingt-dix",
+        "zéro six, euh, douze, trente quatre, cinquante six, soixante dix huit",
+        "zéro zéro trente-trois six douze trente-quatre cinquante-six soixante-dix-huit",
+        # A pair missing: the caller is asked again, the fragment is personal data all the same.
+        "zéro six douze trente-quatre cinquante-six",
+    ],
+)
+def test_spoken_numbers_with_hesitations_or_digits_missing_or_to_spare_are_redacted(
+    spoken: str,
+) -> None:
+    redacted = redact(spoken)
+    assert "[TÉLÉPHONE]" in redacted
+    assert not any(word in redacted for word in ("douze", "trente", "soixante", "zéro"))

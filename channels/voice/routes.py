@@ -240,6 +240,18 @@ def voice_page() -> FileResponse:
     return FileResponse(STATIC_DIR / "voice.html", media_type="text/html")
 
 
+@router.get("/voix.js", include_in_schema=False)
+def voice_page_js() -> FileResponse:
+    """The voice page's own script: the conversation shown like the chat's."""
+    return FileResponse(STATIC_DIR / "page.js", media_type="text/javascript")
+
+
+@router.get("/voix.css", include_in_schema=False)
+def voice_page_css() -> FileResponse:
+    """The voice page's own style sheet, on top of the shared one (/shared/pages.css)."""
+    return FileResponse(STATIC_DIR / "voice.css", media_type="text/css")
+
+
 @router.get("/voice.js", include_in_schema=False)
 def voice_js() -> FileResponse:
     """The voice mode, loaded by the widget and the voice page."""

@@ -65,5 +65,8 @@ def test_voice_page_and_widget_module_are_served(client: Any) -> None:
     assert 'src="/voice.js"' in page.text
     # « Parler à un agent » is offered up front, before the micro is on.
     assert '<button id="agent" type="button">Parler à un agent</button>' in page.text
+    for asset, kind in (("/voix.js", "text/javascript"), ("/voix.css", "text/css")):
+        served = client.get(asset)
+        assert served.status_code == 200 and served.headers["content-type"].startswith(kind)
     script = client.get("/voice.js")
     assert script.status_code == 200 and "ContactCenterVoice" in script.text

@@ -2,7 +2,8 @@
  * Voice mode of the citizen contact centre (browser microphone), loaded by widget.js or by
  * the voice page (/voix). No dependency, no build step.
  *
- *   var talk = ContactCenterVoice.start({ apiBase: "", tenant: "demo", onEvent: fn });
+ *   var talk = ContactCenterVoice.start({ apiBase: "", tenant: "demo", onEvent: fn,
+ *                                         onFailure: fn });
  *   talk.stop();
  *
  * To go on with a conversation, pass its ``conversationId`` and ``residentToken`` (the
@@ -206,7 +207,10 @@
   window.ContactCenterVoice = {
     start: function (options) {
       var talk = new Conversation(options);
-      talk.start();
+      // No microphone (refused, absent): the caller is told, rather than an unhandled error.
+      talk.start().catch(function (error) {
+        if (options.onFailure) options.onFailure(error);
+      });
       return talk;
     },
     attachToWidget: attachToWidget,

@@ -204,7 +204,7 @@ class ConversationEngine:
                 log.exception("action failed conversation_id=%s", turn.conversation_id)
                 action_failed = True
         if action_failed:
-            events = _action_failure(route, started)
+            events = _failure("action_failure", route, started)
         elif reply is not None:
             events = self._responder.say(reply, turn.text, turn.tenant_id, route, started)
         else:
@@ -382,23 +382,14 @@ async def _guarded(
         if done:
             raise
         log.exception("answer failed conversation_id=%s", turn.conversation_id)
-        yield TurnFailed(code="answer_failure", message=FAILURE_TEXT)
-        yield completed(
-            FAILURE_TEXT,
-            [],
-            True,
-            "answer_failure",
-            {},
-            started,
-            routing=routing_dict(turn.facts.route),
-        )
+        async for event in _failure("answer_failure", turn.facts.route, started):
+            yield event
 
 
-async def _action_failure(
-    decision: RouteDecision | None, started: float
+async def _failure(
+    reason: str, decision: RouteDecision | None, started: float
 ) -> AsyncIterator[TurnEvent]:
-    """The apology for an action that failed (a handoff follows, see ``_maybe_hand_off``)."""
-    yield TurnFailed(code="action_failure", message=FAILURE_TEXT)
-    yield completed(
-        FAILURE_TEXT, [], True, "action_failure", {}, started, routing=routing_dict(decision)
-    )
+    """The apology for a step that failed, ``reason`` in the record (``action_failure``,
+    ``answer_failure``); a handoff follows, see ``_maybe_hand_off``."""
+    yield TurnFailed(code=reason, message=FAILURE_TEXT)
+    yield completed(FAILURE_TEXT, [], True, reason, {}, started, routing=routing_dict(decision))

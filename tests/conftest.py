@@ -12,21 +12,18 @@ import importlib
 import os
 import shutil
 import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, NoReturn
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from contact_center.app import create_app
 from contact_center.services import Services
 from contact_center.settings import Settings, routing_embeddings
+from contact_center.testing.serving import serve_app as serve_app  # used by many tests
 from knowledge_base.documents import Document, Section
 from knowledge_base.indexing import Indexer
 from knowledge_base.markdown import load_demo_documents
@@ -262,31 +259,6 @@ def listening_socket() -> socket.socket:
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
     return sock
-
-
-@contextmanager
-def serve_app(
-    app: FastAPI, *, start_timeout_s: float = 60, sock: socket.socket | None = None
-) -> Iterator[int]:
-    """``app`` served by uvicorn in a thread on a loopback port that the system picks (port 0,
-    so no other process can take it between a look-up and the bind), or on ``sock``; yields
-    that port."""
-    import uvicorn
-
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    sockets = [sock] if sock is not None else None
-    thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + start_timeout_s
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    try:
-        yield int(server.servers[0].sockets[0].getsockname()[1])
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@
 * ``oidc_provider.py``: stands in for a town's single sign-on.
 * ``twilio_standin.py``: stands in for Twilio's REST API (SMS, call transfers).
 * ``publik_standin.py``: stands in for a town's Publik (w.c.s.), checking signatures as it does.
+* ``serving.py``: an app served by uvicorn in a thread on a port the system picks.
 * ``import_jobs.py``: an import held half-way, and a job followed to its end.
 * ``unsourced.py``: an engine whose answers lost their citations and figures, to show that a
   quality gate on answers fails on them.

@@ -37,8 +37,8 @@ import hashlib
 import hmac
 import secrets
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType, TracebackType
@@ -46,9 +46,10 @@ from typing import Any
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+
+from contact_center.testing.serving import serve_app
 
 #: w.c.s.'s tracking code alphabet and length.
 CODE_CHARS = "BCDFGHJKLMNPQRSTVWXZ"
@@ -164,8 +165,7 @@ class PublikStandIn:
         self._nonces: dict[str, datetime] = {}
         self._lock = threading.Lock()
         self.app = self._build_app()
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._serving = ExitStack()
         self._port = 0
 
     @property
@@ -175,24 +175,12 @@ class PublikStandIn:
 
     def start(self, timeout_s: float = 30) -> PublikStandIn:
         """Serve in a daemon thread; returns once the port is open."""
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning")
-        self._server = server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=server.run, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + timeout_s
-        while not server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the Publik stand-in did not start")
-            time.sleep(0.02)
-        self._port = int(server.servers[0].sockets[0].getsockname()[1])
+        self._port = self._serving.enter_context(serve_app(self.app, start_timeout_s=timeout_s))
         return self
 
     def stop(self) -> None:
         """Stop serving and free the port."""
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        self._serving.close()
 
     def __enter__(self) -> PublikStandIn:
         return self.start()

@@ -16,7 +16,9 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from contact_center.app import create_app
 from contact_center.services import Services
+from contact_center.testing.chat_harness import TEST_PASSWORD
 from retrieval.embeddings import Embedder
 from retrieval.qdrant_edge import copy_index
 from routing.classifier import RequestClassifier
@@ -26,6 +28,8 @@ from tests.conftest import make_settings, serve_app
 #: Wednesday 25 November 2026, 10:00 in Paris: agents are there.
 OPEN = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 ASK_PERSON = "Je veux parler à un agent pour un acte de naissance"
+#: The agent the browser tests sign in as.
+AGENT_EMAIL = "accueil@val-fleuri.example"
 
 
 def console_services(
@@ -60,3 +64,15 @@ def serve(app: FastAPI) -> Iterator[str]:
     """The app served by uvicorn in a thread; yields its base URL."""
     with serve_app(app) as port:
         yield f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def serve_console(services: Services) -> Iterator[str]:
+    """The app of ``services`` served, with Camille Martin (:data:`AGENT_EMAIL`), agent of the
+    general affairs service, signed up; yields its base URL."""
+    with serve(create_app(services=services)) as url:
+        services.auth.accounts.create_agent(
+            "demo", AGENT_EMAIL, "Camille Martin", role="agent", password=TEST_PASSWORD,
+            services=("affaires_generales",),
+        )  # fmt: skip
+        yield url

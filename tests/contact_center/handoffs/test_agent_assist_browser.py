@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from contact_center.app import create_app
 from contact_center.services import Services
 from contact_center.testing.chat_harness import TEST_PASSWORD
 from retrieval.embeddings import Embedder
 from tests.accessibility import assert_accessible
 from tests.conftest import require_module
-from tests.contact_center.handoffs.console_support import console_services, serve
+from tests.contact_center.handoffs.console_support import console_services, serve_console
 from tests.contact_center.handoffs.test_console_browser import EMAIL, pages, resident_writes
 
 sync_api = require_module("playwright.sync_api", "Playwright is not installed")
@@ -37,11 +36,7 @@ def services(tmp_path: Path, indexed_qdrant: Path, embedder: Embedder) -> Servic
 
 @pytest.fixture
 def base_url(services: Services) -> Iterator[str]:
-    with serve(create_app(services=services)) as url:
-        services.auth.accounts.create_agent(
-            "demo", EMAIL, "Camille Martin", role="agent", password=TEST_PASSWORD,
-            services=("affaires_generales",),
-        )  # fmt: skip
+    with serve_console(services) as url:
         yield url
 
 

@@ -18,13 +18,16 @@ from pathlib import Path
 
 import pytest
 
-from contact_center.app import create_app
 from contact_center.services import Services
 from contact_center.testing.chat_harness import TEST_PASSWORD
 from retrieval.embeddings import Embedder
 from tests.accessibility import assert_accessible
 from tests.conftest import require_module
-from tests.contact_center.handoffs.console_support import console_services, serve
+from tests.contact_center.handoffs.console_support import (
+    AGENT_EMAIL,
+    console_services,
+    serve_console,
+)
 
 sync_api = require_module("playwright.sync_api", "Playwright is not installed")
 Browser = sync_api.Browser
@@ -33,7 +36,7 @@ expect = sync_api.expect
 
 pytestmark = pytest.mark.browser
 
-EMAIL = "accueil@val-fleuri.example"
+EMAIL = AGENT_EMAIL
 TIMEOUT_MS = 30_000
 
 
@@ -47,11 +50,7 @@ def services(tmp_path: Path, indexed_qdrant: Path, embedder: Embedder) -> Servic
 
 @pytest.fixture
 def base_url(services: Services) -> Iterator[str]:
-    with serve(create_app(services=services)) as url:
-        services.auth.accounts.create_agent(
-            "demo", EMAIL, "Camille Martin", role="agent", password=TEST_PASSWORD,
-            services=("affaires_generales",),
-        )  # fmt: skip
+    with serve_console(services) as url:
         yield url
 
 

@@ -17,34 +17,14 @@ from fastapi.testclient import TestClient
 
 from contact_center.app import create_app
 from contact_center.services import Services
-from contact_center.settings import Settings
 from contact_center.testing.chat_harness import TEST_PASSWORD, sign_in
 from knowledge_base.importers import MAX_BYTES
-from retrieval.embeddings import Embedder
-from retrieval.qdrant_edge import copy_index
-from routing.classifier import RequestClassifier
 from routing.testing.fakes import FakeRequestClassifier
 from tests.conftest import OTHER_TENANT, make_settings, serve_app
 from tests.knowledge_base.test_importers import blank_pdf, text_pdf
 
 KB = "/api/v1/tenants/demo/kb"
 TOO_LARGE = "Le fichier dépasse la taille autorisée (10 Mo)."
-
-
-@pytest.fixture
-def admin_client(
-    tmp_path: Path,
-    indexed_qdrant: Path,
-    database_url: str,
-    embedder: Embedder,
-    request_classifier: RequestClassifier,
-) -> Iterator[TestClient]:
-    copy_index(indexed_qdrant, tmp_path / "qdrant")
-    settings: Settings = make_settings(tmp_path, database={"url": database_url})
-    app = create_app(services=Services(settings, embedder=embedder, classifier=request_classifier))
-    with TestClient(app) as client:
-        sign_in(client, role="admin")
-        yield client
 
 
 def upload(client: TestClient, name: str, data: bytes, **fields: str) -> Any:

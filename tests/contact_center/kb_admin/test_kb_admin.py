@@ -3,42 +3,18 @@ validated answers, unanswered questions, access control (SQLite and PostgreSQL).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import make_url, text
 
-from contact_center.app import create_app
 from contact_center.conversation.store import RecordDraft
 from contact_center.services import Services
-from contact_center.settings import Settings
 from contact_center.testing.chat_harness import ChatHarness, sign_in
 from contact_center.testing.import_jobs import follow_job
-from retrieval.embeddings import Embedder
-from retrieval.qdrant_edge import copy_index
-from routing.classifier import RequestClassifier
-from tests.conftest import TEST_FICHES, make_settings
+from tests.conftest import TEST_FICHES
 
 KB = "/api/v1/tenants/demo/kb"
 HOURS_DOC = "vf-mairie-horaires"
-
-
-@pytest.fixture
-def admin_client(
-    tmp_path: Path,
-    indexed_qdrant: Path,
-    database_url: str,
-    embedder: Embedder,
-    request_classifier: RequestClassifier,
-) -> Iterator[TestClient]:
-    copy_index(indexed_qdrant, tmp_path / "qdrant")
-    settings: Settings = make_settings(tmp_path, database={"url": database_url})
-    app = create_app(services=Services(settings, embedder=embedder, classifier=request_classifier))
-    with TestClient(app) as client:
-        sign_in(client, role="admin")
-        yield client
 
 
 def services_of(client: TestClient) -> Services:

@@ -234,10 +234,28 @@ async def voice_socket(
             await session.close()
 
 
-@router.get("/voix", include_in_schema=False)
+#: Headers of the voice page: same origin only, never framed. The microphone's tap is an audio
+#: worklet that voice.js loads from a ``blob:`` URL (it is also loaded by the widget on a town's
+#: own site, where a worklet file of ours would be cross-origin), hence ``blob:`` in script-src;
+#: ``connect-src 'self'`` covers the voice socket on the same host.
+VOICE_PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self' blob:; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; "
+        "form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "microphone=(self)",
+}
+
+
+@router.api_route("/voix", methods=["GET", "HEAD"], include_in_schema=False)
 def voice_page() -> FileResponse:
     """A page to talk to the assistant with the microphone."""
-    return FileResponse(STATIC_DIR / "voice.html", media_type="text/html")
+    return FileResponse(
+        STATIC_DIR / "voice.html", media_type="text/html", headers=VOICE_PAGE_HEADERS
+    )
 
 
 @router.get("/voix.js", include_in_schema=False)

@@ -62,6 +62,10 @@ def test_browser_voice_turn_with_real_french_audio(
 def test_voice_page_and_widget_module_are_served(client: Any) -> None:
     page = client.get("/voix")
     assert page.status_code == 200 and "micro" in page.text.lower()
+    # Same origin only and never framed, like the console and the administration.
+    policy = page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy and "default-src 'self'" in policy
+    assert client.head("/voix").status_code == 200
     assert 'src="/voice.js"' in page.text
     # « Parler à un agent » is offered up front, before the micro is on.
     assert '<button id="agent" type="button">Parler à un agent</button>' in page.text

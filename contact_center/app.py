@@ -34,6 +34,7 @@ from channels.voice.routes import router as voice_router
 from channels.webchat.feedback import router as webchat_feedback_router
 from channels.webchat.live import router as webchat_live_router
 from channels.webchat.routes import router as webchat_router
+from contact_center.db import DATABASE_UNAVAILABLE
 from contact_center.kb_admin import local_control
 from contact_center.services import Services
 from contact_center.settings import Settings
@@ -91,10 +92,15 @@ def create_app(
         app.state.local_control = control
         log.info("contact centre ready kb_version=%s", built.kb_index.version)
         try:
-            yield
+            async with anyio.create_task_group() as background:
+                # Turns kept while the database was away are stored once it is back.
+                background.start_soon(built.engine.deferred.run, DEFERRED_RETRY_S)
+                yield
+                background.cancel_scope.cancel()
         finally:
             if control is not None:
                 local_control.withdraw(control)
+            built.engine.deferred.close()
             await built.aclose()
 
     app = FastAPI(
@@ -161,6 +167,16 @@ def _phone_calls(built: Services, speech: SpeechStack | None) -> CallRegistry | 
     )
 
 
+#: Seconds between two attempts to store the turns kept while the database was away.
+DEFERRED_RETRY_S = 5.0
+
+#: The answer to any request that needs the database while it cannot be reached.
+DATABASE_UNAVAILABLE_ERROR = {
+    "code": "service_unavailable",
+    "message": "Le service est momentanément indisponible. Réessayez dans quelques instants "
+    "ou contactez l'accueil de la mairie.",
+}
+
 #: The project's French error for the framework's own refusals (their detail is English).
 GENERIC_ERRORS = {
     400: (
@@ -184,6 +200,14 @@ def _install_error_handlers(app: FastAPI) -> None:
             )
             detail = {"code": code, "message": message}
         return JSONResponse(detail, status_code=exc.status_code, headers=exc.headers)
+
+    async def database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable: %s", type(exc).__name__)
+        retry = {"Retry-After": str(int(DEFERRED_RETRY_S))}
+        return JSONResponse(DATABASE_UNAVAILABLE_ERROR, status_code=503, headers=retry)
+
+    for error in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(error, database_unavailable)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

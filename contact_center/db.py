@@ -18,9 +18,15 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import JSON, Engine, create_engine, event, text
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 log = logging.getLogger(__name__)
+
+
+#: What SQLAlchemy raises when the database cannot be reached or its connection was lost
+#: (a restart, a failover, a cut network): a write refused this way may succeed later.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
 
 
 def utcnow() -> datetime:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+#: Seconds a Redis call may take before the limiter gives up on it (a lost Redis must not
+#: hold a resident's message).
+REDIS_TIMEOUT_S = 1.0
 
 
 class RateLimiter(Protocol):
@@ -45,6 +52,8 @@ class InMemoryRateLimiter:
 class RedisRateLimiter:
     """Fixed one-minute window per key in Redis, shared by every replica.
 
+    While Redis cannot be reached, each replica limits on its own (an in-process bucket of
+    ``per_minute`` messages): residents keep writing, and a client still meets a limit.
     ``clock`` gives the wall-clock time in seconds (tests pass a manual one).
     """
 
@@ -54,10 +63,21 @@ class RedisRateLimiter:
         import redis  # the "redis" extra
 
         self._clock = clock
-        self._redis = redis.Redis.from_url(url)
+        self._redis = redis.Redis.from_url(
+            url, socket_connect_timeout=REDIS_TIMEOUT_S, socket_timeout=REDIS_TIMEOUT_S
+        )
         self._per_minute = per_minute
+        self._errors: tuple[type[Exception], ...] = (redis.RedisError, OSError)
+        self._fallback = InMemoryRateLimiter(per_minute, per_minute)
 
     def hit(self, key: str) -> int:
+        try:
+            return self._shared_hit(key)
+        except self._errors:
+            log.warning("Redis unavailable: rate limit kept by this replica", exc_info=True)
+            return self._fallback.hit(key)
+
+    def _shared_hit(self, key: str) -> int:
         now = self._clock()
         window = int(now // 60)
         name = f"cc:rate:{key}:{window}"

@@ -25,9 +25,14 @@ import anyio
 
 from contact_center.conversation.actions import ActionReply, CaseActions, other_administration_reply
 from contact_center.conversation.answer_paths import AnswerPolicy
+from contact_center.conversation.deferred import DeferredWrites
 from contact_center.conversation.facts import ResidentTurn, TurnContext, TurnFacts
-from contact_center.conversation.replies import FAILURE_TEXT, GroundedResponder
-from contact_center.conversation.store import ConversationStore, RecordDraft
+from contact_center.conversation.replies import (
+    DATABASE_FAILURE_TEXT,
+    FAILURE_TEXT,
+    GroundedResponder,
+)
+from contact_center.conversation.store import ConversationStore, MessageView, RecordDraft
 from contact_center.conversation.turns import (
     NoticeWording,
     TurnAccepted,
@@ -38,6 +43,7 @@ from contact_center.conversation.turns import (
     completed,
     routing_dict,
 )
+from contact_center.db import DATABASE_UNAVAILABLE, new_id
 from contact_center.errors import (
     EmptyMessageError,
     MessageTooLongError,
@@ -84,6 +90,7 @@ class ConversationEngine:
         validated_answers: ValidatedAnswers | None = None,
         on_resident_message: Callable[[str, str, str], None] | None = None,
         answer_policy: AnswerPolicy | None = None,
+        deferred: DeferredWrites | None = None,
     ) -> None:
         self._responder = GroundedResponder(
             retriever,
@@ -105,6 +112,8 @@ class ConversationEngine:
         self.desk = desk
         #: Called with (tenant, conversation, text) when a resident writes to an agent.
         self.on_resident_message = on_resident_message
+        #: What turns could not store while the database was away, stored when it is back.
+        self.deferred = deferred or DeferredWrites()
 
     @property
     def validated_answers(self) -> ValidatedAnswers | None:
@@ -141,27 +150,95 @@ class ConversationEngine:
         """One persisted turn of a conversation (the message must already be validated).
 
         ``wording`` is how the channel tells a handoff notice: the stored answer holds the
-        words the resident read or heard.
+        words the resident read or heard. When the database is lost during the turn, the
+        resident still gets the answer (or an apology), and what the turn stores waits in
+        :attr:`deferred` until the database is back.
         """
         store = self._require_store()
-        user_message = await anyio.to_thread.run_sync(
-            lambda: store.add_message(conversation_id, "user", text)
-        )
-        yield TurnAccepted(message_id=user_message.id)
-        context = await anyio.to_thread.run_sync(lambda: TurnContext.load(store, conversation_id))
+        await anyio.to_thread.run_sync(self.deferred.flush)  # earlier turns first, in order
+        question_id = new_id()
+
+        def keep_question() -> MessageView:
+            return store.add_message(conversation_id, "user", text, message_id=question_id)
+
+        fault: str | None = None
+        try:
+            user_message = await anyio.to_thread.run_sync(keep_question)
+        except DATABASE_UNAVAILABLE:
+            log.warning("database lost before the turn conversation_id=%s", conversation_id)
+            self.deferred.defer(keep_question)
+            fault = "database_unavailable"
+            events = _failure(
+                "database_failure", None, time.perf_counter(), text=DATABASE_FAILURE_TEXT
+            )
+        else:
+            yield TurnAccepted(message_id=user_message.id)
+            events = self._loaded_turn(conversation_id, tenant_id, channel, text, wording)
         completed: TurnCompleted | None = None
         with self.activity.turn():
-            events = self._turn(conversation_id, tenant_id, channel, text, context, wording)
             async for event in events:
                 if isinstance(event, TurnCompleted):
                     completed = event
                     continue
                 yield event
         assert completed is not None  # a turn always completes
-        stored = await anyio.to_thread.run_sync(
-            lambda: self._store_answer(conversation_id, tenant_id, channel, text, completed)
-        )
-        yield stored
+        yield await self._keep_answer(conversation_id, tenant_id, channel, text, completed, fault)
+
+    async def _loaded_turn(
+        self,
+        conversation_id: str,
+        tenant_id: str,
+        channel: str,
+        text: str,
+        wording: NoticeWording,
+    ) -> AsyncIterator[TurnEvent]:
+        """The turn's events once its message is stored; a fault outside the answer's own
+        guards (the database lost while the conversation loads or a handoff opens) ends in
+        the apology rather than in a turn lost in silence."""
+        started = time.perf_counter()
+        done = False
+        store = self._require_store()
+        try:
+            context = await anyio.to_thread.run_sync(
+                lambda: TurnContext.load(store, conversation_id)
+            )
+            events = self._turn(conversation_id, tenant_id, channel, text, context, wording)
+            async for event in events:
+                done = done or isinstance(event, TurnCompleted)
+                yield event
+        except Exception as exc:  # noqa: BLE001 - the resident gets an apology, never a crash
+            if done:
+                raise
+            log.exception("turn failed conversation_id=%s", conversation_id)
+            reason = "database_failure" if isinstance(exc, DATABASE_UNAVAILABLE) else "turn_failure"
+            async for event in _failure(reason, None, started):
+                yield event
+
+    async def _keep_answer(
+        self,
+        conversation_id: str,
+        tenant_id: str,
+        channel: str,
+        question: str,
+        done: TurnCompleted,
+        fault: str | None,
+    ) -> TurnCompleted:
+        """Store the answer and its record; when the database refuses them, they wait in
+        :attr:`deferred` (the record then names the fault) and the resident gets the turn."""
+        answer_id, record_id = new_id(), new_id()
+
+        def keep(fault: str | None) -> TurnCompleted:
+            ids = (answer_id, record_id)
+            turn = (conversation_id, tenant_id, channel, question)
+            return self._store_answer(*turn, done, ids, fault)
+
+        if fault is None:
+            try:
+                return await anyio.to_thread.run_sync(lambda: keep(None))
+            except DATABASE_UNAVAILABLE:
+                log.warning("answer not stored: database lost conversation_id=%s", conversation_id)
+        self.deferred.defer(lambda: keep("database_unavailable"))
+        return replace(done, message_id=None if done.action == "with_agent" else answer_id)
 
     async def _turn(
         self,
@@ -316,7 +393,10 @@ class ConversationEngine:
         channel: str,
         question: str,
         done: TurnCompleted,
+        ids: tuple[str, str],
+        fault: str | None,
     ) -> TurnCompleted:
+        """Store the answer (id ``ids[0]``) and its record (``ids[1]``): idempotent."""
         store = self._require_store()
         if done.action == "with_agent":
             return done  # the assistant said nothing: the agent answers
@@ -328,9 +408,12 @@ class ConversationEngine:
             sources=done.sources,
             abstained=done.abstained,
             status=status,
+            message_id=ids[0],
         )
         store.add_record(
             RecordDraft(
+                id=ids[1],
+                fault=fault,
                 tenant_id=tenant_id,
                 conversation_id=conversation_id,
                 message_id=message.id,
@@ -387,9 +470,10 @@ async def _guarded(
 
 
 async def _failure(
-    reason: str, decision: RouteDecision | None, started: float
+    reason: str, decision: RouteDecision | None, started: float, *, text: str = FAILURE_TEXT
 ) -> AsyncIterator[TurnEvent]:
     """The apology for a step that failed, ``reason`` in the record (``action_failure``,
-    ``answer_failure``); a handoff follows, see ``_maybe_hand_off``."""
-    yield TurnFailed(code=reason, message=FAILURE_TEXT)
-    yield completed(FAILURE_TEXT, [], True, reason, {}, started, routing=routing_dict(decision))
+    ``answer_failure``, ``database_failure``, ``turn_failure``); after an action or an answer
+    a handoff follows, see ``_maybe_hand_off``."""
+    yield TurnFailed(code=reason, message=text)
+    yield completed(text, [], True, reason, {}, started, routing=routing_dict(decision))

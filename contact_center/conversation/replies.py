@@ -51,6 +51,13 @@ FAILURE_TEXT = (
     "Votre message est bien enregistré. Vous pouvez réessayer dans quelques instants ou "
     "contacter l'accueil de la mairie."
 )
+#: The apology when the database is lost before the message could be stored (it is kept and
+#: stored once the database is back).
+DATABASE_FAILURE_TEXT = (
+    "Désolé, un incident technique m'empêche de traiter votre demande pour le moment. "
+    "Votre message est conservé. Vous pouvez réessayer dans quelques instants ou contacter "
+    "l'accueil de la mairie."
+)
 
 
 class GroundedResponder:

@@ -112,6 +112,9 @@ class ExplanationRecord(Base):
     followup: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Documents of the previous answer that the follow-up's search favoured.
     context_documents: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    #: A fault the turn went through (``database_unavailable``: the database was lost during
+    #: the turn, and the turn was stored once it came back); None for an ordinary turn.
+    fault: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class AnswerFeedback(Base):

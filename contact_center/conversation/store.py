@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, or_, select
 from contact_center.conversation.redaction import redact
 from contact_center.conversation.resident_tokens import token_hash, token_matches
 from contact_center.conversation.schema import Conversation, ExplanationRecord, Message
-from contact_center.db import Database, utcnow
+from contact_center.db import Database, new_id, utcnow
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,9 @@ class RecordDraft:
     searched_query: str | None = None
     followup: bool = False
     context_documents: list[str] = field(default_factory=list)
+    fault: str | None = None
+    #: Chosen by the caller so that storing the same draft again stores nothing more.
+    id: str | None = None
 
 
 class ConversationStore:
@@ -140,9 +143,19 @@ class ConversationStore:
         sources: list[dict[str, Any]] | None = None,
         abstained: bool = False,
         status: str = "ok",
+        message_id: str | None = None,
     ) -> MessageView:
-        """Append a message; the conversation must exist."""
+        """Append a message; the conversation must exist.
+
+        ``message_id``, when given, makes the write idempotent: a message already stored with
+        that id is returned as it is (a write retried after a lost connection, whose first
+        attempt may have been committed, stores the message once).
+        """
         with self._db.session() as session:
+            if message_id is not None:
+                stored = session.get(Message, message_id)
+                if stored is not None:
+                    return _message_view(stored)
             conversation = session.get(Conversation, conversation_id)
             if conversation is None:
                 raise KeyError(conversation_id)
@@ -152,6 +165,7 @@ class ConversationStore:
                 )
             )
             message = Message(
+                id=message_id or new_id(),
                 conversation_id=conversation_id,
                 tenant_id=conversation.tenant_id,
                 seq=int(seq or 0) + 1,
@@ -167,9 +181,13 @@ class ConversationStore:
             return _message_view(message)
 
     def add_record(self, draft: RecordDraft) -> str:
-        """Store an explanation record, personal data redacted. Returns its id."""
+        """Store an explanation record, personal data redacted. Returns its id (a draft with
+        an ``id`` already stored is not stored again)."""
         with self._db.session() as session:
+            if draft.id is not None and session.get(ExplanationRecord, draft.id) is not None:
+                return draft.id
             record = ExplanationRecord(
+                id=draft.id or new_id(),
                 tenant_id=draft.tenant_id,
                 conversation_id=draft.conversation_id,
                 message_id=draft.message_id,
@@ -198,6 +216,7 @@ class ConversationStore:
                 searched_query=_redact_values(draft.searched_query),
                 followup=draft.followup,
                 context_documents=draft.context_documents,
+                fault=draft.fault,
             )
             session.add(record)
             session.flush()
@@ -300,6 +319,7 @@ def _record_dict(row: ExplanationRecord) -> dict[str, Any]:
         "searched_query": row.searched_query,
         "followup": bool(row.followup),
         "context_documents": row.context_documents or [],
+        "fault": row.fault,
     }
 
 

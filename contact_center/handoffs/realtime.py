@@ -16,7 +16,9 @@ Channels: :func:`conversation_channel` (one conversation: what the resident's pa
 and :func:`console_channel` (one commune's console: every handoff event of its services).
 Events are JSON objects with a ``type``; delivery is at most once (a subscriber that was not
 listening misses the event), so pages reload the state they show when they (re)connect.
-Publishing never raises: a failing Redis is logged, and what was stored stays stored.
+Publishing never raises: a failing Redis is logged, and what was stored stays stored. A
+subscription whose Redis goes away raises :class:`~foundation.errors.BackendError` from
+:meth:`Subscription.get`: the stream then tells its page that live events are unavailable.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ Event = dict[str, Any]
 
 #: Events a slow subscriber may have pending before the newest ones are dropped.
 MAX_PENDING = 1000
+#: Seconds a Redis connection or command may take before it counts as lost.
+REDIS_TIMEOUT_S = 2.0
 
 
 def conversation_channel(conversation_id: str) -> str:
@@ -191,14 +195,19 @@ class _RedisSubscription(_Iterable):
         raise BackendError(f"Redis did not confirm the subscription to {self._name}")
 
     async def get(self, wait_s: float | None = None) -> Event | None:
+        from redis.exceptions import RedisError
+
         deadline = None if wait_s is None else time.monotonic() + wait_s
         while True:
             left = 1.0 if deadline is None else deadline - time.monotonic()
             if left <= 0:
                 return None
-            message = await self._pubsub.get_message(
-                ignore_subscribe_messages=True, timeout=min(left, 1.0)
-            )
+            try:
+                message = await self._pubsub.get_message(
+                    ignore_subscribe_messages=True, timeout=min(left, 1.0)
+                )
+            except (RedisError, OSError) as exc:
+                raise BackendError(f"lost Redis while listening to {self._name}") from exc
             if message is not None and message.get("type") == "message":
                 event: Event = json.loads(message["data"])
                 return event
@@ -207,8 +216,12 @@ class _RedisSubscription(_Iterable):
         if self._closed:
             return
         self._closed = True
+        from redis.exceptions import RedisError
+
         try:
             await self._pubsub.unsubscribe(self._name)
+        except (RedisError, OSError):
+            pass  # Redis is gone: so is the subscription
         finally:
             await self._pubsub.aclose()
             await self._client.aclose()
@@ -226,7 +239,9 @@ class RedisBus:
         self._url = url
         self._prefix = prefix
         self._confirm_timeout_s = confirm_timeout_s
-        self._publisher = redis.Redis.from_url(url)
+        self._publisher = redis.Redis.from_url(
+            url, socket_connect_timeout=REDIS_TIMEOUT_S, socket_timeout=REDIS_TIMEOUT_S
+        )
 
     def publish(self, channel: str, event: Event) -> None:
         payload = json.dumps(event, ensure_ascii=False)
@@ -240,7 +255,8 @@ class RedisBus:
         from redis.exceptions import RedisError
 
         name = self._prefix + channel
-        subscription = _RedisSubscription(redis.asyncio.Redis.from_url(self._url), name)
+        client = redis.asyncio.Redis.from_url(self._url, socket_connect_timeout=REDIS_TIMEOUT_S)
+        subscription = _RedisSubscription(client, name)
         try:
             await subscription.start()
             await subscription.confirm(self._confirm_timeout_s)

@@ -61,6 +61,8 @@ class ExplanationRecordOut(BaseModel):
     searched_query: str | None = None
     followup: bool = False
     context_documents: list[str] = []
+    #: A fault the turn went through (``database_unavailable``), or None.
+    fault: str | None = None
 
 
 @router.get("/conversations/{conversation_id}/records")

@@ -6,7 +6,8 @@ so that nothing published in between is lost), then every event of the channel t
 (proxies close silent connections; writing to a closed one is also how the server notices a
 client that left). It ends after an event for which ``last`` is true, at ``deadline``, when
 ``alive`` says the right to follow it is gone (an agent signed out), or when the client goes,
-and always unsubscribes.
+and always unsubscribes. When the bus is lost (Redis gone), the stream says ``unavailable``
+and ends: the page falls back to reloading what it shows, and EventSource reconnects.
 """
 
 from __future__ import annotations
@@ -105,7 +106,12 @@ async def _frames(
                 wait = min(wait, (deadline - utcnow()).total_seconds())
                 if wait <= 0:
                     return
-            event = await subscription.get(wait)
+            try:
+                event = await subscription.get(wait)
+            except BackendError:
+                log.warning("live events lost channel=%s", channel, exc_info=True)
+                yield sse_frame("unavailable", UNAVAILABLE)
+                return
             rendered = KEEP_ALIVE if event is None else render(event)
             if rendered is None:
                 continue

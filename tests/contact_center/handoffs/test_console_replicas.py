@@ -43,7 +43,7 @@ def redis_reachable() -> bool:
 
 
 def start_replica(
-    name: str, tmp_path: Path, database_url: str
+    name: str, tmp_path: Path, database_url: str, redis_url: str = REDIS_URL
 ) -> tuple[subprocess.Popen[bytes], str]:
     # The replica serves a socket bound here (port 0), so no other process can take its port.
     listening = socket.create_server(("127.0.0.1", 0))
@@ -55,7 +55,7 @@ def start_replica(
         "CC_APP__TENANTS": '{"demo": "Val-Fleuri"}',
         "CC_APP__EMBED_IN_BACKGROUND": "false",
         "CC_DATABASE__URL": database_url,
-        "CC_REDIS__URL": REDIS_URL,
+        "CC_REDIS__URL": redis_url,
         "CC_LLM__BACKEND": "fake",
         "CC_EMBEDDINGS__BACKEND": "fake",
         "CC_CHAT__RATE_LIMIT_PER_MINUTE": "600",

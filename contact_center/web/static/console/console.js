@@ -634,8 +634,20 @@
     var source = new EventSource(API + "/console/events");
     state.source = source;
     source.addEventListener("ready", function () {
+      stopPolling();
       $("live-state").textContent = "Mise à jour en direct.";
       scheduleReload(false); // catch up on what happened while disconnected
+    });
+    source.addEventListener("unavailable", function () {
+      // Live events are lost (e.g. Redis is down): the queue and the open conversation are
+      // reloaded on a timer until the stream says "ready" again (EventSource reconnects).
+      $("live-state").textContent = "Suivi en direct interrompu : la file est actualisée toutes les 15 secondes.";
+      if (!state.pollTimer) {
+        state.pollTimer = setInterval(function () {
+          scheduleReload(true);
+        }, 15000);
+      }
+      scheduleReload(true);
     });
     ["handoff_opened", "handoff_claimed", "handoff_transferred", "handoff_closed", "handoff_returned", "case_opened", "resident_message", "agent_message", "resident_typing"].forEach(function (type) {
       source.addEventListener(type, function (message) {
@@ -649,7 +661,7 @@
       });
     });
     source.addEventListener("error", function () {
-      $("live-state").textContent = "Connexion interrompue : nouvelle tentative…";
+      if (!state.pollTimer) $("live-state").textContent = "Connexion interrompue : nouvelle tentative…";
       if (source.readyState === EventSource.CLOSED) {
         api("/auth/me").then(
           function () {
@@ -661,6 +673,11 @@
         );
       }
     });
+  }
+
+  function stopPolling() {
+    if (state.pollTimer) clearInterval(state.pollTimer);
+    state.pollTimer = null;
   }
 
   function closeEvents() {

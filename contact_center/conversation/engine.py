@@ -32,7 +32,8 @@ from contact_center.conversation.replies import (
     FAILURE_TEXT,
     GroundedResponder,
 )
-from contact_center.conversation.store import ConversationStore, MessageView, RecordDraft
+from contact_center.conversation.store import ConversationStore
+from contact_center.conversation.turn_storage import DATABASE_FAULT, TurnStorage
 from contact_center.conversation.turns import (
     NoticeWording,
     TurnAccepted,
@@ -43,7 +44,7 @@ from contact_center.conversation.turns import (
     completed,
     routing_dict,
 )
-from contact_center.db import DATABASE_UNAVAILABLE, new_id
+from contact_center.db import DATABASE_UNAVAILABLE
 from contact_center.errors import (
     EmptyMessageError,
     MessageTooLongError,
@@ -55,7 +56,6 @@ from retrieval.answer import GroundedAnswerer
 from retrieval.chat import ChatMessage
 from retrieval.followup import PreviousTurn
 from retrieval.hybrid import HybridRetriever
-from retrieval.prompts import PROMPT_VERSION
 from retrieval.settings import RetrievalSection
 from routing.classifier import RequestClassifier, RouteDecision
 from routing.handoff import HandoffDecision, handoff_after_answer
@@ -102,9 +102,6 @@ class ConversationEngine:
         self._conversations = conversations
         self._retrieval = retrieval_settings
         self._chat = chat_settings
-        self._model_id = model_id
-        self._embedding_model_id = embedding_model_id
-        self._kb_version = kb_version
         self.activity = activity or TurnActivity()
         #: Provides the request classifier once loaded (``Services.warm_up`` trains or loads it).
         self._classifier = classifier
@@ -114,6 +111,17 @@ class ConversationEngine:
         self.on_resident_message = on_resident_message
         #: What turns could not store while the database was away, stored when it is back.
         self.deferred = deferred or DeferredWrites()
+        self._storage = (
+            TurnStorage(
+                conversations,
+                self.deferred,
+                model_id=model_id,
+                embedding_model_id=embedding_model_id,
+                kb_version=kb_version,
+            )
+            if conversations is not None
+            else None
+        )
 
     @property
     def validated_answers(self) -> ValidatedAnswers | None:
@@ -154,25 +162,16 @@ class ConversationEngine:
         resident still gets the answer (or an apology), and what the turn stores waits in
         :attr:`deferred` until the database is back.
         """
-        store = self._require_store()
-        await anyio.to_thread.run_sync(self.deferred.flush)  # earlier turns first, in order
-        question_id = new_id()
-
-        def keep_question() -> MessageView:
-            return store.add_message(conversation_id, "user", text, message_id=question_id)
-
+        storage = self._require_storage()
         fault: str | None = None
-        try:
-            user_message = await anyio.to_thread.run_sync(keep_question)
-        except DATABASE_UNAVAILABLE:
-            log.warning("database lost before the turn conversation_id=%s", conversation_id)
-            self.deferred.defer(keep_question)
-            fault = "database_unavailable"
+        question = await storage.keep_question(conversation_id, text)
+        if question is None:
+            fault = DATABASE_FAULT
             events = _failure(
                 "database_failure", None, time.perf_counter(), text=DATABASE_FAILURE_TEXT
             )
         else:
-            yield TurnAccepted(message_id=user_message.id)
+            yield TurnAccepted(message_id=question.id)
             events = self._loaded_turn(conversation_id, tenant_id, channel, text, wording)
         completed: TurnCompleted | None = None
         with self.activity.turn():
@@ -182,7 +181,7 @@ class ConversationEngine:
                     continue
                 yield event
         assert completed is not None  # a turn always completes
-        yield await self._keep_answer(conversation_id, tenant_id, channel, text, completed, fault)
+        yield await storage.keep_answer(conversation_id, tenant_id, channel, text, completed, fault)
 
     async def _loaded_turn(
         self,
@@ -213,32 +212,6 @@ class ConversationEngine:
             reason = "database_failure" if isinstance(exc, DATABASE_UNAVAILABLE) else "turn_failure"
             async for event in _failure(reason, None, started):
                 yield event
-
-    async def _keep_answer(
-        self,
-        conversation_id: str,
-        tenant_id: str,
-        channel: str,
-        question: str,
-        done: TurnCompleted,
-        fault: str | None,
-    ) -> TurnCompleted:
-        """Store the answer and its record; when the database refuses them, they wait in
-        :attr:`deferred` (the record then names the fault) and the resident gets the turn."""
-        answer_id, record_id = new_id(), new_id()
-
-        def keep(fault: str | None) -> TurnCompleted:
-            ids = (answer_id, record_id)
-            turn = (conversation_id, tenant_id, channel, question)
-            return self._store_answer(*turn, done, ids, fault)
-
-        if fault is None:
-            try:
-                return await anyio.to_thread.run_sync(lambda: keep(None))
-            except DATABASE_UNAVAILABLE:
-                log.warning("answer not stored: database lost conversation_id=%s", conversation_id)
-        self.deferred.defer(lambda: keep("database_unavailable"))
-        return replace(done, message_id=None if done.action == "with_agent" else answer_id)
 
     async def _turn(
         self,
@@ -386,64 +359,10 @@ class ConversationEngine:
             async for event in events:
                 yield event
 
-    def _store_answer(
-        self,
-        conversation_id: str,
-        tenant_id: str,
-        channel: str,
-        question: str,
-        done: TurnCompleted,
-        ids: tuple[str, str],
-        fault: str | None,
-    ) -> TurnCompleted:
-        """Store the answer (id ``ids[0]``) and its record (``ids[1]``): idempotent."""
-        store = self._require_store()
-        if done.action == "with_agent":
-            return done  # the assistant said nothing: the agent answers
-        status = "failed" if done.reason in {"llm_failure", "retrieval_failure"} else "ok"
-        message = store.add_message(
-            conversation_id,
-            "assistant",
-            done.answer,
-            sources=done.sources,
-            abstained=done.abstained,
-            status=status,
-            message_id=ids[0],
-        )
-        store.add_record(
-            RecordDraft(
-                id=ids[1],
-                fault=fault,
-                tenant_id=tenant_id,
-                conversation_id=conversation_id,
-                message_id=message.id,
-                channel=channel,
-                question=question,
-                answer=done.answer,
-                outcome="abstained" if done.abstained else "answered",
-                kb_version=self._kb_version(),
-                prompt_version=PROMPT_VERSION,
-                model_id=self._model_id(),
-                embedding_model_id=self._embedding_model_id,
-                retrieved=done.retrieved,
-                cited=[s["n"] for s in done.sources],
-                relevance=done.relevance,
-                abstained=done.abstained,
-                reason=done.reason,
-                latency_ms=done.latency_ms,
-                routing=done.routing,
-                action=done.action,
-                case_id=done.case.get("id"),
-                handoff_reason=done.handoff.get("reason"),
-                handoff_id=done.handoff.get("id"),
-                answer_path=done.path,
-                path_reason=done.path_reason,
-                searched_query=done.search.get("query"),
-                followup=bool(done.search.get("followup")),
-                context_documents=list(done.search.get("context_documents", [])),
-            )
-        )
-        return replace(done, message_id=message.id)
+    def _require_storage(self) -> TurnStorage:
+        if self._storage is None:
+            raise RuntimeError("this engine was built without a conversation store")
+        return self._storage
 
     def _require_store(self) -> ConversationStore:
         if self._conversations is None:

@@ -40,6 +40,7 @@ from contact_center.services import Services
 from contact_center.settings import Settings
 from contact_center.web.auth_api import router as auth_router
 from contact_center.web.cases_api import router as cases_router
+from contact_center.web.communes_api import router as communes_router
 from contact_center.web.console_api import router as console_api_router
 from contact_center.web.console_history_api import router as console_history_router
 from contact_center.web.console_outcomes_api import router as console_outcomes_router
@@ -142,6 +143,7 @@ def create_app(
     app.include_router(console_history_router)
     app.include_router(console_outcomes_router)
     app.include_router(console_page_router)
+    app.include_router(communes_router)
     _install_error_handlers(app)
     return app
 

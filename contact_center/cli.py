@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from contact_center.agents.commands import register as register_agents
+from contact_center.communes.commands import register as register_communes
 from contact_center.settings import Settings
 from foundation.errors import ContactCenterError
 
@@ -111,6 +112,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_eval_parser(sub)
     register_agents(sub)
+    register_communes(sub)
     return parser
 
 

@@ -24,13 +24,16 @@
     │   ├── InvalidTransitionError  a status change the life cycle does not allow
     │   └── GruUnavailableError     a town's own GRU cannot be reached or refused the call
     │                               (also a BackendError)
-    └── AccountError                sign-in or account management refused (French message)
-        ├── SignInRefusedError      wrong e-mail or password, inactive account (no hint which)
-        ├── SignInThrottledError    too many sign-in attempts
-        ├── WeakPasswordError       the password breaks the rules
-        ├── AgentExistsError        this e-mail already has an account in the commune
-        ├── UnknownServiceError     a membership of a service the catalogue does not know
-        └── SsoError                the OpenID Connect sign-in failed or matches no agent
+    ├── AccountError                sign-in or account management refused (French message)
+    │   ├── SignInRefusedError      wrong e-mail or password, inactive account (no hint which)
+    │   ├── SignInThrottledError    too many sign-in attempts
+    │   ├── WeakPasswordError       the password breaks the rules
+    │   ├── AgentExistsError        this e-mail already has an account in the commune
+    │   ├── UnknownServiceError     a membership of a service the catalogue does not know
+    │   └── SsoError                the OpenID Connect sign-in failed or matches no agent
+    └── CommuneError                a commune cannot be created (French message for admins)
+        ├── InvalidCommuneError     a malformed id, name or service list
+        └── CommuneExistsError      this id is already served
 
 Third-party errors are translated once, at the boundary, with ``raise X(...) from exc``.
 Outcomes such as abstaining or handing off are values, not exceptions.
@@ -233,3 +236,28 @@ class SsoError(AccountError):
 
     status_code = 403
     code = "sso_refused"
+
+
+class CommuneError(ContactCenterError):
+    """A commune cannot be created; ``message_fr`` is shown to the administrator."""
+
+    status_code = 422
+    code = "invalid_commune"
+
+    def __init__(self, message_fr: str) -> None:
+        super().__init__(message_fr)
+        self.message_fr = message_fr
+
+
+class InvalidCommuneError(CommuneError):
+    """A malformed identifier, name, first administrator or list of services."""
+
+
+class CommuneExistsError(CommuneError):
+    """The identifier is already that of a served commune."""
+
+    status_code = 409
+    code = "commune_exists"
+
+    def __init__(self, tenant_id: str) -> None:
+        super().__init__(f"La commune « {tenant_id} » est déjà desservie.")

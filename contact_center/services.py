@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contact_center.agents.authentication import Authentication
+from contact_center.communes.registry import CommuneRegistry
 from contact_center.conversation.actions import CaseActions
 from contact_center.conversation.answer_paths import AnswerPolicy
 from contact_center.conversation.engine import ConversationEngine
@@ -244,8 +245,12 @@ class Services:
         self.metrics = Metrics()
         self.database = Database(settings.database_url, echo=settings.database.echo)
         self.llm_ready = False
-        #: The request classifier: given, or trained/loaded by :meth:`warm_up`.
+        #: The request classifier every commune shares: given, or trained/loaded by
+        #: :meth:`warm_up` on the shipped examples.
         self.classifier = classifier
+        #: The classifiers of the communes whose agents corrected the routing (shipped
+        #: examples and that commune's corrections), trained by :meth:`warm_up`.
+        self.commune_classifiers: dict[str, RequestClassifier] = {}
         self._build_records(settings)
         self._build_search(settings, chat_model, embedder)
         self._build_desks(settings)
@@ -253,6 +258,8 @@ class Services:
     def _build_records(self, settings: Settings) -> None:
         """Conversations, agents, the catalogue, handoffs, cases and notifications."""
         self.conversations = ConversationStore(self.database)
+        #: The served communes (contact_center/communes/registry.py): the settings seed them.
+        self.communes = CommuneRegistry(self.database)
         #: Agents' sign-in, sessions and audit log (contact_center/agents/authentication.py).
         self.auth = Authentication(settings, self.database)
         self.catalogue = ServiceCatalogue(self.database)
@@ -261,9 +268,9 @@ class Services:
         self.history = ConversationHistory(self.database)
         #: Live events between residents and agents (Redis pub/sub when replicas share one).
         self.bus: EventBus = build_bus(settings.redis)
-        #: Agents' routing corrections, extra examples of the request classifier.
+        #: Agents' routing corrections, extra examples of their commune's request classifier.
         self.corrections = RoutingCorrections(self.database)
-        self.cases = CaseStore(self.database, tenant_names=settings.app.tenants)
+        self.cases = CaseStore(self.database, tenant_names=self.communes.names)
         self.gru: GruConnector = build_gru(settings.gru, self.cases, self.catalogue)
         self.notifier: Notifier = build_notifier(settings.notifications)
         self.dispatcher = NotificationDispatcher(
@@ -347,7 +354,7 @@ class Services:
             embedding_model_id=self.embedder.model_id,
             kb_version=lambda: self.kb_index.version,
             activity=self.activity,
-            classifier=lambda: self.classifier,
+            classifier=self.classifier_for,
             actions=CaseActions(self.gru, self.catalogue),
             desk=HandoffDesk(self.handoffs, self.catalogue, on_opened=self.agent_desk.opened),
             validated_answers=self.validated_answers,
@@ -359,6 +366,7 @@ class Services:
         """Migrate the database, open Qdrant, load the models."""
         self.settings.app.data_dir.mkdir(parents=True, exist_ok=True)
         migrate(self.database.engine)
+        self.communes.seed(self.settings.app.tenants)
         tenants, catalogue_files = self.settings.app.tenants, self.settings.gru.catalogue_files
         seed_catalogues(self.catalogue, tenants, catalogue_files)
         self.store.ensure_collection()
@@ -368,12 +376,21 @@ class Services:
             self.kb_documents.seed(DEMO_TENANT, demo_pages())
         if self.classifier is None:  # the engine reads it through its provider
             self.classifier = self._build_classifier()
+            self.commune_classifiers = {
+                tenant_id: self._build_classifier(tenant_id)
+                for tenant_id in self.corrections.tenants()
+            }
         if llm:
             self.chat_model.warm_up()
             self.llm_ready = True
 
-    def _build_classifier(self) -> RequestClassifier:
-        """The request classifier on its own encoder (trained once, then cached)."""
+    def classifier_for(self, tenant_id: str) -> RequestClassifier | None:
+        """The commune's own classifier if its agents corrected the routing, else the shared."""
+        return self.commune_classifiers.get(tenant_id, self.classifier)
+
+    def _build_classifier(self, tenant_id: str | None = None) -> RequestClassifier:
+        """The request classifier on its own encoder (trained once, then cached): the shared
+        one, or a commune's with its agents' corrections as extra examples."""
         embeddings = routing_embeddings(self.settings)
         same = embeddings.backend == self.settings.embeddings.backend and (
             embeddings.model == self.settings.embeddings.model
@@ -382,7 +399,7 @@ class Services:
         return build_classifier(
             encoder,
             self.settings.models.dir,
-            extra_examples=self.corrections.examples(),  # agents' corrections: retrains
+            extra_examples=self.corrections.examples(tenant_id) if tenant_id else (),
             threshold=self.settings.routing.threshold,
         )
 

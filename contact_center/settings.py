@@ -38,7 +38,11 @@ class AppSection(BaseModel):
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
     default_tenant: str = "demo"
     public_url: str | None = None
-    #: Communes served by this deployment: id -> name shown to residents.
+    #: The commune whose administrators manage the platform (create communes); None: the
+    #: default commune (contact_center/communes/).
+    platform_tenant: str | None = None
+    #: Communes served from the start: id -> name shown to residents. They seed the database
+    #: at start-up; communes added later (CLI, ``/admin``) live in the database only.
     tenants: dict[str, str] = Field(
         default_factory=lambda: {"demo": "Ville de Val-Fleuri (commune fictive de démonstration)"}
     )
@@ -53,6 +57,11 @@ class AppSection(BaseModel):
     api_docs: bool | None = None
     #: Compute missing dense vectors in the background while serving.
     embed_in_background: bool = True
+
+    @property
+    def platform_commune(self) -> str:
+        """The commune whose administrators may create communes (``platform_tenant``)."""
+        return self.platform_tenant or self.default_tenant
 
     @property
     def api_docs_served(self) -> bool:

@@ -45,12 +45,14 @@ from channels.voice.protocol import (
     pcm_samples,
 )
 from channels.voice.session import VoiceSession
+from contact_center.communes.registry import CommuneRegistry
 from contact_center.conversation.engine import AI_NOTICE, ConversationEngine
 from contact_center.conversation.resident_tokens import new_resident_token
 from contact_center.conversation.store import ConversationStore, ConversationView
 from contact_center.errors import RateLimitedError
 from contact_center.settings import Settings
 from contact_center.web.deps import (
+    CommunesDep,
     ConversationStoreDep,
     EngineDep,
     RateLimiterDep,
@@ -117,6 +119,7 @@ async def _open(
     engine: ConversationEngine,
     conversations: ConversationStore,
     settings: Settings,
+    communes: CommuneRegistry,
 ) -> tuple[VoiceSession, int] | None:
     """Read the start frame and open the session (None: the page left first).
 
@@ -130,7 +133,7 @@ async def _open(
     if stack is None:
         await _send(websocket, UNAVAILABLE)
         raise FrameRefused(protocol.UNAVAILABLE, UNAVAILABLE["message"])
-    if tenant_id not in settings.app.tenants:
+    if not communes.is_served(tenant_id):
         await _send(websocket, UNKNOWN_TENANT)
         raise FrameRefused(protocol.POLICY_VIOLATION, UNKNOWN_TENANT["message"])
     view = _resident_conversation(conversations, start, tenant_id)
@@ -198,6 +201,7 @@ async def voice_socket(
     engine: EngineDep,
     conversations: ConversationStoreDep,
     settings: SettingsDep,
+    communes: CommunesDep,
     limiter: RateLimiterDep,
 ) -> None:
     """One spoken conversation with the page.
@@ -216,7 +220,7 @@ async def voice_socket(
         return
     session: VoiceSession | None = None
     try:
-        opened = await _open(websocket, stack, engine, conversations, settings)
+        opened = await _open(websocket, stack, engine, conversations, settings, communes)
         if opened is None:
             return
         session, rate = opened

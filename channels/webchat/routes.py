@@ -30,13 +30,13 @@ from contact_center.conversation.turns import TurnCompleted, TurnEvent
 from contact_center.errors import InputError, RateLimitedError
 from contact_center.metrics import Metrics
 from contact_center.web.deps import (
+    CommunesDep,
     ConversationStoreDep,
     EngineDep,
     HandoffStoreDep,
     MetricsDep,
     RateLimiterDep,
     ResidentConversation,
-    SettingsDep,
     client_key,
     require_tenant,
 )
@@ -91,10 +91,10 @@ class OpenedConversationOut(ConversationOut):
 
 @router.post("/api/v1/conversations", status_code=201)
 def open_conversation(
-    body: NewConversation, conversations: ConversationStoreDep, settings: SettingsDep
+    body: NewConversation, conversations: ConversationStoreDep, communes: CommunesDep
 ) -> OpenedConversationOut:
     """Start a conversation for a commune; keep ``resident_token`` to come back to it."""
-    tenant_id = require_tenant(settings, body.tenant_id)
+    tenant_id = require_tenant(communes, body.tenant_id)
     token = new_resident_token()
     view = conversations.create(tenant_id, channel="web", resident_token=token)
     return OpenedConversationOut(

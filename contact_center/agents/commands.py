@@ -75,9 +75,12 @@ def _auth(settings: Settings) -> Authentication:
 
 
 def _check_tenant(settings: Settings, tenant: str) -> bool:
-    if tenant in settings.app.tenants:
+    from contact_center.communes.commands import served_communes
+
+    communes = served_communes(settings)[1]
+    if communes.is_served(tenant):
         return True
-    known = ", ".join(sorted(settings.app.tenants))
+    known = ", ".join(commune.id for commune in communes.list())
     print(f"erreur : commune inconnue « {tenant} » (communes servies : {known}).", file=sys.stderr)
     return False
 

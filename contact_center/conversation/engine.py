@@ -84,7 +84,7 @@ class ConversationEngine:
         embedding_model_id: str,
         kb_version: Callable[[], str],
         activity: TurnActivity | None = None,
-        classifier: Callable[[], RequestClassifier | None] = lambda: None,
+        classifier: Callable[[str], RequestClassifier | None] = lambda tenant_id: None,
         actions: CaseActions | None = None,
         desk: HandoffDesk | None = None,
         validated_answers: ValidatedAnswers | None = None,
@@ -103,7 +103,8 @@ class ConversationEngine:
         self._retrieval = retrieval_settings
         self._chat = chat_settings
         self.activity = activity or TurnActivity()
-        #: Provides the request classifier once loaded (``Services.warm_up`` trains or loads it).
+        #: Provides a commune's request classifier once loaded (``Services.warm_up`` trains or
+        #: loads them): the commune's own when its agents corrected the routing, else the shared.
         self._classifier = classifier
         self.actions = actions
         self.desk = desk
@@ -132,10 +133,9 @@ class ConversationEngine:
     def validated_answers(self, answers: ValidatedAnswers | None) -> None:
         self._responder.validated_answers = answers
 
-    @property
-    def classifier(self) -> RequestClassifier | None:
-        """The request classifier, or None before it is loaded (turns then go unrouted)."""
-        return self._classifier()
+    def classifier(self, tenant_id: str) -> RequestClassifier | None:
+        """A commune's request classifier, or None before it is loaded (turns go unrouted)."""
+        return self._classifier(tenant_id)
 
     def validate(self, text: str) -> str:
         """The cleaned message, or an :class:`InputError` with a French message."""
@@ -230,7 +230,7 @@ class ConversationEngine:
                 await anyio.to_thread.run_sync(lambda: notify(tenant_id, conversation_id, text))
             yield completed("", [], False, None, {}, started, action="with_agent")
             return
-        classifier = self.classifier
+        classifier = self.classifier(tenant_id)
         facts = await anyio.to_thread.run_sync(lambda: TurnFacts.establish(text, classifier))
         turn = ResidentTurn(conversation_id, tenant_id, channel, text, context, facts, wording)
         handoff = facts.handoff
@@ -344,7 +344,7 @@ class ConversationEngine:
         a follow-up (:func:`retrieval.followup.plan_search`).
         """
         with self.activity.turn():
-            classifier = self.classifier
+            classifier = self.classifier(tenant_id)
             facts = await anyio.to_thread.run_sync(
                 lambda: TurnFacts.establish(question, classifier)
             )

@@ -96,7 +96,8 @@ class CaseStore:
 
     Args:
         database: Where cases, their history and the outbox live.
-        tenant_names: Commune id -> name signed at the bottom of notices.
+        tenant_names: Commune id -> name signed at the bottom of notices (read at each notice:
+            the served communes' live names, contact_center/communes/registry.py).
         clock: Current UTC time (tests pass a fixed one).
     """
 
@@ -108,7 +109,7 @@ class CaseStore:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._db = database
-        self._tenant_names = dict(tenant_names or {})
+        self._tenant_names = tenant_names if tenant_names is not None else {}
         self._clock = clock
 
     def file(self, draft: CaseDraft) -> CaseReceipt:

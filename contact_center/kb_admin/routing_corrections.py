@@ -2,10 +2,12 @@
 
 In the console an agent may say that a turn should have gone to another service. The
 correction keeps the resident's words as the explanation record has them (personal data
-already redacted) with the right service; at the next start, ``Services`` trains the request
-classifier with every correction as an extra example (:func:`routing.classifier.build_classifier`
-retrains when its examples change). A correction belongs to its conversation: erasing or
-purging the conversation (GDPR) erases it too, and the classifier forgets it at its next start.
+already redacted) with the right service; at the next start, ``Services`` trains that commune's
+own request classifier: the shipped examples and its corrections
+(:func:`routing.classifier.build_classifier` retrains when its examples change). Its turns are
+routed by it first; the other communes keep the shared classifier, untouched by its corrections.
+A correction belongs to its conversation: erasing or purging the conversation (GDPR) erases it
+too, and the classifier forgets it at its next start.
 
 Created by the migration ``0006_routing_corrections``.
 """
@@ -114,9 +116,15 @@ class RoutingCorrections:
         with self._db.session() as session:
             return [_view(row) for row in session.scalars(query)]
 
-    def examples(self) -> builtins.list[LabelledExample]:
-        """Every correction as a labelled example (the classifier serves every commune)."""
-        return [LabelledExample(c.text, c.service) for c in self.list()]
+    def examples(self, tenant_id: str) -> builtins.list[LabelledExample]:
+        """A commune's corrections as labelled examples (for that commune's classifier)."""
+        return [LabelledExample(c.text, c.service) for c in self.list(tenant_id)]
+
+    def tenants(self) -> builtins.list[str]:
+        """The communes that have corrections, each once."""
+        query = select(RoutingCorrectionRow.tenant_id).distinct()
+        with self._db.session() as session:
+            return sorted(session.scalars(query))
 
 
 def _view(row: RoutingCorrectionRow) -> RoutingCorrection:

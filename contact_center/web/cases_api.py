@@ -37,10 +37,10 @@ from contact_center.gru.cases import (
 )
 from contact_center.web.deps import (
     CaseStoreDep,
+    CommunesDep,
     CurrentAgent,
     GruDep,
     RateLimiterDep,
-    SettingsDep,
     client_key,
     require_access,
     require_tenant,
@@ -196,10 +196,10 @@ def _french_errors() -> Iterator[None]:
 
 @agent_router.post("/cases", status_code=201)
 def create_case(
-    tenant: str, body: CaseIn, gru: GruDep, settings: SettingsDep, agent: AgentDep
+    tenant: str, body: CaseIn, gru: GruDep, communes: CommunesDep, agent: AgentDep
 ) -> ReceiptOut:
     """File a request on a resident's behalf; give them the tracking code returned."""
-    require_tenant(settings, tenant)
+    require_tenant(communes, tenant)
     contact = CaseContact(**body.contact.model_dump()) if body.contact else None
     draft = CaseDraft(
         tenant_id=tenant,
@@ -221,7 +221,7 @@ def create_case(
 def list_cases(
     tenant: str,
     cases: CaseStoreDep,
-    settings: SettingsDep,
+    communes: CommunesDep,
     agent: AgentDep,
     service: str | None = None,
     status: CaseStatus | None = None,
@@ -230,7 +230,7 @@ def list_cases(
 ) -> CasePageOut:
     """The cases the agent may read (their services', or the whole commune for supervisors),
     most recent first, filtered by service and status (403 for another service)."""
-    require_tenant(settings, tenant)
+    require_tenant(communes, tenant)
     if service:
         require_access(agent, tenant, service, not_found=CASE_NOT_FOUND)
     page = cases.list(
@@ -258,10 +258,10 @@ def _readable_case(
 
 @agent_router.get("/cases/{case_id}")
 def get_case(
-    tenant: str, case_id: str, cases: CaseStoreDep, settings: SettingsDep, agent: AgentDep
+    tenant: str, case_id: str, cases: CaseStoreDep, communes: CommunesDep, agent: AgentDep
 ) -> CaseOut:
     """A case with its full history."""
-    require_tenant(settings, tenant)
+    require_tenant(communes, tenant)
     return _case_out(_readable_case(cases, agent, tenant, case_id, history=True))
 
 
@@ -271,11 +271,11 @@ def change_status(
     case_id: str,
     body: StatusChangeIn,
     cases: CaseStoreDep,
-    settings: SettingsDep,
+    communes: CommunesDep,
     agent: AgentDep,
 ) -> CaseOut:
     """Move a case along its life cycle (409 when the move is not allowed)."""
-    require_tenant(settings, tenant)
+    require_tenant(communes, tenant)
     _readable_case(cases, agent, tenant, case_id, history=False)
     with _french_errors():
         view = cases.transition(tenant, case_id, body.status, actor=agent.id, reason=body.reason)
@@ -288,11 +288,11 @@ def patch_case(
     case_id: str,
     body: CasePatchIn,
     cases: CaseStoreDep,
-    settings: SettingsDep,
+    communes: CommunesDep,
     agent: AgentDep,
 ) -> CaseOut:
     """Change priority, assignment or summary."""
-    require_tenant(settings, tenant)
+    require_tenant(communes, tenant)
     _readable_case(cases, agent, tenant, case_id, history=False)
     changes = CaseUpdate(priority=body.priority, assigned_to=body.assigned_to, summary=body.summary)
     with _french_errors():
@@ -312,7 +312,7 @@ def track_case(
     response: Response,
     gru: GruDep,
     limiter: RateLimiterDep,
-    settings: SettingsDep,
+    communes: CommunesDep,
 ) -> CitizenStatusOut | JSONResponse:
     """Where a resident's request stands, from its tracking code (no sign-in)."""
     wait = limiter.hit(f"suivi:{client_key(request)}")
@@ -326,7 +326,7 @@ def track_case(
             status_code=429,
             headers={"Retry-After": str(wait)},
         )
-    require_tenant(settings, tenant)
+    require_tenant(communes, tenant)
     response.headers["Cache-Control"] = "no-store"
     with _french_errors():  # a town's own GRU may be unreachable (503, French message)
         found = gru.citizen_status(tenant, tracking_code[:64])

@@ -20,6 +20,7 @@ from starlette.requests import HTTPConnection
 from contact_center.agents.accounts import Agent, Role
 from contact_center.agents.authentication import Authentication
 from contact_center.agents.sessions import ResolvedSession
+from contact_center.communes.registry import CommuneRegistry
 from contact_center.conversation.engine import ConversationEngine
 from contact_center.conversation.store import ConversationStore
 from contact_center.gru.cases import CaseStore
@@ -66,6 +67,11 @@ def get_engine(connection: HTTPConnection) -> ConversationEngine:
 def get_conversations(connection: HTTPConnection) -> ConversationStore:
     """Conversations, their messages and explanation records."""
     return _built(connection).conversations
+
+
+def get_communes(connection: HTTPConnection) -> CommuneRegistry:
+    """The communes this instance serves."""
+    return _built(connection).communes
 
 
 def get_cases(connection: HTTPConnection) -> CaseStore:
@@ -192,6 +198,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[ConversationEngine, Depends(get_engine)]
 ConversationStoreDep = Annotated[ConversationStore, Depends(get_conversations)]
 AnswerFeedbackDep = Annotated[AnswerFeedbackStore, Depends(get_answer_feedback)]
+CommunesDep = Annotated[CommuneRegistry, Depends(get_communes)]
 CaseStoreDep = Annotated[CaseStore, Depends(get_cases)]
 GruDep = Annotated[GruConnector, Depends(get_gru)]
 CatalogueDep = Annotated[ServiceCatalogue, Depends(get_catalogue)]
@@ -217,13 +224,13 @@ ValidatedAnswersDep = Annotated[ValidatedAnswers, Depends(get_validated_answers)
 UnansweredDep = Annotated[UnansweredQuestions, Depends(get_unanswered)]
 
 
-def require_tenant(settings: Settings, tenant_id: str) -> str:
-    """The tenant id if this deployment serves it, else a French 404."""
-    if tenant_id not in settings.app.tenants:
-        raise HTTPException(
-            status_code=404,
-            detail={"code": "unknown_tenant", "message": "Cette commune n'est pas desservie."},
-        )
+UNKNOWN_TENANT = {"code": "unknown_tenant", "message": "Cette commune n'est pas desservie."}
+
+
+def require_tenant(communes: CommuneRegistry, tenant_id: str) -> str:
+    """The tenant id if this deployment serves it (the ``communes`` table), else a French 404."""
+    if not communes.is_served(tenant_id):
+        raise HTTPException(status_code=404, detail=UNKNOWN_TENANT)
     return tenant_id
 
 
@@ -343,6 +350,17 @@ def require_role(role: Role) -> Callable[[Agent], Agent]:
         return agent
 
     return dependency
+
+
+def require_platform_admin(agent: CurrentAgent, settings: SettingsDep) -> Agent:
+    """An administrator of the platform's commune (``app.platform_tenant``): the only ones
+    who list and create communes (403 for anyone else, a commune's own admins included)."""
+    if not agent.has_role("admin") or agent.tenant_id != settings.app.platform_commune:
+        raise HTTPException(status_code=403, detail=FORBIDDEN)
+    return agent
+
+
+PlatformAdmin = Annotated[Agent, Depends(require_platform_admin)]
 
 
 def require_access(

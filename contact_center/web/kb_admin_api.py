@@ -27,7 +27,7 @@ from contact_center.kb_admin.local_documents import (
     VersionView,
 )
 from contact_center.web.console_page import PAGE_HEADERS
-from contact_center.web.deps import SettingsDep, require_role, require_tenant
+from contact_center.web.deps import CommunesDep, require_role, require_tenant
 from foundation.errors import ImportFormatError
 from knowledge_base.markdown_preview import render_markdown
 
@@ -41,12 +41,12 @@ OTHER_TENANT = {
 Admin = Annotated[Agent, Depends(require_role("admin"))]
 
 
-def commune_admin(tenant_id: str, agent: Admin, settings: SettingsDep) -> Agent:
+def commune_admin(tenant_id: str, agent: Admin, communes: CommunesDep) -> Agent:
     """The signed-in administrator, if of the commune in the path (404 otherwise), and a
     commune this instance serves (404 as the CLI refuses it: nothing is stored for it)."""
     if tenant_id != agent.tenant_id:
         raise HTTPException(status_code=404, detail=OTHER_TENANT)
-    require_tenant(settings, tenant_id)
+    require_tenant(communes, tenant_id)
     return agent
 
 

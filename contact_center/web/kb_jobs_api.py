@@ -20,8 +20,8 @@ from contact_center.kb_admin.import_jobs import JobKind
 from contact_center.kb_admin.local_control import LocalControl
 from contact_center.web.deps import (
     AuthDep,
+    CommunesDep,
     ImportJobsDep,
-    SettingsDep,
     bearer_token,
     get_agent_session,
     require_role,
@@ -40,12 +40,12 @@ LOCAL_TOKEN_REFUSED = {
 }
 
 
-def job_operator(tenant_id: str, request: Request, auth: AuthDep, settings: SettingsDep) -> str:
+def job_operator(tenant_id: str, request: Request, auth: AuthDep, communes: CommunesDep) -> str:
     """Who starts or reads a job: the local command line (its token) or the commune's admin."""
     sent = bearer_token(request)
     if sent is None:
         agent = require_role("admin")(get_agent_session(request, auth).agent)
-        return commune_admin(tenant_id, agent, settings).email
+        return commune_admin(tenant_id, agent, communes).email
     control: LocalControl | None = getattr(request.app.state, "local_control", None)
     if (
         control is None
@@ -53,7 +53,7 @@ def job_operator(tenant_id: str, request: Request, auth: AuthDep, settings: Sett
         or not hmac.compare_digest(sent.encode(), control.token.encode())
     ):
         raise HTTPException(status_code=401, detail=LOCAL_TOKEN_REFUSED)
-    require_tenant(settings, tenant_id)
+    require_tenant(communes, tenant_id)
     return LOCAL_OPERATOR
 
 

@@ -1,4 +1,4 @@
-"""Agents correct the routing in the console; the next start trains the classifier with it.
+"""Agents correct the routing in the console; the next start trains their commune's classifier.
 
 The request classifier is the real one, trained at start-up on its own fake encoder (quick)
 with character n-grams, in a private models folder so that it retrains here.
@@ -64,8 +64,11 @@ def test_a_correction_is_kept_and_the_next_start_routes_accordingly(
 
     second = build_services(tmp_path, embedder)
     second.warm_up(llm=False)
-    assert second.classifier is not None
-    assert second.classifier.classify(REQUEST).service == "enfance_education"
+    demo, elsewhere = second.classifier_for("demo"), second.classifier_for("autreville")
+    assert demo is not None and elsewhere is not None
+    assert demo.classify(REQUEST).service == "enfance_education"
+    # Another commune keeps the shared classifier: the demo agents' correction is theirs.
+    assert elsewhere.classify(REQUEST).service == "voirie"
     asyncio.run(second.aclose())
 
 

@@ -155,3 +155,22 @@ def test_an_agent_of_another_service_gets_403(app: Any, ids: dict[str, str]) -> 
         response = roads.request(method, fill(path, ids), json=body)
         assert response.status_code == 403, f"{method} {path}: {response.text[:80]}"
         assert response.json()["code"] == "other_service"
+
+
+#: The platform's operations: only the platform commune's administrators (``demo`` here).
+PLATFORM = [("GET", "/api/v1/communes"), ("POST", "/api/v1/communes")]
+
+
+def test_only_the_platforms_administrators_manage_communes(app: Any) -> None:
+    assert set(PLATFORM) <= set(operations(app))
+    new = {"id": "nouvelleville", "name": "Nouvelle-Ville", "admin_email": "a@nv.example"}
+    for tenant_id, role in (("autreville", "admin"), ("demo", "supervisor")):
+        outsider = TestClient(app)
+        sign_in(outsider, role=role, tenant_id=tenant_id)
+        for method, path in PLATFORM:
+            response = outsider.request(method, path, json=new)
+            assert response.status_code == 403, f"{role}@{tenant_id} {method} {path}"
+    platform = TestClient(app)
+    sign_in(platform, role="admin")
+    assert platform.post("/api/v1/communes", json=new).status_code == 201
+    assert "nouvelleville" in {c["id"] for c in platform.get("/api/v1/communes").json()}

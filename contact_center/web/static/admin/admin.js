@@ -58,6 +58,8 @@
     $("account").hidden = false;
     $("app").hidden = false;
     loadDocuments();
+    // Only the platform's administrators may list communes: the tab appears for them alone.
+    fetch("/api/v1/communes").then((r) => { document.querySelector('[data-tab="communes"]').hidden = !r.ok; });
   }
 
   $("signin-form").addEventListener("submit", async (event) => {
@@ -74,7 +76,7 @@
   });
 
   // -- tabs ------------------------------------------------------------------------------
-  const loaders = { documents: loadDocuments, answers: loadAnswers, unanswered: loadUnanswered, feedback: loadFeedback, audit: loadAudit };
+  const loaders = { documents: loadDocuments, answers: loadAnswers, unanswered: loadUnanswered, feedback: loadFeedback, audit: loadAudit, communes: loadCommunes };
   document.querySelectorAll("nav [data-tab]").forEach((tab) => tab.addEventListener("click", () => {
     document.querySelectorAll("nav [data-tab]").forEach((t) => t.removeAttribute("aria-current"));
     tab.setAttribute("aria-current", "page");
@@ -457,6 +459,45 @@
       return row;
     }));
   }
+
+  // -- communes (platform administrators) ------------------------------------------------
+  async function loadCommunes() {
+    const communes = await run(() => api("/api/v1/communes"));
+    if (!communes) return;
+    $("communes").replaceChildren(...communes.map((c) => {
+      const row = el("tr");
+      row.append(el("td", c.id), el("td", c.name), el("td", new Date(c.created_at).toLocaleDateString("fr-FR")));
+      return row;
+    }));
+  }
+
+  $("commune-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    let services = null;
+    if ($("commune-services").value.trim()) {
+      try {
+        const parsed = JSON.parse($("commune-services").value);
+        services = Array.isArray(parsed) ? parsed : parsed.services;
+      } catch (error) {
+        say("Les services ne sont pas un JSON valide.", true);
+        return;
+      }
+    }
+    const created = await run(() => api("/api/v1/communes", { method: "POST", json: {
+      id: $("commune-id").value.trim(), name: $("commune-name").value,
+      admin_email: $("commune-admin-email").value, admin_name: $("commune-admin-name").value, services,
+    } }), "Commune créée.");
+    if (!created) return;
+    const box = $("commune-created");
+    box.replaceChildren(
+      el("p", `Commune « ${created.commune.name} » créée avec ${created.services.length} services.`),
+      el("p", `Premier administrateur : ${created.admin_email}. Mot de passe initial, affiché une seule fois :`),
+      el("code", created.initial_password),
+    );
+    box.hidden = false;
+    $("commune-form").reset();
+    loadCommunes();
+  });
 
   // -- start -----------------------------------------------------------------------------
   fetch("/api/v1/auth/me").then((r) => (r.ok ? r.json() : null)).then((me) => {

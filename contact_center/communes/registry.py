@@ -5,7 +5,7 @@ Every check of « is this commune served » (the APIs, the voice socket, the CLI
 does not cost a query; a commune added through this registry is seen at once by this process,
 and by other replicas once their copy expires.
 
-Created by the migration ``0013_communes``.
+Created by the migration ``0014_communes``.
 """
 
 from __future__ import annotations

@@ -1,15 +1,15 @@
 """The communes this instance serves, created by an administrator without editing settings.
 
-Revision ID: 0013_communes
-Revises: 0012_agent_suggestions
+Revision ID: 0014_communes
+Revises: 0013_record_fault
 Create Date: 2026-12-07
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_communes"
-down_revision = "0012_agent_suggestions"
+revision = "0014_communes"
+down_revision = "0013_record_fault"
 branch_labels = None
 depends_on = None
 

@@ -24,6 +24,7 @@ from contact_center.conversation.engine import ConversationEngine
 from contact_center.conversation.store import ConversationStore
 from contact_center.gru.cases import CaseStore
 from contact_center.gru.connector import GruConnector
+from contact_center.gru.contact_confirmation import ContactConfirmations
 from contact_center.gru.service_catalogue import ServiceCatalogue
 from contact_center.handoffs.agent_assist import AgentAssist
 from contact_center.handoffs.agent_desk import AgentDesk
@@ -71,6 +72,11 @@ def get_conversations(connection: HTTPConnection) -> ConversationStore:
 def get_cases(connection: HTTPConnection) -> CaseStore:
     """Residents' cases (GRU)."""
     return _built(connection).cases
+
+
+def get_contact_confirmations(connection: HTTPConnection) -> ContactConfirmations:
+    """Contacts' answers to their confirmation request."""
+    return _built(connection).contact_confirmations
 
 
 def get_gru(connection: HTTPConnection) -> GruConnector:
@@ -193,6 +199,7 @@ EngineDep = Annotated[ConversationEngine, Depends(get_engine)]
 ConversationStoreDep = Annotated[ConversationStore, Depends(get_conversations)]
 AnswerFeedbackDep = Annotated[AnswerFeedbackStore, Depends(get_answer_feedback)]
 CaseStoreDep = Annotated[CaseStore, Depends(get_cases)]
+ContactConfirmationsDep = Annotated[ContactConfirmations, Depends(get_contact_confirmations)]
 GruDep = Annotated[GruConnector, Depends(get_gru)]
 CatalogueDep = Annotated[ServiceCatalogue, Depends(get_catalogue)]
 HandoffStoreDep = Annotated[HandoffStore, Depends(get_handoffs)]

@@ -45,6 +45,7 @@ from contact_center.web.console_api import router as console_api_router
 from contact_center.web.console_history_api import router as console_history_router
 from contact_center.web.console_outcomes_api import router as console_outcomes_router
 from contact_center.web.console_page import router as console_page_router
+from contact_center.web.contact_pages import router as contact_pages_router
 from contact_center.web.feedback_api import router as feedback_api_router
 from contact_center.web.health import router as health_router
 from contact_center.web.kb_admin_api import pages as kb_admin_pages
@@ -144,6 +145,7 @@ def create_app(
     app.include_router(console_outcomes_router)
     app.include_router(console_page_router)
     app.include_router(communes_router)
+    app.include_router(contact_pages_router)
     _install_error_handlers(app)
     return app
 

@@ -19,6 +19,7 @@ import os
 import threading
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from contact_center.agents.authentication import Authentication
@@ -31,6 +32,7 @@ from contact_center.conversation.turns import TurnActivity
 from contact_center.db import Database, migrate, ping
 from contact_center.gru.cases import CaseStore
 from contact_center.gru.connector import GruConnector, build_gru
+from contact_center.gru.contact_confirmation import ContactConfirmations, ContactPolicy
 from contact_center.gru.notifications import (
     ChannelNotifier,
     NotificationDispatcher,
@@ -270,7 +272,10 @@ class Services:
         self.bus: EventBus = build_bus(settings.redis)
         #: Agents' routing corrections, extra examples of their commune's request classifier.
         self.corrections = RoutingCorrections(self.database)
-        self.cases = CaseStore(self.database, tenant_names=self.communes.names)
+        contacts = _contact_policy(settings)
+        self.cases = CaseStore(self.database, tenant_names=self.communes.names, contacts=contacts)
+        #: Answers of contacts to their confirmation request (the /contact pages).
+        self.contact_confirmations = ContactConfirmations(self.database, policy=contacts)
         self.gru: GruConnector = build_gru(settings.gru, self.cases, self.catalogue)
         self.notifier: Notifier = build_notifier(settings.notifications)
         self.dispatcher = NotificationDispatcher(
@@ -438,3 +443,14 @@ class Services:
             self.gru.close()
         await self.bus.aclose()
         self.database.dispose()
+
+
+def _contact_policy(settings: Settings) -> ContactPolicy:
+    """How contacts given on a case are asked to confirm, and how many notices they get."""
+    notices = settings.notifications
+    return ContactPolicy(
+        public_url=settings.app.public_url or f"http://{settings.app.host}:{settings.app.port}",
+        secret=settings.app.secret_key.get_secret_value(),
+        max_per_contact_per_day=notices.max_per_contact_per_day,
+        token_ttl=timedelta(hours=notices.confirmation_ttl_hours),
+    )

@@ -187,6 +187,11 @@ class NotificationsSection(BaseModel):
     #: Seconds between two passes of the background dispatcher; 0 turns it off.
     dispatch_interval_s: float = 15.0
     batch_size: int = 50
+    #: Messages queued to one e-mail address or phone number in 24 hours (confirmations
+    #: included); more are held in the outbox (``held_reason="rate_limited"``), not sent.
+    max_per_contact_per_day: int = Field(default=5, ge=1)
+    #: How long the link of a contact confirmation message works.
+    confirmation_ttl_hours: int = Field(default=168, ge=1)
 
 
 class AuthSection(BaseModel):

@@ -97,7 +97,10 @@ FILED = (
     "demande, ici ou auprès de la mairie.\n"
     "Service en charge : {service}. Une réponse est prévue au plus tard le {due}."
 )
-FILED_NOTIFIED = " Un accusé d'enregistrement vous est envoyé ({channel})."
+FILED_NOTIFIED = (
+    " Un message vous est envoyé ({channel}) pour confirmer ces coordonnées : l'accusé "
+    "d'enregistrement et le suivi de la demande n'y seront envoyés qu'après confirmation."
+)
 FILING_FAILED = (
     "Désolé, je n'ai pas pu enregistrer votre demande à cause d'un incident technique. "
     "Rien n'est perdu : répondez « oui » pour réessayer, ou contactez le service au {phone}."

@@ -52,6 +52,11 @@ from contact_center.gru.case_domain import (
     validate_draft,
     validated_update,
 )
+from contact_center.gru.contact_confirmation import (
+    ContactPolicy,
+    confirmation_request,
+    open_confirmations,
+)
 from contact_center.gru.notices import Notice, NoticeContext, receipt_message
 from contact_center.gru.outbox import (
     filing_notices,
@@ -59,7 +64,7 @@ from contact_center.gru.outbox import (
     queue_notices,
     status_notices,
 )
-from contact_center.gru.schema import Case, CaseEvent, ServiceRow, next_case_seq
+from contact_center.gru.schema import Case, CaseEvent, ServiceRow, append_event, next_case_seq
 from contact_center.gru.service_catalogue import find_row
 from contact_center.gru.tracking_codes import (
     new_tracking_code,
@@ -99,6 +104,8 @@ class CaseStore:
         tenant_names: Commune id -> name signed at the bottom of notices (read at each notice:
             the served communes' live names, contact_center/communes/registry.py).
         clock: Current UTC time (tests pass a fixed one).
+        contacts: Confirmation links and per-contact limits
+            (:mod:`contact_center.gru.contact_confirmation`).
     """
 
     def __init__(
@@ -107,10 +114,12 @@ class CaseStore:
         *,
         tenant_names: Mapping[str, str] | None = None,
         clock: Callable[[], datetime] = utcnow,
+        contacts: ContactPolicy | None = None,
     ) -> None:
         self._db = database
         self._tenant_names = tenant_names if tenant_names is not None else {}
         self._clock = clock
+        self._contacts = contacts or ContactPolicy()
 
     def file(self, draft: CaseDraft) -> CaseReceipt:
         """Register a request: number, tracking code, due date, history, registration notice.
@@ -141,19 +150,24 @@ class CaseStore:
                 raise InvalidCaseError("La conversation d'origine est introuvable.")
         code = new_tracking_code()
         case = self._new_case(session, draft, contact, service, code, seq, now)
-        changes = {
+        wording = confirmation_request(
+            case, self._tenant_name(case), draft.actor == "assistant", self._contacts, now
+        )
+        requests, refused = open_confirmations(session, case, self._contacts, wording, now)
+        changes: dict[str, object] = {
             "service": service.code,
             "channel": draft.channel,
             "priority": draft.priority,
             "contact": contact_outcome(draft.contact, contact),
         }
+        if refused:
+            changes["contact_refused_earlier"] = refused
         if service.code != draft.service:
             changes["service_requested"] = draft.service
         event = NewEvent("created", draft.actor, None, case.status, changes)
         self._append(session, case, event, now)
-        notices = filing_notices(self._context(case, service), code)
-        queue_notices(session, case, notices, now)
-        session.flush()
+        notices = requests + filing_notices(self._context(case, service), code)
+        queue_notices(session, case, notices, now, self._contacts)
         return CaseReceipt(
             case_id=case.id,
             number=case.number,
@@ -163,9 +177,9 @@ class CaseStore:
             status_label=CaseStatus.RECEIVED.citizen_label,
             due_date=case.due_date,
             service_name=service.name,
-            contact_kept=contact is not None,
+            contact_kept=case.consent,
             message=receipt_message(
-                case.number, service.name, code, case.due_date, [n.channel for n in notices]
+                case.number, service.name, code, case.due_date, [n.channel for n in requests]
             ),
         )
 
@@ -273,10 +287,12 @@ class CaseStore:
             case.status = target.value
             case.updated_at = now
             notices = self._status_notices(session, case, target, reason)
-            changes = {"notices": [notice.channel for notice in notices]}
+            queued = queue_notices(session, case, notices, now, self._contacts)
+            changes: dict[str, object] = {"notices": queued["notices"]}
+            if queued["held"]:
+                changes["held"] = queued["held"]
             event = NewEvent("status", actor, current.value, target.value, changes, reason)
             self._append(session, case, event, now)
-            queue_notices(session, case, notices, now)
             return self._view(session, case, history=True)
 
     def update(
@@ -357,22 +373,7 @@ class CaseStore:
         return case
 
     def _append(self, session: Session, case: Case, event: NewEvent, now: datetime) -> None:
-        last = session.scalar(select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == case.id))
-        session.add(
-            CaseEvent(
-                tenant_id=case.tenant_id,
-                case_id=case.id,
-                seq=(last or 0) + 1,
-                kind=event.kind,
-                actor=event.actor,
-                at=now,
-                from_status=event.from_status,
-                to_status=event.to_status,
-                changes=event.changes,
-                reason=event.reason,
-            )
-        )
-        session.flush()
+        append_event(session, case, event, now)
 
     def _status_notices(
         self, session: Session, case: Case, target: CaseStatus, reason: str | None
@@ -383,7 +384,10 @@ class CaseStore:
         return status_notices(self._context(case, service), target, reason)
 
     def _context(self, case: Case, service: ServiceRow) -> NoticeContext:
-        return notice_context(case, service, self._tenant_names.get(case.tenant_id, case.tenant_id))
+        return notice_context(case, service, self._tenant_name(case))
+
+    def _tenant_name(self, case: Case) -> str:
+        return self._tenant_names.get(case.tenant_id, case.tenant_id)
 
     def _view(self, session: Session, case: Case, *, history: bool) -> CaseView:
         service = find_row(session, case.tenant_id, case.service_code)

@@ -6,6 +6,9 @@
   the code des relations entre le public et l'administration (art. L. 112-3, mentions of
   art. R. 112-5: date of receipt, the service in charge and how to reach it), with the date by
   which the service aims to answer.
+* Before any of these, each contact given for the case gets one **confirmation request**
+  (:func:`confirmation_notice`): who asks (the commune) and why, never what the request says,
+  with a link to confirm and one to refuse (:mod:`contact_center.gru.contact_confirmation`).
 * When the service needs the resident (``waiting_for_resident``), has answered (``resolved``) or
   does not follow the request up (``rejected``), a short notice quoting the agent's reason.
 
@@ -198,6 +201,51 @@ def _both(ctx: NoticeContext, kind: str, subject: str, body: str, sms: str) -> l
     return notices
 
 
+@dataclass(frozen=True)
+class ConfirmationRequest:
+    """What a confirmation request may say: nothing of the request itself."""
+
+    tenant_name: str
+    number: str
+    via_assistant: bool
+    confirm_url: str
+    refuse_url: str
+    valid_until: date
+
+
+def confirmation_notice(request: ConfirmationRequest, channel: str, recipient: str) -> Notice:
+    """The one message a contact gets before it confirms (e-mail or SMS)."""
+    tenant = request.tenant_name
+    via = "par l'intermédiaire de son assistant en ligne" if request.via_assistant else ""
+    if channel == "sms":
+        body = (
+            f"{tenant} : une demande (n° {request.number}) a été déposée {via} en indiquant "
+            f"votre numéro pour son suivi. Confirmer : {request.confirm_url} - Refuser : "
+            f"{request.refuse_url} - Sans réponse, vous ne recevrez rien d'autre."
+        )
+        return Notice("contact_confirmation", "sms", recipient, None, " ".join(body.split()))
+    lead = (
+        f"Une demande a été déposée auprès de la commune {via} (demande n° {request.number}), "
+        "en indiquant votre adresse électronique pour en recevoir le suivi."
+    )
+    body = "\n\n".join(
+        [
+            "Madame, Monsieur,",
+            " ".join(lead.split()),
+            "Si c'est bien vous, ou si vous acceptez d'en recevoir le suivi, confirmez-le : "
+            f"{request.confirm_url}",
+            "Sinon, refusez : votre adresse sera effacée de la demande et vous ne recevrez plus "
+            f"aucun message à son sujet : {request.refuse_url}",
+            "Sans réponse de votre part, vous ne recevrez aucun autre message. Ces liens sont "
+            f"valables jusqu'au {french_date(request.valid_until)}.",
+            _AUTOMATIC,
+            tenant,
+        ]
+    )
+    subject = f"{tenant} : confirmez-vous être le contact d'une demande ?"
+    return Notice("contact_confirmation", "email", recipient, subject, body)
+
+
 def receipt_message(
     number: str, service_name: str, tracking_code: str, due_date: date, channels: list[str]
 ) -> str:
@@ -211,5 +259,8 @@ def receipt_message(
     ways = {"email": "par courriel", "sms": "par SMS"}
     sent = [ways[channel] for channel in ("email", "sms") if channel in channels]
     if sent:
-        text += f" Un accusé d'enregistrement vous est envoyé {' et '.join(sent)}."
+        text += (
+            f" Un message de confirmation vous est envoyé {' et '.join(sent)} : le suivi de la "
+            "demande n'y sera envoyé qu'une fois ces coordonnées confirmées."
+        )
     return text

@@ -6,7 +6,9 @@ happens later, outside that transaction, in :meth:`NotificationDispatcher.dispat
 failing mail server or SMS gateway can delay a notice but never lose or undo a status change.
 Failures are retried with a doubling delay, up to ``max_attempts``; then the notice is marked
 ``failed`` (agents see it; nothing is deleted). A sent or failed notice keeps its text, with
-any tracking code masked.
+any tracking code and confirmation link masked. A notice written ``held`` (its contact has not
+confirmed, or has had its share of messages today: :mod:`contact_center.gru.contact_confirmation`)
+is never sent; it keeps why in ``held_reason``.
 
 Delivery is at least once: a row is claimed for a few minutes before it is sent, and a process
 that dies after sending but before recording it sends it again once the claim expires.
@@ -30,8 +32,8 @@ from sqlalchemy.orm import Session
 
 from contact_center.db import Database, utcnow
 from contact_center.errors import NotificationError
+from contact_center.gru.contact_confirmation import UNCONFIRMED, masked
 from contact_center.gru.schema import Notification
-from contact_center.gru.tracking_codes import mask_tracking_codes
 from contact_center.settings import NotificationsSection, SmtpSection, TwilioSmsSection
 
 log = logging.getLogger(__name__)
@@ -168,8 +170,13 @@ def enqueue(
     subject: str | None,
     body: str,
     now: datetime,
+    held_reason: str | None = None,
 ) -> Notification:
-    """Add a notice to the outbox in the caller's transaction (sent by the dispatcher)."""
+    """Add a notice to the outbox in the caller's transaction (sent by the dispatcher).
+
+    With ``held_reason`` it is recorded as ``held`` and not sent; masked at once, unless it
+    waits for its contact's confirmation (``contact_unconfirmed``: it may be released).
+    """
     row = Notification(
         tenant_id=tenant_id,
         case_id=case_id,
@@ -177,8 +184,9 @@ def enqueue(
         channel=channel,
         recipient=recipient,
         subject=subject,
-        body=body,
-        status="pending",
+        body=masked(body) if held_reason and held_reason != UNCONFIRMED else body,
+        status="held" if held_reason else "pending",
+        held_reason=held_reason,
         attempts=0,
         next_attempt_at=now,
         created_at=now,
@@ -215,6 +223,7 @@ class NotificationDispatcher:
     def dispatch_due(self, *, now: datetime | None = None) -> DispatchReport:
         """Send every notice due at ``now`` (default: the clock), one batch."""
         now = now or self.clock()
+        self._give_up_unconfirmed(now)
         report = DispatchReport()
         for message, attempts in self._claim(now):
             try:
@@ -236,6 +245,22 @@ class NotificationDispatcher:
         """The wait after the ``attempts``-th failure: base, 2 x base, 4 x base... capped."""
         seconds = self.settings.retry_base_s * 2 ** max(0, attempts - 1)
         return timedelta(seconds=min(seconds, self.settings.retry_max_s))
+
+    def _give_up_unconfirmed(self, now: datetime) -> None:
+        """Mask the notices whose contact let its confirmation link expire: never sent."""
+        expired = now - timedelta(hours=self.settings.confirmation_ttl_hours)
+        with self.database.session() as session:
+            rows = session.scalars(
+                select(Notification)
+                .where(
+                    Notification.status == "held",
+                    Notification.held_reason == UNCONFIRMED,
+                    Notification.created_at <= expired,
+                )
+                .limit(self.settings.batch_size)
+            )
+            for row in rows:
+                row.held_reason, row.body = "contact_expired", masked(row.body)
 
     def _claim(self, now: datetime) -> list[tuple[OutgoingMessage, int]]:
         with self.database.session() as session:
@@ -260,7 +285,7 @@ class NotificationDispatcher:
                 row.status = "sent"
                 row.sent_at = self.clock()
                 row.last_error = None
-                row.body = mask_tracking_codes(row.body)
+                row.body = masked(row.body)
 
     def _record_failure(
         self, notification_id: str, attempts: int, exc: Exception, permanent: bool, now: datetime
@@ -273,7 +298,7 @@ class NotificationDispatcher:
                 row.last_error = str(exc)[:1000] or type(exc).__name__
                 if give_up:
                     row.status = "failed"
-                    row.body = mask_tracking_codes(row.body)
+                    row.body = masked(row.body)
                 else:
                     row.next_attempt_at = now + self.retry_delay(attempts)
         return "failed" if give_up else "retried"

@@ -2,7 +2,9 @@
 
 :mod:`contact_center.gru.notices` writes the texts from plain values; this module reads them
 off the ORM rows and queues them with :func:`contact_center.gru.notifications.enqueue`, so that
-they commit or roll back with the change they announce.
+they commit or roll back with the change they announce. Each goes through
+:func:`contact_center.gru.contact_confirmation.hold_reason` first: a contact that has not
+confirmed, or has had its share of messages today, gets the notice recorded as held.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from contact_center.gru.case_domain import CaseStatus, aware
+from contact_center.gru.contact_confirmation import ContactPolicy, hold_reason
 from contact_center.gru.notices import (
     Notice,
     NoticeContext,
@@ -63,9 +66,16 @@ def status_notices(ctx: NoticeContext, target: CaseStatus, reason: str | None) -
     return build(ctx, reason) if build else []
 
 
-def queue_notices(session: Session, case: Case, notices: list[Notice], now: datetime) -> None:
-    """Write the notices into the outbox, in the caller's transaction."""
+def queue_notices(
+    session: Session, case: Case, notices: list[Notice], now: datetime, policy: ContactPolicy
+) -> dict[str, list[str]]:
+    """Write the notices into the outbox, in the caller's transaction.
+
+    Returns the channels queued to be sent (``notices``) and those held (``held``).
+    """
+    outcome: dict[str, list[str]] = {"notices": [], "held": []}
     for notice in notices:
+        held = hold_reason(session, case, notice, policy, now)
         enqueue(
             session,
             tenant_id=case.tenant_id,
@@ -76,4 +86,8 @@ def queue_notices(session: Session, case: Case, notices: list[Notice], now: date
             subject=notice.subject,
             body=notice.body,
             now=now,
+            held_reason=held,
         )
+        session.flush()  # the next notice's per-contact count sees this one
+        outcome["held" if held else "notices"].append(notice.channel)
+    return outcome

@@ -1,15 +1,17 @@
-"""ORM tables of the GRU (gestion de la relation usager): services, cases, history, outbox.
+"""ORM tables of the GRU (gestion de la relation usager): services, cases, history, outbox,
+contact confirmations.
 
 Every row carries the tenant (commune) id; case numbers come from per-commune, per-year
-counters (:func:`next_case_seq`). The tables are created by the migration
-``0002_cases``. The history (:class:`CaseEvent`) is append-only: rows are inserted, never
-updated nor deleted; :func:`_refuse_event_changes` enforces it for every ORM session.
+counters (:func:`next_case_seq`). The tables are created by the migration ``0002_cases``
+(contact confirmations and held notices by ``0013_contact_confirmations``). The history
+(:class:`CaseEvent`) is append-only: rows are inserted, never updated nor deleted;
+:func:`_refuse_event_changes` enforces it for every ORM session.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     JSON,
@@ -23,12 +25,31 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    func,
+    select,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from contact_center.db import Base, new_id, utcnow
+
+
+class CaseEventValues(Protocol):
+    """What :func:`append_event` reads off an event to append (``case_domain.NewEvent``)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def actor(self) -> str: ...
+    @property
+    def from_status(self) -> str | None: ...
+    @property
+    def to_status(self) -> str | None: ...
+    @property
+    def changes(self) -> dict[str, Any]: ...
+    @property
+    def reason(self) -> str | None: ...
 
 
 class ServiceRow(Base):
@@ -127,7 +148,10 @@ class Notification(Base):
     """An e-mail or SMS to send (transactional outbox, written with the change it announces)."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_notifications_status_next", "status", "next_attempt_at"),
+        Index("ix_notifications_recipient_created", "recipient", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     tenant_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -143,6 +167,31 @@ class Notification(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: Why a ``held`` notice is not sent: ``contact_unconfirmed``, ``rate_limited``...
+    held_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class ContactConfirmation(Base):
+    """One contact detail of a case (its e-mail or its phone) and its owner's answer.
+
+    ``status`` is ``pending`` until the link is used, then ``confirmed`` or ``refused``. Only
+    digests are stored: the token's (SHA-256) and the recipient's (keyed, to keep a refused
+    contact refused in later cases, :mod:`contact_center.gru.contact_confirmation`).
+    """
+
+    __tablename__ = "contact_confirmations"
+    __table_args__ = (Index("ix_contact_confirmations_refusals", "tenant_id", "recipient_digest"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    recipient_digest: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 def next_case_seq(session: Session, tenant_id: str, year: int) -> int:
@@ -161,6 +210,26 @@ def next_case_seq(session: Session, tenant_id: str, year: int) -> int:
         .returning(CaseCounter.last_seq)
     )
     return int(session.execute(statement).scalar_one())
+
+
+def append_event(session: Session, case: Case, event: CaseEventValues, now: datetime) -> None:
+    """Append ``event`` to the case's history, numbered after its last entry."""
+    last = session.scalar(select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == case.id))
+    session.add(
+        CaseEvent(
+            tenant_id=case.tenant_id,
+            case_id=case.id,
+            seq=(last or 0) + 1,
+            kind=event.kind,
+            actor=event.actor,
+            at=now,
+            from_status=event.from_status,
+            to_status=event.to_status,
+            changes=event.changes,
+            reason=event.reason,
+        )
+    )
+    session.flush()
 
 
 class AppendOnlyError(RuntimeError):

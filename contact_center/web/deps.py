@@ -25,6 +25,7 @@ from contact_center.conversation.engine import ConversationEngine
 from contact_center.conversation.store import ConversationStore
 from contact_center.gru.cases import CaseStore
 from contact_center.gru.connector import GruConnector
+from contact_center.gru.contact_confirmation import ContactConfirmations
 from contact_center.gru.service_catalogue import ServiceCatalogue
 from contact_center.handoffs.agent_assist import AgentAssist
 from contact_center.handoffs.agent_desk import AgentDesk
@@ -77,6 +78,11 @@ def get_communes(connection: HTTPConnection) -> CommuneRegistry:
 def get_cases(connection: HTTPConnection) -> CaseStore:
     """Residents' cases (GRU)."""
     return _built(connection).cases
+
+
+def get_contact_confirmations(connection: HTTPConnection) -> ContactConfirmations:
+    """Contacts' answers to their confirmation request."""
+    return _built(connection).contact_confirmations
 
 
 def get_gru(connection: HTTPConnection) -> GruConnector:
@@ -200,6 +206,7 @@ ConversationStoreDep = Annotated[ConversationStore, Depends(get_conversations)]
 AnswerFeedbackDep = Annotated[AnswerFeedbackStore, Depends(get_answer_feedback)]
 CommunesDep = Annotated[CommuneRegistry, Depends(get_communes)]
 CaseStoreDep = Annotated[CaseStore, Depends(get_cases)]
+ContactConfirmationsDep = Annotated[ContactConfirmations, Depends(get_contact_confirmations)]
 GruDep = Annotated[GruConnector, Depends(get_gru)]
 CatalogueDep = Annotated[ServiceCatalogue, Depends(get_catalogue)]
 HandoffStoreDep = Annotated[HandoffStore, Depends(get_handoffs)]

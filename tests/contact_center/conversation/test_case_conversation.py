@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from contact_center.app import create_app
 from contact_center.gru.case_domain import CaseView
+from contact_center.gru.schema import Notification
 from contact_center.services import Services
 from contact_center.testing.chat_harness import ChatHarness
 from retrieval.embeddings import Embedder
@@ -111,10 +113,14 @@ def test_a_missing_place_is_asked_and_a_contact_is_kept_with_consent(
     recap = chat.send("oui, à jeanne.martin@example.fr")
     assert "jeanne.martin@example.fr" in recap.done["answer"]
     filed = chat.send("oui")
-    assert "accusé d'enregistrement vous est envoyé (par e-mail)" in filed.done["answer"]
+    assert "Un message vous est envoyé (par e-mail) pour confirmer" in filed.done["answer"]
     case = case_of(app_client, chat)
     assert case.service == "proprete_dechets"
     assert case.contact is not None and case.contact.email == "jeanne.martin@example.fr"
+    # The address may be a neighbour's: one confirmation request, the receipt held until then.
+    with services_of(app_client).database.session() as session:
+        queued = sorted((n.kind, n.status) for n in session.scalars(select(Notification)))
+    assert queued == [("contact_confirmation", "pending"), ("registration", "held")]
     # The explanation record never keeps the address.
     assert all("jeanne.martin" not in str(record) for record in records(app_client, chat))
 

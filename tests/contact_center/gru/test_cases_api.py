@@ -90,8 +90,9 @@ def test_an_agent_files_a_case_and_reads_it_back(api: TestClient, services: Serv
     services.dispatcher.dispatch_due()
     notifier = services.notifier
     assert isinstance(notifier, FakeNotifier)
+    # A contact typed by an agent is not proved to be the resident's: it is asked first.
     assert [m.subject for m in notifier.sent] == [
-        f"Votre demande n° {receipt['number']} a bien été enregistrée"
+        "Val-Fleuri : confirmez-vous être le contact d'une demande ?"
     ]
 
 

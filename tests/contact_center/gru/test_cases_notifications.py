@@ -39,6 +39,7 @@ from contact_center.testing.contracts import NotifierContract
 from contact_center.testing.fakes import FakeNotifier
 from contact_center.testing.twilio_standin import TwilioStandIn
 from routing.service_definitions import DEMO_CATALOGUE
+from tests.contact_center.gru.contact_support import confirm_contacts
 
 # The local SMTP server asks for a login without TLS (a loopback test server, no certificate).
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -199,7 +200,8 @@ def store(database: Database) -> CaseStore:
     return CaseStore(database, tenant_names={"demo": "Ville de Val-Fleuri"}, clock=Clock())
 
 
-def file_case(store: CaseStore, **contact: Any) -> str:
+def file_case(store: CaseStore, database: Database, **contact: Any) -> str:
+    """File a case whose contact has confirmed (its confirmation request is queued first)."""
     draft = CaseDraft(
         tenant_id="demo",
         service="voirie",
@@ -209,7 +211,14 @@ def file_case(store: CaseStore, **contact: Any) -> str:
         location="12 rue des Lilas",
         contact=CaseContact(consent=True, **contact),
     )
-    return store.file(draft).case_id
+    case_id = store.file(draft).case_id
+    confirm_contacts(database, lambda: FILED_AT)
+    return case_id
+
+
+def receipts(database: Database) -> list[Notification]:
+    """The outbox without the contacts' confirmation requests."""
+    return [row for row in rows(database) if row.kind != "contact_confirmation"]
 
 
 def dispatcher(database: Database, notifier: Any, **settings: Any) -> NotificationDispatcher:
@@ -228,26 +237,26 @@ def test_the_receipts_reach_a_real_smtp_server(
     store: CaseStore, database: Database, smtp: tuple[Inbox, SmtpSection]
 ) -> None:
     inbox, section = smtp
-    case_id = file_case(store, email="jeanne.martin@example.fr")
+    case_id = file_case(store, database, email="jeanne.martin@example.fr")
     sender = dispatcher(database, ChannelNotifier(email=SmtpNotifier(section)))
 
-    assert sender.dispatch_due(now=FILED_AT + timedelta(minutes=1)).sent == 1
-    (mail,) = [inbox.parsed(0)]
-    assert inbox.logins == ["contact-center"]
-    assert inbox.messages[0].rcpt_tos == ["jeanne.martin@example.fr"]
+    assert sender.dispatch_due(now=FILED_AT + timedelta(minutes=1)).sent == 2  # and the request
+    (mail,) = [inbox.parsed(i) for i in (0, 1) if "Votre demande" in inbox.parsed(i)["Subject"]]
+    assert inbox.logins == ["contact-center"] * 2
+    assert {m.rcpt_tos[0] for m in inbox.messages} == {"jeanne.martin@example.fr"}
     assert mail["From"] == "ne-pas-repondre@val-fleuri.example"
     assert mail["Subject"] == "Votre demande n° 2026-000001 a bien été enregistrée"
     body = mail.get_content()
     code = CODE.search(body)
     assert code is not None and f"Votre code de suivi : {code.group()}" in body
-    stored = rows(database)[0].body  # the outbox keeps the text, not the code
+    stored = receipts(database)[0].body  # the outbox keeps the text, not the code
     assert code.group() not in stored and "Votre code de suivi : XXXX-XXXX-XX" in stored
     assert "code des relations entre le public et l'administration" in body
     assert "vendredi 22 mai 2026" in body  # five working days after Friday 15 May
 
     store.transition("demo", case_id, CaseStatus.ACKNOWLEDGED, actor="agent-voirie")
     assert sender.dispatch_due(now=FILED_AT + timedelta(minutes=1)).sent == 1
-    receipt = inbox.parsed(1)
+    receipt = inbox.parsed(2)
     assert receipt["Subject"] == "Accusé de réception de votre demande n° 2026-000001"
     text = receipt.get_content()
     assert "Nous accusons réception de votre demande n° 2026-000001" in text
@@ -255,7 +264,7 @@ def test_the_receipts_reach_a_real_smtp_server(
     assert "Service Voirie et espaces publics" in text
     assert "14 rue des Artisans" in text and "01 99 00 10 05" in text
     assert "L. 112-3" in text
-    assert [(r.kind, r.status, r.attempts) for r in rows(database)] == [
+    assert [(r.kind, r.status, r.attempts) for r in receipts(database)] == [
         ("registration", "sent", 1),
         ("acknowledgement", "sent", 1),
     ]
@@ -264,11 +273,11 @@ def test_the_receipts_reach_a_real_smtp_server(
 def test_sms_go_through_the_twilio_api(
     store: CaseStore, database: Database, twilio: TwilioStandIn
 ) -> None:
-    file_case(store, phone="06 12 34 56 78")
+    file_case(store, database, phone="06 12 34 56 78")
     sender = dispatcher(database, ChannelNotifier(sms=TwilioSmsNotifier(sms_section(twilio))))
 
-    assert sender.dispatch_due(now=FILED_AT + timedelta(minutes=1)).sent == 1
-    (sms,) = twilio.messages
+    assert sender.dispatch_due(now=FILED_AT + timedelta(minutes=1)).sent == 2  # and the request
+    (sms,) = [sms for sms in twilio.messages if "enregistrée" in sms["body"]]
     assert (sms["to"], sms["from"]) == ("+33612345678", SMS_SENDER)
     assert sms["body"].startswith("Ville de Val-Fleuri : demande n° 2026-000001 enregistrée")
     assert "Code de suivi : " in sms["body"] and "22/05/2026" in sms["body"]
@@ -277,9 +286,9 @@ def test_sms_go_through_the_twilio_api(
 def test_a_failed_send_is_retried_and_the_status_change_stays(
     store: CaseStore, database: Database, twilio: TwilioStandIn
 ) -> None:
-    case_id = file_case(store, phone="0612345678")
+    case_id = file_case(store, database, phone="0612345678")
     sender = dispatcher(database, ChannelNotifier(sms=TwilioSmsNotifier(sms_section(twilio))))
-    assert sender.dispatch_due(now=FILED_AT + timedelta(minutes=1)).sent == 1
+    assert sender.dispatch_due(now=FILED_AT + timedelta(minutes=1)).sent == 2  # and the request
 
     twilio.fail_first = 1
     store.transition("demo", case_id, "acknowledged", actor="agent-voirie")
@@ -295,7 +304,7 @@ def test_a_failed_send_is_retried_and_the_status_change_stays(
 
     assert sender.dispatch_due(now=FILED_AT + timedelta(seconds=90)).sent == 0  # not due yet
     assert sender.dispatch_due(now=FILED_AT + timedelta(seconds=121)).sent == 1
-    assert [call[0] for call in twilio.calls] == [201, 500, 201]
+    assert [call[0] for call in twilio.calls] == [201, 201, 500, 201]
     assert "prise en charge" in twilio.messages[-1]["body"]
     assert rows(database)[-1].status == "sent"
 
@@ -303,7 +312,7 @@ def test_a_failed_send_is_retried_and_the_status_change_stays(
 def test_an_unreachable_server_is_retried_then_given_up(
     store: CaseStore, database: Database, refused_port: int
 ) -> None:
-    case_id = file_case(store, email="jeanne@example.fr")
+    case_id = file_case(store, database, email="jeanne@example.fr")
     section = SmtpSection(host="127.0.0.1", port=refused_port, starttls=False, timeout_s=2)
     sender = dispatcher(database, ChannelNotifier(email=SmtpNotifier(section)))
 
@@ -313,8 +322,8 @@ def test_an_unreachable_server_is_retried_then_given_up(
         report = sender.dispatch_due(now=now)
         outcomes.append((report.retried, report.failed))
         now += timedelta(hours=2)
-    assert outcomes == [(1, 0), (1, 0), (0, 1)]
-    (row,) = rows(database)
+    assert outcomes == [(2, 0), (2, 0), (0, 2)]  # the receipt and the confirmation request
+    (row,) = receipts(database)
     assert (row.status, row.attempts) == ("failed", 3)
     assert "ConnectionRefusedError" in (row.last_error or "")
     assert sender.dispatch_due(now=now).failed == 0  # failed notices stay failed, kept
@@ -325,12 +334,12 @@ def test_an_unreachable_server_is_retried_then_given_up(
 def test_permanent_failures_are_not_retried(
     store: CaseStore, database: Database, twilio: TwilioStandIn
 ) -> None:
-    file_case(store, email="jeanne@example.fr", phone="0612345678")
+    file_case(store, database, email="jeanne@example.fr", phone="0612345678")
     wrong_token = TwilioSmsNotifier(sms_section(twilio, token="pas-le-bon"))
     sender = dispatcher(database, ChannelNotifier(email=None, sms=wrong_token))
 
     report = sender.dispatch_due(now=FILED_AT + timedelta(minutes=1))
-    assert (report.sent, report.retried, report.failed) == (0, 0, 2)
+    assert (report.sent, report.retried, report.failed) == (0, 0, 4)  # receipts and requests
     errors = {row.channel: row.last_error for row in rows(database)}
     assert errors["email"] == "no sender configured for email"
     assert "401" in (errors["sms"] or "")
@@ -339,7 +348,7 @@ def test_permanent_failures_are_not_retried(
 def test_a_status_change_and_its_notice_commit_together(
     store: CaseStore, database: Database
 ) -> None:
-    case_id = file_case(store, email="jeanne@example.fr")
+    case_id = file_case(store, database, email="jeanne@example.fr")
 
     def outbox_down(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if statement.lstrip().upper().startswith("INSERT INTO NOTIFICATIONS"):
@@ -353,13 +362,14 @@ def test_a_status_change_and_its_notice_commit_together(
         event.remove(database.engine, "before_cursor_execute", outbox_down)
 
     view = store.get("demo", case_id)
-    assert view is not None and view.status is CaseStatus.RECEIVED and len(view.history) == 1
-    assert [row.kind for row in rows(database)] == ["registration"]
+    assert view is not None and view.status is CaseStatus.RECEIVED
+    assert [entry.kind for entry in view.history] == ["created", "contact_confirmed"]
+    assert [row.kind for row in receipts(database)] == ["registration"]
     # Once the outbox takes writes again, the same change goes through with its notice.
     assert store.transition("demo", case_id, "acknowledged", actor="agent").status is (
         CaseStatus.ACKNOWLEDGED
     )
-    assert [row.kind for row in rows(database)] == ["registration", "acknowledgement"]
+    assert [row.kind for row in receipts(database)] == ["registration", "acknowledgement"]
 
 
 def test_the_retry_delay_doubles_up_to_a_ceiling(database: Database) -> None:
@@ -371,16 +381,16 @@ def test_the_retry_delay_doubles_up_to_a_ceiling(database: Database) -> None:
 def test_the_background_dispatcher_sends_on_its_own(store: CaseStore, database: Database) -> None:
     fake = FakeNotifier(fail_next=1)
     sender = dispatcher(database, fake, dispatch_interval_s=0.05, retry_base_s=0.01)
-    file_case(store, email="jeanne@example.fr")
+    file_case(store, database, email="jeanne@example.fr")
     sender.start()
     try:
         deadline = time.monotonic() + 20
-        while not fake.sent and time.monotonic() < deadline:
+        while len(fake.sent) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
         sender.close()
-    assert [message.recipient for message in fake.sent] == ["jeanne@example.fr"]
-    assert rows(database)[0].attempts == 2
+    assert [message.recipient for message in fake.sent] == ["jeanne@example.fr"] * 2
+    assert sorted(row.attempts for row in rows(database)) == [1, 2]
 
 
 def test_the_notifier_follows_the_settings(twilio: TwilioStandIn) -> None:

@@ -30,6 +30,7 @@ from contact_center.gru.schema import AppendOnlyError, Case, CaseEvent, Notifica
 from contact_center.gru.service_catalogue import ServiceCatalogue
 from contact_center.testing.fakes import FakeNotifier
 from routing.service_definitions import DEMO_CATALOGUE
+from tests.contact_center.gru.contact_support import confirm_contacts
 
 #: Friday 15 May 2026, 18:45 in Paris (summer time, UTC+2).
 FRIDAY_EVENING = datetime(2026, 5, 15, 16, 45, tzinfo=UTC)
@@ -202,10 +203,13 @@ def test_contact_details_are_kept_with_consent_and_normalised(
     assert view.contact == CaseContact("Jeanne Martin", "jeanne@example.fr", "+33612345678", True)
     assert view.history[0].changes["contact"] == "kept"
     assert "jeanne" not in str(view.history).lower()  # contact details stay out of the history
-    sent = {(n.kind, n.channel, n.recipient) for n in outbox(database)}
-    assert sent == {
-        ("registration", "email", "jeanne@example.fr"),
-        ("registration", "sms", "+33612345678"),
+    # Each contact is asked first; the receipt waits for its confirmation.
+    queued = {(n.kind, n.channel, n.recipient, n.status) for n in outbox(database)}
+    assert queued == {
+        ("contact_confirmation", "email", "jeanne@example.fr", "pending"),
+        ("contact_confirmation", "sms", "+33612345678", "pending"),
+        ("registration", "email", "jeanne@example.fr", "held"),
+        ("registration", "sms", "+33612345678", "held"),
     }
 
 
@@ -293,8 +297,11 @@ def test_the_citizen_view_reveals_nothing_else(store: CaseStore, clock: Clock) -
         assert secret not in shown
 
 
-def test_only_a_digest_of_the_tracking_code_is_stored(store: CaseStore, database: Database) -> None:
+def test_only_a_digest_of_the_tracking_code_is_stored(
+    store: CaseStore, database: Database, clock: Clock
+) -> None:
     receipt = store.file(draft(contact=CaseContact(email="a@b.fr", consent=True)))
+    confirm_contacts(database, clock)
     store.transition("demo", receipt.case_id, "acknowledged", actor="agent")
     symbols = receipt.tracking_code.replace("-", "")
     with database.engine.connect() as connection:

@@ -3,7 +3,7 @@ contact confirmations.
 
 Every row carries the tenant (commune) id; case numbers come from per-commune, per-year
 counters (:func:`next_case_seq`). The tables are created by the migration ``0002_cases``
-(contact confirmations and held notices by ``0013_contact_confirmations``). The history
+(contact confirmations and held notices by ``0015_contact_confirmations``). The history
 (:class:`CaseEvent`) is append-only: rows are inserted, never updated nor deleted;
 :func:`_refuse_event_changes` enforces it for every ORM session.
 """

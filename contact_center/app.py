@@ -48,6 +48,7 @@ from contact_center.web.console_page import router as console_page_router
 from contact_center.web.contact_pages import router as contact_pages_router
 from contact_center.web.feedback_api import router as feedback_api_router
 from contact_center.web.health import router as health_router
+from contact_center.web.input_guard import InputGuard
 from contact_center.web.kb_admin_api import pages as kb_admin_pages
 from contact_center.web.kb_answers_api import router as kb_answers_router
 from contact_center.web.kb_documents_api import router as kb_documents_router
@@ -114,6 +115,8 @@ def create_app(
         redoc_url="/redoc" if settings.app.api_docs_served else None,
         openapi_url="/openapi.json" if settings.app.api_docs_served else None,
     )
+    # Innermost: its refusals get the CORS headers like any other answer.
+    app.add_middleware(InputGuard)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.app.cors_origins,

@@ -20,7 +20,8 @@ from contact_center.gru.contact_confirmation import TokenCheck
 from contact_center.web.console_page import PAGE_HEADERS
 from contact_center.web.deps import ContactConfirmationsDep, SettingsDep
 
-router = APIRouter(prefix="/contact", tags=["contact"])
+#: HTML pages that a person opens from a message, not API operations (outside the OpenAPI).
+router = APIRouter(prefix="/contact", tags=["contact"], include_in_schema=False)
 
 #: Longer than any token drawn: not worth a digest.
 _MAX_TOKEN = 128

@@ -32,10 +32,6 @@ PUBLIC = {
     ("GET", "/api/v1/auth/oidc/callback"): "signing in through the town's SSO",
     ("POST", "/api/v1/conversations"): "a resident opens a conversation",
     ("GET", "/api/v1/tenants/{tenant}/suivi/{tracking_code}"): "tracking code, rate-limited",
-    ("GET", "/contact/confirmer/{token}"): "a contact's confirmation link (its token)",
-    ("POST", "/contact/confirmer/{token}"): "a contact confirms (its token, single use)",
-    ("GET", "/contact/refuser/{token}"): "a contact's refusal link (its token)",
-    ("POST", "/contact/refuser/{token}"): "a contact refuses (its token, single use)",
 }
 #: A resident's own conversation: its credential, never an agent's session.
 RESIDENT = {

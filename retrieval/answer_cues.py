@@ -14,6 +14,11 @@ import re
 
 from retrieval.question_intent import Case, Intent, any_of
 
+#: A month's name, folded (« 31 mars », « 1er aout »).
+_MONTHS = (
+    r"(?:janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre)\b"
+)
+
 #: Words of the official text that answer each intent.
 _CUES: dict[Intent, re.Pattern[str]] = {
     "cost": any_of(
@@ -86,6 +91,7 @@ _CUES: dict[Intent, re.Pattern[str]] = {
         r"\bduree\b",
         r"\bvalable\b",
         r"\bvalidite\b",
+        r"\b\d{1,2}(?:er)? " + _MONTHS,
     ),
     "hours": any_of(
         r"\b\d{1,2}\s?h\s?\d{0,2}\b",
@@ -192,6 +198,8 @@ _STRONG_CUES: dict[Intent, re.Pattern[str]] = {
     "delay": re.compile(
         r"(?<!moins de )(?<!plus de )\b\d+\s*(?:jours?|semaines?|mois|heures?|h)\b"
         r"|\b(?:valable|validite|duree)\b[^.]{0,30}\d"
+        # a deadline (« jusqu'à quand ? » : « du 15 janvier au 31 mars », « avant le 1er mai »)
+        r"|\b(?:au|avant le|jusqu'au) \d{1,2}(?:er)? " + _MONTHS
     ),
 }
 

@@ -219,6 +219,20 @@ RESIDENT_WORDS: dict[str, str] = {
     "ville": "commune mairie",
     "temps": "delai duree",
     "valable": "validite",
+    # French stemming parts a verb from its noun: « se pacser » / « PACS », « ouvre » /
+    # « ouverture », « ferment » / « fermeture ».
+    "pacser": "pacs",
+    "pacse": "pacs",
+    "pacses": "pacs",
+    "ouvre": "ouverture ouverte horaires",
+    "ouvert": "ouverture horaires",
+    "ouverte": "ouverture horaires",
+    "ferme": "fermeture horaires",
+    "ferment": "fermeture horaires",
+    "heure": "horaires",
+    "matelas": "encombrants",
+    "armoire": "encombrants",
+    "canape": "encombrants",
 }
 
 

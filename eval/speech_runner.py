@@ -59,6 +59,7 @@ def build_transcriber(settings: Any) -> Transcriber:
             "speech evaluation needs faster-whisper, which is not installed: "
             f"pip install -e '.[{SPEECH_EXTRA}]' (the '{SPEECH_EXTRA}' extra)"
         ) from exc
+    from channels.speech.stack import whisper_decoding
     from channels.speech.stt import WhisperRecognizer
     from channels.speech.vocabulary import terms
 
@@ -70,6 +71,7 @@ def build_transcriber(settings: Any) -> Transcriber:
         cpu_threads=speech.stt_threads,
         biasing=speech.biasing,
         vocabulary=terms(speech.vocabulary),
+        decoding=whisper_decoding(speech),
     )
     recognizer.warm_up()
     return recognizer

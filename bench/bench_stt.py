@@ -10,9 +10,10 @@ raw WER beside it (case and punctuation only), CER (normalised) and the real-tim
 ``--municipal`` adds espeak-ng speaking municipal requests (robotic, but with the words that
 biasing targets), left out of ``overall``.
 
-Each option takes several values; every combination is one setting (defaults: today's)::
+Each option takes several values; every combination is one setting (defaults: the product's,
+``SpeechSection``: prompt biasing, beam 5, temperature 0, VAD filter, int8)::
 
-    .venv/bin/python bench/bench_stt.py --beam 1 5 --compute-type int8 float32
+    .venv/bin/python bench/bench_stt.py --modes off prompt --beam 1 5 --municipal
     .venv/bin/python bench/bench_stt.py --fallback on --best-of 5 --json out.json
 
 Real-time factors depend on what else runs on the machine: the load average is printed
@@ -178,8 +179,8 @@ def on_off(value: str) -> bool:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add = parser.add_argument
-    add("--modes", nargs="+", default=["off"], help="vocabulary biasing: off prompt hotwords")
-    add("--beam", nargs="+", type=int, default=[1], help="beam sizes (1: greedy)")
+    add("--modes", nargs="+", default=["prompt"], help="vocabulary biasing: off prompt hotwords")
+    add("--beam", nargs="+", type=int, default=[5], help="beam sizes (1: greedy)")
     add("--best-of", nargs="+", type=int, default=[5], help="samples per fallback temperature")
     add("--fallback", nargs="+", type=on_off, default=[False], help="temperature fallback")
     add("--vad", nargs="+", type=on_off, default=[True], help="faster-whisper's VAD filter")

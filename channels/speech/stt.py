@@ -42,13 +42,15 @@ class WhisperDecoding:
     """How Whisper decodes: the recogniser settings measured by ``bench/bench_stt.py``.
 
     The defaults are the measured best that stays well under real time on 2 cores (README,
-    speech section). ``temperature_fallback`` decodes again at 0.2, 0.4… (``best_of``
-    samples each) when the text compresses beyond ``compression_ratio_threshold`` (a loop) or
-    its mean log-probability falls under ``log_prob_threshold``; it can multiply the time of a
-    clip by six.
+    *Speech recognition*): a beam of five (WER 0.307 against 0.326 greedy on the 69 shared
+    clips, for about 10 % more CPU time), temperature 0, the VAD filter, int8.
+    ``temperature_fallback`` decodes again at 0.2, 0.4… (``best_of`` samples each) when the
+    text compresses beyond ``compression_ratio_threshold`` (a loop) or its mean log-probability
+    falls under ``log_prob_threshold``; it can multiply the time of a clip by six and did not
+    lower WER on the shared clips.
     """
 
-    beam_size: int = 1
+    beam_size: int = 5
     best_of: int = 5
     temperature_fallback: bool = False
     compression_ratio_threshold: float = 2.4
@@ -178,7 +180,7 @@ class WhisperRecognizer:
         )
 
     def transcribe(self, audio: np.ndarray | Path) -> str:
-        """Decode ``audio`` as :attr:`decoding` says (greedy, temperature 0, VAD by default)."""
+        """Decode ``audio`` as :attr:`decoding` says (beam 5, temperature 0, VAD by default)."""
         self.warm_up()
         samples = load_audio(audio) if isinstance(audio, Path | str) else audio
         options: dict[str, object] = {}

@@ -150,7 +150,7 @@ def test_whisper_decodes_as_the_speech_settings_say() -> None:
     default = whisper_decoding(Settings().speech)
     assert default == WhisperDecoding()
     assert default.options() == {
-        "beam_size": 1,
+        "beam_size": 5,
         "best_of": 5,
         "compression_ratio_threshold": 2.4,
         "log_prob_threshold": -1.0,
@@ -159,12 +159,12 @@ def test_whisper_decodes_as_the_speech_settings_say() -> None:
         "condition_on_previous_text": False,
         "temperature": 0.0,
     }
-    env = {"stt_beam_size": 5, "stt_temperature_fallback": True, "stt_vad_filter": False}
+    env = {"stt_beam_size": 1, "stt_temperature_fallback": True, "stt_vad_filter": False}
     tuned = whisper_decoding(Settings(speech=env).speech)
-    assert tuned.options()["beam_size"] == 5
+    assert tuned.options()["beam_size"] == 1
     assert tuned.options()["temperature"] == FALLBACK_TEMPERATURES
     assert tuned.options()["vad_filter"] is False
-    assert tuned.label() == "beam_size=5 temperature_fallback=True vad_filter=False"
+    assert tuned.label() == "beam_size=1 temperature_fallback=True vad_filter=False"
 
 
 @pytest.mark.slow

@@ -8,8 +8,6 @@ import sys
 import pytest
 
 from eval import text_metrics
-from foundation.errors import ConfigurationError
-
 from eval.metrics import (
     ConfusionMatrix,
     abstention_accuracy,
@@ -36,6 +34,7 @@ from eval.metrics import (
     wer,
 )
 from eval.text_metrics import content_words, levenshtein, split_sentences
+from foundation.errors import ConfigurationError
 
 # Three questions. Q1's ranking repeats F1 (two passages of one document), so after collapsing
 # duplicates its relevant F3 is at rank 3, not 4. Q3 has no relevant document (an abstention

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from eval.text_metrics import (
+    NORMALIZERS,
+    Normalizer,
     cer,
     citation_correctness,
     cited_passages,
@@ -27,11 +29,13 @@ from eval.text_metrics import (
     corpus_wer,
     lexical_faithfulness,
     mentions_any,
+    normalize_french,
     normalize_transcript,
     wer,
 )
 
 __all__ = [
+    "NORMALIZERS",
     "DEFAULT_WATTS_PER_CORE",
     "ConfusionMatrix",
     "LatencySummary",
@@ -50,6 +54,8 @@ __all__ = [
     "mentions_any",
     "mrr",
     "ndcg_at_k",
+    "Normalizer",
+    "normalize_french",
     "normalize_transcript",
     "percentile",
     "query_ndcg_at_k",

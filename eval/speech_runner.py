@@ -6,9 +6,12 @@ VAD filter and the municipal vocabulary bias), built from the settings' ``speech
 ``--compare speech.biasing=off,prompt`` compares what the product would run. Anything with a
 ``transcribe(path) -> str`` method and a ``model_id`` (:class:`Transcriber`) can be measured.
 
-Metrics: corpus WER and CER (:func:`eval.metrics.corpus_wer`, accents kept, punctuation and
-case ignored; words "heard" in a clip that must stay silent count as insertions), the corpus
-WER of the clips with speech alone, the mean per-clip WER, the share of the silent clips
+Metrics: corpus WER and CER (:func:`eval.metrics.corpus_wer`; words "heard" in a clip that must
+stay silent count as insertions) scored after the documented French normalisation
+(:func:`eval.metrics.normalize_french`: numbers as words or digits alike, fillers, symbols,
+case, punctuation; accents kept), the raw ``wer_raw``/``cer_raw`` beside them (case and
+punctuation only, :func:`eval.metrics.normalize_transcript`), the corpus WER of the clips
+with speech alone, the mean per-clip WER, the share of the silent clips
 (noise, out-of-vocabulary speech) that indeed produced no text, the latency per clip and the
 real-time factor (transcription time / audio duration, when the transcriber reports the
 duration as ``last_audio_s``).
@@ -24,7 +27,7 @@ from typing import Any, Protocol, runtime_checkable
 from tqdm import tqdm
 
 from eval.datasets import SpeechExample
-from eval.metrics import corpus_cer, corpus_wer, wer
+from eval.metrics import corpus_cer, corpus_wer, normalize_french, normalize_transcript, wer
 from eval.results import EvalResult, ratio
 from foundation.errors import ConfigurationError
 
@@ -56,6 +59,7 @@ def build_transcriber(settings: Any) -> Transcriber:
             "speech evaluation needs faster-whisper, which is not installed: "
             f"pip install -e '.[{SPEECH_EXTRA}]' (the '{SPEECH_EXTRA}' extra)"
         ) from exc
+    from channels.speech.stack import whisper_decoding
     from channels.speech.stt import WhisperRecognizer
     from channels.speech.vocabulary import terms
 
@@ -67,6 +71,7 @@ def build_transcriber(settings: Any) -> Transcriber:
         cpu_threads=speech.stt_threads,
         biasing=speech.biasing,
         vocabulary=terms(speech.vocabulary),
+        decoding=whisper_decoding(speech),
     )
     recognizer.warm_up()
     return recognizer
@@ -100,7 +105,8 @@ def evaluate_speech(
                 "audio": example.audio.name,
                 "reference": example.transcript,
                 "hypothesis": hypothesis,
-                "wer": round(wer(example.transcript, hypothesis), 3),
+                "wer": round(wer(example.transcript, hypothesis, normalize_french), 3),
+                "wer_raw": round(wer(example.transcript, hypothesis, normalize_transcript), 3),
             }
         )
     references = [example.transcript for example in examples]
@@ -108,11 +114,13 @@ def evaluate_speech(
     silent = [row for row in result.details if not row["reference"]]
     result.metrics = {
         "clips": len(examples),
-        "wer": corpus_wer(references, hypotheses) if examples else None,
-        "cer": corpus_cer(references, hypotheses) if examples else None,
+        "wer": corpus_wer(references, hypotheses, normalize_french) if examples else None,
+        "wer_raw": corpus_wer(references, hypotheses, normalize_transcript) if examples else None,
+        "cer": corpus_cer(references, hypotheses, normalize_french) if examples else None,
+        "cer_raw": corpus_cer(references, hypotheses, normalize_transcript) if examples else None,
         # Clips that must stay silent add their inserted words to "wer"; this one leaves them out.
         "wer_spoken": corpus_wer(
-            [r["reference"] for r in spoken], [r["hypothesis"] for r in spoken]
+            [r["reference"] for r in spoken], [r["hypothesis"] for r in spoken], normalize_french
         )
         if spoken
         else None,

@@ -1,9 +1,13 @@
 """Text metrics: speech error rates, citations, lexical faithfulness and must-mention checks.
 
-Two normalisations are used:
+Three normalisations are used:
 
-- :func:`normalize_transcript` for WER/CER keeps accents (``a`` and ``à`` are different words
-  to a listener);
+- :func:`normalize_french` is the documented WER/CER score: extended-wer-normalizer's French
+  pipeline (numbers as words or digits alike, fillers, symbols, elisions), applied the same
+  way to reference and hypothesis of every system compared;
+- :func:`normalize_transcript` gives the *raw* WER/CER reported beside it (case and
+  punctuation only; « 12 » and « douze » differ). Both keep accents (``a`` and ``à`` are
+  different words to a listener);
 - :func:`foundation.french.words` for matching answers against expected strings and passages
   folds accents, case and ligatures and splits at anything that is not a letter or a digit,
   because residents and models write French with or without accents.
@@ -13,9 +17,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any
 
+from foundation.errors import ConfigurationError
 from foundation.french import words
+
+#: A text normalisation applied to reference and hypothesis before an error rate.
+Normalizer = Callable[[str], str]
+
+#: Extra that installs extended-wer-normalizer (the French WER normalisation).
+EVAL_EXTRA = "eval"
 
 #: Characters turned into word separators before WER/CER: apostrophes, then hyphens and dashes.
 _SEPARATORS = re.compile(r"['’ʼ‘`´\-‐‑‒–—]")
@@ -60,6 +72,48 @@ def normalize_transcript(text: str) -> str:
     return " ".join(text.split())
 
 
+#: "%" and "pour cent" are written as the one word "pourcent" before the French pipeline: its
+#: number step reads the "cent" of "pour cent" as 100 ("80 %" would become "8 0 pour 1 0 0").
+_PERCENT = re.compile(r"\s*%|\bpour\s+cent\b", re.IGNORECASE)
+_french_pipeline: Any = None
+
+
+def normalize_french(text: str) -> str:
+    """Normalise French for WER/CER: the documented score of the speech evaluation.
+
+    Steps: Unicode NFC; ``%`` and ``pour cent`` become ``pourcent``; then
+    extended-wer-normalizer's French pipeline (pinned in the ``eval`` extra): e-mails, URLs,
+    symbols (``&`` → ``et``), abbreviations (``M.`` → ``monsieur``), currencies, ordinals
+    (``1er`` → ``premier``), elisions (``l'eau`` → ``l eau``), numbers in words turned into
+    digits (``douze`` → ``12``), lowercase, hyphens split, punctuation removed, every digit
+    its own word (``12`` → ``1 2``, so a wrong number of two digits counts two errors), the
+    fillers ``euh``, ``hum``, ``ben``, ``bah``, ``ah``, ``oh`` *and* ``alors`` removed, and a
+    word repeated more than three times in a row kept once. Accents are kept.
+
+    >>> normalize_french("Minuteur douze minutes, euh…") == normalize_french("minuteur 12 minutes")
+    True
+
+    Raises:
+        ConfigurationError: extended-wer-normalizer is missing (the message names the extra).
+    """
+    global _french_pipeline
+    if _french_pipeline is None:
+        try:
+            from extended_wer_normalizer import french_wer_pipeline
+        except ImportError as exc:
+            raise ConfigurationError(
+                "the French WER normalisation needs extended-wer-normalizer: "
+                f"pip install -e '.[{EVAL_EXTRA}]' (the '{EVAL_EXTRA}' extra)"
+            ) from exc
+        _french_pipeline = french_wer_pipeline
+    text = _PERCENT.sub(" pourcent", unicodedata.normalize("NFC", text))
+    return " ".join(str(_french_pipeline([text])[0]).split())
+
+
+#: The normalisations by name: ``french`` is the reported score, ``raw`` the figure beside it.
+NORMALIZERS: dict[str, Normalizer] = {"french": normalize_french, "raw": normalize_transcript}
+
+
 # --- speech -----------------------------------------------------------------------------------
 
 
@@ -81,44 +135,54 @@ def _error_rate(edits: int, reference_length: int, hypothesis_empty: bool) -> fl
     return edits / reference_length
 
 
-def wer(reference: str, hypothesis: str) -> float:
-    """Word error rate after :func:`normalize_transcript`.
+def wer(reference: str, hypothesis: str, normalize: Normalizer = normalize_transcript) -> float:
+    """Word error rate after ``normalize`` (:func:`normalize_transcript` unless told).
 
     ``WER = levenshtein(ref_words, hyp_words) / |ref_words|``; it can exceed 1 when the
     hypothesis adds words. An empty reference (a clip that must produce no text) scores 0.0
     for an empty hypothesis and 1.0 otherwise.
     """
-    ref, hyp = normalize_transcript(reference).split(), normalize_transcript(hypothesis).split()
+    ref, hyp = normalize(reference).split(), normalize(hypothesis).split()
     return _error_rate(levenshtein(ref, hyp), len(ref), not hyp)
 
 
-def cer(reference: str, hypothesis: str) -> float:
-    """Character error rate after :func:`normalize_transcript` (single spaces count as characters).
+def cer(reference: str, hypothesis: str, normalize: Normalizer = normalize_transcript) -> float:
+    """Character error rate after ``normalize`` (single spaces count as characters).
 
     ``CER = levenshtein(ref_chars, hyp_chars) / |ref_chars|``, with the same rule as
     :func:`wer` for an empty reference.
     """
-    ref, hyp = normalize_transcript(reference), normalize_transcript(hypothesis)
+    ref, hyp = normalize(reference), normalize(hypothesis)
     return _error_rate(levenshtein(ref, hyp), len(ref), not hyp)
 
 
-def corpus_wer(references: Sequence[str], hypotheses: Sequence[str]) -> float:
+def corpus_wer(
+    references: Sequence[str],
+    hypotheses: Sequence[str],
+    normalize: Normalizer = normalize_transcript,
+) -> float:
     """Corpus WER: ``Σ edits / Σ |ref_words|`` over all pairs (long clips weigh more)."""
-    return _corpus_rate(references, hypotheses, words=True)
+    return _corpus_rate(references, hypotheses, normalize, words=True)
 
 
-def corpus_cer(references: Sequence[str], hypotheses: Sequence[str]) -> float:
+def corpus_cer(
+    references: Sequence[str],
+    hypotheses: Sequence[str],
+    normalize: Normalizer = normalize_transcript,
+) -> float:
     """Corpus CER: ``Σ edits / Σ |ref_chars|`` over all pairs."""
-    return _corpus_rate(references, hypotheses, words=False)
+    return _corpus_rate(references, hypotheses, normalize, words=False)
 
 
-def _corpus_rate(references: Sequence[str], hypotheses: Sequence[str], *, words: bool) -> float:
+def _corpus_rate(
+    references: Sequence[str], hypotheses: Sequence[str], normalize: Normalizer, *, words: bool
+) -> float:
     if len(references) != len(hypotheses):
         raise ValueError(f"{len(references)} references for {len(hypotheses)} hypotheses")
     edits = length = 0
     all_empty = True
     for reference, hypothesis in zip(references, hypotheses, strict=True):
-        ref, hyp = normalize_transcript(reference), normalize_transcript(hypothesis)
+        ref, hyp = normalize(reference), normalize(hypothesis)
         ref_units: Sequence[str] = ref.split() if words else ref
         hyp_units: Sequence[str] = hyp.split() if words else hyp
         edits += levenshtein(ref_units, hyp_units)

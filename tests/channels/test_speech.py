@@ -19,8 +19,8 @@ from channels.speech.audio import (
     ulaw_to_pcm16,
 )
 from channels.speech.french_speech import SentenceChunker, number_words, speakable
-from channels.speech.stack import SpeechStack
-from channels.speech.stt import SpeechRecognizer
+from channels.speech.stack import SpeechStack, whisper_decoding
+from channels.speech.stt import FALLBACK_TEMPERATURES, SpeechRecognizer, WhisperDecoding
 from channels.speech.tts import (
     EspeakSynthesizer,
     PiperSynthesizer,
@@ -30,6 +30,7 @@ from channels.speech.tts import (
 from channels.speech.vad import Endpointer, SileroDetector, SpeechStarted, UtteranceEnded
 from channels.testing.contracts import SpeechRecognizerContract, SynthesizerContract
 from channels.testing.fakes import FakeSynthesizer, FakeTranscriber
+from contact_center.settings import Settings
 from tests.channels.conftest import clip
 from tests.conftest import require_module, unavailable
 
@@ -143,6 +144,27 @@ class TestFakeTranscriber(SpeechRecognizerContract):
     @pytest.fixture
     def spoken_request(self) -> tuple[Path, tuple[str, ...]]:
         return clip(SHUTTERS[0]), SHUTTERS[1]
+
+
+def test_whisper_decodes_as_the_speech_settings_say() -> None:
+    default = whisper_decoding(Settings().speech)
+    assert default == WhisperDecoding()
+    assert default.options() == {
+        "beam_size": 5,
+        "best_of": 5,
+        "compression_ratio_threshold": 2.4,
+        "log_prob_threshold": -1.0,
+        "vad_filter": True,
+        "without_timestamps": False,
+        "condition_on_previous_text": False,
+        "temperature": 0.0,
+    }
+    env = {"stt_beam_size": 1, "stt_temperature_fallback": True, "stt_vad_filter": False}
+    tuned = whisper_decoding(Settings(speech=env).speech)
+    assert tuned.options()["beam_size"] == 1
+    assert tuned.options()["temperature"] == FALLBACK_TEMPERATURES
+    assert tuned.options()["vad_filter"] is False
+    assert tuned.label() == "beam_size=1 temperature_fallback=True vad_filter=False"
 
 
 @pytest.mark.slow

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import pytest
 
+from eval import text_metrics
 from eval.metrics import (
     ConfusionMatrix,
     abstention_accuracy,
@@ -22,6 +24,7 @@ from eval.metrics import (
     mentions_any,
     mrr,
     ndcg_at_k,
+    normalize_french,
     normalize_transcript,
     percentile,
     query_ndcg_at_k,
@@ -31,6 +34,7 @@ from eval.metrics import (
     wer,
 )
 from eval.text_metrics import content_words, levenshtein, split_sentences
+from foundation.errors import ConfigurationError
 
 # Three questions. Q1's ranking repeats F1 (two passages of one document), so after collapsing
 # duplicates its relevant F3 is at rank 3, not 4. Q3 has no relevant document (an abstention
@@ -134,6 +138,36 @@ def test_transcript_normalisation_keeps_accents_and_splits_apostrophes() -> None
         "il a dit l état providence voilà"
     )
     assert normalize_transcript("  C’est   80 % ") == "c est 80"
+
+
+def test_french_normalisation_reads_numbers_as_words_or_digits_alike() -> None:
+    # "12" and "douze" are the same number to a listener: no error in the reported score,
+    # one substitution of three words in the raw one.
+    assert wer("minuteur douze minutes", "Minuteur 12 minutes.", normalize_french) == 0.0
+    assert wer("minuteur douze minutes", "Minuteur 12 minutes.") == pytest.approx(1 / 3)
+    assert normalize_french("quatre-vingt-quatorze ans") == normalize_french("94 ans")
+    assert normalize_french("Allume la chambre à 80 %") == "allume la chambre à 8 0 pourcent"
+    assert normalize_french("80 pour cent") == normalize_french("80 pourcent")
+
+
+def test_french_normalisation_drops_fillers_and_punctuation_but_keeps_accents() -> None:
+    assert normalize_french("Euh… je voudrais l’acte, hum, de naissance !") == (
+        "je voudrais l acte de naissance"
+    )
+    assert wer("à", "a", normalize_french) == 1.0
+    # A different number is still an error: digits are words, so 12 -> 13 costs one of four.
+    assert corpus_wer(["minuteur 12 minutes"], ["minuteur treize minutes"], normalize_french) == (
+        pytest.approx(1 / 4)
+    )
+
+
+def test_without_the_normaliser_the_message_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(text_metrics, "_french_pipeline", None)
+    monkeypatch.setitem(sys.modules, "extended_wer_normalizer", None)  # import now fails
+    with pytest.raises(ConfigurationError, match=r"pip install -e '\.\[eval\]'"):
+        normalize_french("douze")
 
 
 def test_levenshtein() -> None:

@@ -636,7 +636,9 @@
     source.addEventListener("ready", function () {
       stopPolling();
       liveState("Mise à jour en direct.");
-      scheduleReload(false); // catch up on what happened while disconnected
+      // Catch up on what happened while disconnected, in the open conversation too: a
+      // resident's message sent meanwhile published no event.
+      scheduleReload(true);
     });
     source.addEventListener("unavailable", function () {
       // Live events are lost (e.g. Redis is down): the queue and the open conversation are

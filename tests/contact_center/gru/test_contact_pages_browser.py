@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from contact_center.app import create_app
+from contact_center.communes.creation import NewCommune, create_commune
 from contact_center.gru.cases import CaseContact, CaseDraft
 from contact_center.services import Services
 from contact_center.testing.fakes import FakeNotifier
@@ -77,12 +78,12 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def file_giving_the_neighbour(town: Town) -> tuple[str, dict[str, str]]:
+def file_giving_the_neighbour(town: Town, tenant_id: str = "demo") -> tuple[str, dict[str, str]]:
     """File a report in a conversation, giving the neighbour's address; dispatch what is due.
     The case's id, and the links of the confirmation request the neighbour received."""
-    conversation = httpx.post(f"{town.url}/api/v1/conversations", json={"tenant_id": "demo"})
+    conversation = httpx.post(f"{town.url}/api/v1/conversations", json={"tenant_id": tenant_id})
     draft = CaseDraft(
-        tenant_id="demo",
+        tenant_id=tenant_id,
         service="voirie",
         channel="web",
         summary="Lampadaire en panne",
@@ -100,9 +101,9 @@ def file_giving_the_neighbour(town: Town) -> tuple[str, dict[str, str]]:
     return case_id, links
 
 
-def has_the_towns_look(page: Page) -> None:
+def has_the_towns_look(page: Page, name: str = "Val-Fleuri") -> None:
     header = page.get_by_role("banner")
-    expect(header).to_have_text("Val-Fleuri")
+    expect(header).to_have_text(name)
     expect(header).to_have_css("background-color", BLUE)
     assert page.evaluate("document.documentElement.lang") == "fr"
 
@@ -166,3 +167,20 @@ def test_the_neighbour_refuses_from_the_link_and_is_erased_from_the_case(
 
     page.goto(links["confirmer"])  # the same request's other link: already answered
     expect(page.get_by_role("heading", level=1)).to_have_text("Lien déjà utilisé")
+
+
+def test_the_pages_of_a_commune_created_at_run_time_bear_its_name(page: Page, town: Town) -> None:
+    services = town.services
+    new = NewCommune("bellerive", "Ville de Bellerive", "admin@bellerive.example")
+    create_commune(new, services.communes, services.catalogue, services.auth.accounts,
+                   services.auth.audit, actor="platform-admin")  # fmt: skip
+    _, links = file_giving_the_neighbour(town, "bellerive")
+    assert "Ville de Bellerive" in town.notifier.sent[-1].body
+
+    page.goto(links["confirmer"])
+    expect(page).to_have_title("Confirmer vos coordonnées – Ville de Bellerive")
+    expect(page.get_by_role("main")).to_contain_text("auprès de Ville de Bellerive")
+    has_the_towns_look(page, "Ville de Bellerive")
+    page.get_by_role("button", name="Je confirme").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Coordonnées confirmées")
+    has_the_towns_look(page, "Ville de Bellerive")

@@ -4,13 +4,15 @@ A confirmation request (:mod:`contact_center.gru.contact_confirmation`) links to
 ``/contact/confirmer/{token}`` and ``/contact/refuser/{token}``. Opening a link only shows the
 page; the answer is given by its button (a ``POST`` to the same address), so that a mail
 scanner that follows links answers nothing. A wrong token gets 404, a used or expired one 410,
-each as a short French page. The pages have the town's look (``/shared/pages.css``), the
+each as a short French page, named for the commune of the case (the registry's name: a
+commune created at run time too). The pages have the town's look (``/shared/pages.css``), the
 same strict headers as the console (no script, never framed, never cached, no referrer: the
 token is in the address).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 
 from fastapi import APIRouter
@@ -18,7 +20,7 @@ from fastapi.responses import HTMLResponse
 
 from contact_center.gru.contact_confirmation import TokenCheck
 from contact_center.web.console_page import PAGE_HEADERS
-from contact_center.web.deps import ContactConfirmationsDep, SettingsDep
+from contact_center.web.deps import CommunesDep, ContactConfirmationsDep
 
 #: HTML pages that a person opens from a message, not API operations (outside the OpenAPI).
 router = APIRouter(prefix="/contact", tags=["contact"], include_in_schema=False)
@@ -73,41 +75,41 @@ _ANSWERS = {
 
 @router.get("/confirmer/{token}", response_class=HTMLResponse)
 def confirm_page(
-    token: str, confirmations: ContactConfirmationsDep, settings: SettingsDep
+    token: str, confirmations: ContactConfirmationsDep, communes: CommunesDep
 ) -> HTMLResponse:
     """The confirmation page: what is asked, and the button that confirms."""
-    return _ask("confirmer", token, confirmations.check(_bounded(token)), settings.app.tenants)
+    return _ask("confirmer", token, confirmations.check(_bounded(token)), communes.names)
 
 
 @router.post("/confirmer/{token}", response_class=HTMLResponse)
 def confirm(
-    token: str, confirmations: ContactConfirmationsDep, settings: SettingsDep
+    token: str, confirmations: ContactConfirmationsDep, communes: CommunesDep
 ) -> HTMLResponse:
     """The contact confirms: the case's next notices are sent to it."""
-    return _answer(confirmations.confirm(_bounded(token)), settings.app.tenants)
+    return _answer(confirmations.confirm(_bounded(token)), communes.names)
 
 
 @router.get("/refuser/{token}", response_class=HTMLResponse)
 def refuse_page(
-    token: str, confirmations: ContactConfirmationsDep, settings: SettingsDep
+    token: str, confirmations: ContactConfirmationsDep, communes: CommunesDep
 ) -> HTMLResponse:
     """The refusal page: what refusing does, and the button that refuses."""
-    return _ask("refuser", token, confirmations.check(_bounded(token)), settings.app.tenants)
+    return _ask("refuser", token, confirmations.check(_bounded(token)), communes.names)
 
 
 @router.post("/refuser/{token}", response_class=HTMLResponse)
 def refuse(
-    token: str, confirmations: ContactConfirmationsDep, settings: SettingsDep
+    token: str, confirmations: ContactConfirmationsDep, communes: CommunesDep
 ) -> HTMLResponse:
     """The contact refuses: it is erased from the case and never written to again."""
-    return _answer(confirmations.refuse(_bounded(token)), settings.app.tenants)
+    return _answer(confirmations.refuse(_bounded(token)), communes.names)
 
 
 def _bounded(token: str) -> str:
     return token if len(token) <= _MAX_TOKEN else ""
 
 
-def _ask(action: str, token: str, check: TokenCheck, tenants: dict[str, str]) -> HTMLResponse:
+def _ask(action: str, token: str, check: TokenCheck, tenants: Mapping[str, str]) -> HTMLResponse:
     if check.outcome != "valid":
         return _answer(check, tenants)
     title, effect, button = _ASK[action]
@@ -123,12 +125,12 @@ def _ask(action: str, token: str, check: TokenCheck, tenants: dict[str, str]) ->
     return _page(200, title, tenant, f"<p>{escape(lead)}</p><p>{escape(effect)}</p>{form}")
 
 
-def _answer(check: TokenCheck, tenants: dict[str, str]) -> HTMLResponse:
+def _answer(check: TokenCheck, tenants: Mapping[str, str]) -> HTMLResponse:
     status, title, text = _ANSWERS[check.outcome]
     return _page(status, title, _tenant(check, tenants), f"<p>{escape(text)}</p>")
 
 
-def _tenant(check: TokenCheck, tenants: dict[str, str]) -> str:
+def _tenant(check: TokenCheck, tenants: Mapping[str, str]) -> str:
     return tenants.get(check.tenant_id or "", "la commune")
 
 

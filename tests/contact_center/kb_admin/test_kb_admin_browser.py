@@ -66,7 +66,7 @@ def test_admin_edits_the_town_hall_hours_and_the_chat_answer_changes(
     page.goto(f"{admin_server}/admin")
     expect(page.get_by_role("heading", name="Connexion des administrateurs")).to_be_visible()
     assert_accessible(page, "the administration's sign-in form")
-    page.get_by_label("Adresse électronique").fill(ADMIN_EMAIL)
+    page.get_by_label("Adresse électronique", exact=True).fill(ADMIN_EMAIL)
     page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
     expect(page.locator("#documents > tr").first).to_be_visible()
@@ -104,7 +104,7 @@ def test_admin_starts_a_reimport_and_follows_it_to_its_end(
     context = browser.new_context(locale="fr-FR")  # type: ignore[attr-defined]
     page = context.new_page()
     page.goto(f"{admin_server}/admin")
-    page.get_by_label("Adresse électronique").fill(ADMIN_EMAIL)
+    page.get_by_label("Adresse électronique", exact=True).fill(ADMIN_EMAIL)
     page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
     page.get_by_role("button", name="Importer", exact=True).click()
@@ -139,7 +139,7 @@ def test_a_residents_thumbs_down_shows_in_the_admins_review_queue(
     expect(answer.get_by_role("status")).to_contain_text("Merci pour votre avis")
 
     page.goto(f"{admin_server}/admin")
-    page.get_by_label("Adresse électronique").fill(ADMIN_EMAIL)
+    page.get_by_label("Adresse électronique", exact=True).fill(ADMIN_EMAIL)
     page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
     page.get_by_role("button", name="Avis des usagers").click()
@@ -180,7 +180,7 @@ def test_the_administration_has_the_consoles_look_and_a_narrow_screen_needs_no_s
     assert console_look["header"]["backgroundColor"] == "rgb(0, 0, 145)"  # DSFR's blue
 
     page.set_viewport_size({"width": 320, "height": 740})
-    page.get_by_label("Adresse électronique").fill(ADMIN_EMAIL)
+    page.get_by_label("Adresse électronique", exact=True).fill(ADMIN_EMAIL)
     page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
     expect(page.locator("#documents > tr").first).to_be_visible()
@@ -204,7 +204,7 @@ def test_admin_imports_a_file_through_the_page_and_the_chat_uses_it(
     context = browser.new_context(locale="fr-FR")  # type: ignore[attr-defined]
     page = context.new_page()
     page.goto(f"{admin_server}/admin")
-    page.get_by_label("Adresse électronique").fill(ADMIN_EMAIL)
+    page.get_by_label("Adresse électronique", exact=True).fill(ADMIN_EMAIL)
     page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
     page.get_by_role("button", name="Importer", exact=True).click()

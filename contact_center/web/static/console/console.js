@@ -635,13 +635,15 @@
     state.source = source;
     source.addEventListener("ready", function () {
       stopPolling();
-      $("live-state").textContent = "Mise à jour en direct.";
-      scheduleReload(false); // catch up on what happened while disconnected
+      liveState("Mise à jour en direct.");
+      // Catch up on what happened while disconnected, in the open conversation too: a
+      // resident's message sent meanwhile published no event.
+      scheduleReload(true);
     });
     source.addEventListener("unavailable", function () {
       // Live events are lost (e.g. Redis is down): the queue and the open conversation are
       // reloaded on a timer until the stream says "ready" again (EventSource reconnects).
-      $("live-state").textContent = "Suivi en direct interrompu : la file est actualisée toutes les 15 secondes.";
+      liveState("Suivi en direct interrompu : la file est actualisée toutes les 15 secondes.");
       if (!state.pollTimer) {
         state.pollTimer = setInterval(function () {
           scheduleReload(true);
@@ -661,7 +663,7 @@
       });
     });
     source.addEventListener("error", function () {
-      if (!state.pollTimer) $("live-state").textContent = "Connexion interrompue : nouvelle tentative…";
+      if (!state.pollTimer) liveState("Connexion interrompue : nouvelle tentative…");
       if (source.readyState === EventSource.CLOSED) {
         api("/auth/me").then(
           function () {
@@ -673,6 +675,12 @@
         );
       }
     });
+  }
+
+  /** Shows the live events' state in its status region; an unchanged state (the stream says
+   * "unavailable" again at each reconnection while Redis is away) is not read out again. */
+  function liveState(text) {
+    if ($("live-state").textContent !== text) $("live-state").textContent = text;
   }
 
   function stopPolling() {

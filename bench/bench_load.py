@@ -263,9 +263,18 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve_in_process(residents: int, *, agent: bool = False) -> tuple[str, object]:
+#: Agents' hours around the clock (``--agents-always-on``): a request for a person opens a live
+#: handoff whatever the hour the bench runs at, instead of a callback offer.
+ALWAYS_ON = {day: ["00:00-23:59"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+def serve_in_process(
+    residents: int, *, agent: bool = False, always_on: bool = False
+) -> tuple[str, object]:
     """The product on a loopback port, its chat rate limit raised for the bench (and, for
-    ``--console``, a supervisor account: ``bench-console@<tenant>.example``)."""
+    ``--console``, a supervisor account: ``bench-console@<tenant>.example``; with
+    ``always_on``, every service's agents at their desk around the clock, on this data folder's
+    catalogue)."""
     import uvicorn
 
     from contact_center.app import create_app
@@ -283,6 +292,12 @@ def serve_in_process(residents: int, *, agent: bool = False) -> tuple[str, objec
         if time.monotonic() > deadline or not thread.is_alive():
             raise SystemExit("the server did not start")
         time.sleep(0.2)
+    if always_on:
+        catalogue = app.state.services.catalogue
+        for tenant in app.state.services.settings.app.tenants:
+            for entry in catalogue.list(tenant):
+                extra = {**entry.extra, "agent_hours": ALWAYS_ON}
+                catalogue.update(tenant, entry.code, {"extra": extra})
     if agent:
         from contact_center.agents.accounts import AgentExistsError
 
@@ -313,6 +328,11 @@ def main() -> None:
     parser.add_argument("--console", action="store_true", help="an agent's console open")
     parser.add_argument("--agent-email", help="with --url and --console")
     parser.add_argument("--agent-password", help="with --url and --console")
+    parser.add_argument(
+        "--agents-always-on",
+        action="store_true",
+        help="in-process: agents at their desk around the clock (live handoffs at any hour)",
+    )
     args = parser.parse_args()
     counts = args.residents or [20, 50]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}")
@@ -326,7 +346,9 @@ def main() -> None:
         if agent is not None and not all(agent):
             raise SystemExit("--console with --url needs --agent-email and --agent-password")
     else:
-        base_url, server = serve_in_process(max(counts), agent=args.console)
+        base_url, server = serve_in_process(
+            max(counts), agent=args.console, always_on=args.agents_always_on
+        )
         agent = (bench_agent(args.tenant), BENCH_PASSWORD) if args.console else None
     try:
         for count in counts:

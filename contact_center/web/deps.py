@@ -37,13 +37,14 @@ from contact_center.handoffs.suggestion_log import SuggestionLog
 from contact_center.kb_admin.answer_feedback import AnswerFeedbackStore
 from contact_center.kb_admin.browse import DocumentBrowser
 from contact_center.kb_admin.import_jobs import ImportJobs
+from contact_center.kb_admin.knowledge_index import KnowledgeIndex
 from contact_center.kb_admin.local_documents import DocumentLibrary
 from contact_center.kb_admin.routing_corrections import RoutingCorrections
 from contact_center.kb_admin.unanswered import UnansweredQuestions
 from contact_center.kb_admin.validated_answers import ValidatedAnswers
 from contact_center.metrics import Metrics
 from contact_center.ratelimit import RateLimiter
-from contact_center.services import KnowledgeIndex, Services
+from contact_center.services import Services
 from contact_center.settings import Settings
 from retrieval.hybrid import HybridRetriever
 from retrieval.qdrant_store import QdrantStore

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from contact_center.conversation.engine import TurnActivity
-from contact_center.services import BackgroundEmbedding
+from contact_center.kb_admin.knowledge_index import BackgroundEmbedding
 from knowledge_base.indexing import Indexer
 from knowledge_base.markdown import load_demo_documents
 from retrieval.embeddings import Embedder

@@ -19,8 +19,9 @@ apostrophes, so « quelqu'un » is ``quelqu_un`` and « quelquun » a word of it
 
 No model: it is fast, explainable (the decision names the cue and the words it matched) and a
 town can read and extend the lists. Measured by bench/bench_handoff.py (precision and recall
-per reason, false and missed handoffs) on eval/data/handoff_requests.jsonl, which the lists were
-tuned on, and on eval/data/handoff_requests_heldout.jsonl, which they were not.
+per reason, false and missed handoffs) on eval/data/handoff_requests.jsonl and
+eval/data/handoff_requests_heldout.jsonl, which the lists were tuned on, and on
+eval/data/handoff_requests_heldout2.jsonl, which they were not (keep it so).
 """
 
 from __future__ import annotations

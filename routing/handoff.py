@@ -69,7 +69,64 @@ _POSSESSIVES = ("mon", "ma", "mes", "son", "sa", "ses", "leur", "notre", "votre"
 # fmt: on
 _ASK = (
     "parler|joindre|contacter|passer|passez|transferer|transferez|discuter|echanger|avoir|voir|"
-    "rencontrer|appeler|rappele|rappelee|rappeler|recontacte|recontacter"
+    "rencontrer|appeler|rappele|rappelee|rappeler|recontacte|recontacter|entretenir"
+)
+#: Who answers when a resident asks to be put through (« passez-moi la mairie »).
+_TOWN_DESK = "mairie|accueil|standard|service|services|secretariat"
+#: Someone one can ask for by availability (« un conseiller disponible ? »).
+_AVAILABLE_PERSON = (
+    "agent|agente|conseiller|conseillere|humain|humaine|quelqu_un|quelquun|operateur|"
+    "operatrice|interlocuteur|interlocutrice|responsable|employe|employee"
+)
+#: Words that make « disponible » about opening hours (« un agent est-il disponible le samedi »).
+_WHEN = (
+    "lundi",
+    "mardi",
+    "mercredi",
+    "jeudi",
+    "vendredi",
+    "samedi",
+    "dimanche",
+    "matin",
+    "soir",
+    "weekend",
+    "week",
+    "heure",
+    "heures",
+    "jours",
+    "midi",
+)
+#: Indignation, the resident's own words (« c'est insupportable », « je déplore »).
+_INDIGNANT = (
+    "inadmissible|inacceptable|scandaleux|scandaleuse|scandale|honteux|honteuse|"
+    "lamentable|deplorable|intolerable|mecontent|mecontente|mecontents|mecontentement|marre|"
+    "insupportable|inadmissibles|inexcusable|revoltant|revoltante|indigne|aberrant|aberrante|"
+    "exasperant|exasperante|deplore|deplorons|scandalise|scandalisee|scandalises"
+)
+#: How a resident says it happened again (« la cinquième fois », « la 5e fois »).
+_NTH = (
+    "troisieme|quatrieme|cinquieme|sixieme|septieme|huitieme|dixieme|enieme|nieme|plusieurs|"
+    "combien|3e|4e|5e|6e|10e|3eme|4eme|5eme|6eme|10eme"
+)
+#: After « je n'en peux plus de … », what makes it a complaint rather than distress.
+_NOT_DISTRESS = (
+    "vos",
+    "votre",
+    "ce",
+    "cette",
+    "ces",
+    "attendre",
+    "attente",
+    "delai",
+    "delais",
+    "service",
+    "services",
+    "mairie",
+    "administration",
+    "bruit",
+    "voisin",
+    "voisins",
+    "travaux",
 )
 _WANT = "veux|voudrais|voudrai|souhaite|souhaiterais|aimerais|besoin"
 #: Common words one typo away from a cue word: they match only themselves.
@@ -77,7 +134,8 @@ _WANT = "veux|voudrais|voudrai|souhaite|souhaiterais|aimerais|besoin"
 _NOT_TYPOS = (
     "argent", "agence", "agenda", "plante", "trappe", "grappe", "mange", "manger", "danger",
     "contenu", "mare", "marie", "maire", "voile", "site", "vole", "volee", "voles", "volees",
-    "voler", "volent",
+    "voler", "volent", "ouvre", "indique", "dispose", "disposer",
+    "livre", "croque",
 )
 # fmt: on
 
@@ -115,6 +173,12 @@ HANDOFF_CUES = CueMatcher((
     cue("sensitive", "en_finir", "avec", "la_vie|tout|moi|ma_vie"),
     cue("sensitive", "plus|pas", "vivre", blockers=("dans", "ici", "a", "en", "avec", "chez")),
     cue("sensitive", "rien|pas", "mange", gap=1),
+    cue("sensitive", "suis|sommes|etre|vraiment|completement", "a_bout", gap=1,
+        blockers=("souffle", "bras", "doigts", "fil", "chemin", "rue")),
+    cue("sensitive", "en", "peux|peut|pouvons", "plus", blockers=_NOT_DISTRESS),
+    cue("sensitive", "je|j", "craque|craquer", gap=2),
+    cue("sensitive", "vais|veux|envie|pense|penser", "me|m", "tuer|suicider|foutre_en_l_air|"
+        "pendre", gap=1, blockers=("tache", "travail", "boulot", "rire")),
     cue("sensitive", "rien", "a|de", "manger"),
     # A person, now.
     cue("resident_request", _ASK, _PERSON, gap=3, blockers=_SOMEONE_ELSE,
@@ -132,11 +196,25 @@ HANDOFF_CUES = CueMatcher((
         "peut|pourrait|pourra|peuvent", "me|m|nous", "rappeler|appeler|contacter|recontacter",
         gap=1, blocked_before=_POSSESSIVES),
     cue("resident_request", "quelqu_un|quelquun", "mairie|services|service|accueil", gap=2),
+    cue("resident_request", "passez|passe|transferez|transfere|mettez", "moi|nous", _TOWN_DESK,
+        gap=2),
+    cue("resident_request", "me|m|nous", "passer|transferer", _TOWN_DESK, gap=2),
+    cue("resident_request", _AVAILABLE_PERSON, "disponible|disponibles|dispo|libre", gap=2,
+        blockers=_SOMEONE_ELSE + _WHEN, blocked_before=_POSSESSIVES),
+    cue("resident_request", "avoir", _PERSON + "|mairie|accueil|standard",
+        "au_telephone|au_bout_du_fil|en_ligne|au_tel", gap=2, blockers=_SOMEONE_ELSE,
+        blocked_before=_POSSESSIVES),
     # Complaints.
     cue("complaint", "me|m", "plaindre|plains|plaint"),
-    cue("complaint", "reclamation|reclamations|inadmissible|inacceptable|scandaleux|scandaleuse|"
-        "scandale|honteux|honteuse|lamentable|deplorable|intolerable|mecontent|mecontente|"
-        "mecontents|marre"),
+    cue("complaint", _INDIGNANT),
+    # A réclamation is made, not mentioned (« la réclamation de ma voisine a-t-elle été
+    # traitée ? » asks where one stands).
+    cue("complaint", "faire|deposer|porter|formuler|adresser|envoyer|veux|voudrais|souhaite|"
+        "souhaiterais|depose", "reclamation|reclamations", gap=2),
+    cue("complaint", "reclamation", "svp|stp|s_il"),
+    cue("complaint", "suis|sommes", "choque|choquee|choques|indigne|indignee|indignes|revolte|"
+        "revoltee|revoltes|excede|excedee|exaspere|exasperee|ecoeure|ecoeuree", gap=2),
+    cue("complaint", "en_peux|en_pouvons", "plus"),
     cue("complaint", "plainte", "contre"),
     cue("complaint", "une|quelle", "honte"),
     cue("complaint", "pas", "content|contente|satisfait|satisfaite", gap=2),
@@ -145,7 +223,7 @@ HANDOFF_CUES = CueMatcher((
     cue("complaint", "en", "colere"),
     cue("complaint", "moquez|moque|foutez|fichez", "de", "moi|nous|gens|monde", gap=1),
     cue("complaint", "aucune|aucun|pas|sans|jamais", "reponse|retour", gap=2),
-    cue("complaint", "troisieme|quatrieme|enieme|plusieurs|dixieme|combien", "fois", gap=1),
+    cue("complaint", _NTH, "fois", gap=1),
     cue("complaint", "est", "n_importe", "quoi"),
     cue("complaint", "mal", "accueilli|accueillie|accueillis|recu|recue|recus|traite|traitee|"
         "renseigne|renseignee|parle"),

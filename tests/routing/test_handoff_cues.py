@@ -80,3 +80,52 @@ def test_the_runner_scores_each_reason_and_the_handoff_rates() -> None:
     assert scores.false_handoff_rate == 1.0 and scores.missed_handoff_rate == pytest.approx(1 / 3)
     with pytest.raises(InvalidRecord, match="unknown reason"):
         parse_handoff_record({"text": "x", "reason": "angry"})
+
+
+# The misses of eval/data/handoff_requests_heldout.jsonl, and their kin: each is heard now.
+HEARD_NOW = [
+    ("passez moi la mairie svp", "resident_request"),
+    ("pourriez-vous me transférer au service urbanisme ?", "resident_request"),
+    ("Y a-t-il un conseiller disponible pour discuter ?", "resident_request"),
+    ("y a quelqu'un de dispo ?", "resident_request"),
+    ("Je veux m'entretenir avec un agent", "resident_request"),
+    ("est-ce que je peux avoir un agent au téléphone ?", "resident_request"),
+    ("J'attends depuis des semaines, c'est insupportable", "complaint"),
+    ("c'est la cinquième fois que je signale ce problème", "complaint"),
+    ("c'est la 5e fois que j'appelle", "complaint"),
+    ("je déplore le manque de réponse de vos services", "complaint"),
+    ("je n'en peux plus de vos délais", "complaint"),
+    ("je suis à bout, je n'en peux plus de vivre comme ça", "sensitive"),
+    ("je craque, je ne sais plus quoi faire", "sensitive"),
+    ("je vais me foutre en l'air", "sensitive"),
+]
+
+# What those cues must still leave to an answer.
+STILL_ANSWERED = [
+    "la réclamation de ma voisine a-t-elle été traitée ?",
+    "le conseiller numérique est-il disponible ?",
+    "un agent est-il disponible le samedi pour les passeports ?",
+    "passez moi le numéro de la mairie",
+    "je suis à bout de souffle après la course, où sont les douches du stade ?",
+    "c'est la deuxième fois que je viens, où est le guichet ?",
+    "je vais me tuer à la tâche avec ce dossier de permis",
+    "le plancher de la salle des fêtes craque",
+    "la salle est-elle libre samedi ?",
+]
+
+
+@pytest.mark.parametrize(("text", "reason"), HEARD_NOW, ids=[t[:40] for t, _ in HEARD_NOW])
+def test_the_held_out_misses_are_heard(text: str, reason: str) -> None:
+    assert reason_of(text) == reason
+
+
+@pytest.mark.parametrize("text", STILL_ANSWERED, ids=[t[:40] for t in STILL_ANSWERED])
+def test_the_new_cues_leave_look_alikes_to_an_answer(text: str) -> None:
+    assert reason_of(text) is None
+
+
+def test_a_blocker_between_slots_cancels_the_cue() -> None:
+    matcher = CueMatcher([cue("resident_request", "agent", "disponible", gap=2,
+                              blockers=("immobilier",))])  # fmt: skip
+    assert matcher.find("un agent est-il disponible") is not None
+    assert matcher.find("un agent immobilier disponible") is None

@@ -272,11 +272,16 @@ def mentions_any(text: str, expected: Iterable[str]) -> bool:
     """Whether ``text`` contains one of ``expected``, ignoring accents, case and punctuation.
 
     Both sides go through :func:`foundation.french.words` and are compared on word boundaries,
-    so ``"Oui"`` matches ``"oui, en mairie"`` but not ``"Louis"``. Strings without a word are
-    ignored; with nothing left to look for, the check passes.
+    so ``"Oui"`` matches ``"oui, en mairie"`` but not ``"Louis"``. The last word may take a
+    French feminine or plural ending (« indigent » is said by « une personne indigente »,
+    « gratuit » by « gratuite »). Strings without a word are ignored; with nothing left to
+    look for, the check passes.
     """
     needles = [" ".join(found) for found in map(words, expected) if found]
     if not needles:
         return True
     haystack = f" {' '.join(words(text))} "
-    return any(f" {needle} " in haystack for needle in needles)
+    return any(
+        re.search(rf" {re.escape(needle)}(?:e|s|es|x)? ", haystack) is not None
+        for needle in needles
+    )

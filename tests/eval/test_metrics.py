@@ -252,6 +252,10 @@ def test_mentions_any_ignores_accents_case_and_punctuation() -> None:
     assert mentions_any("Le timbre coute 25 € en ligne", ["coûte 25"])
     assert mentions_any("Réponse : Oui, en mairie", ["Oui"])
     assert not mentions_any("Louis est venu", ["oui"])  # word boundaries
+    # A fact said in its feminine or plural form is said (« indigent », « gratuit »).
+    assert mentions_any("Une personne indigente peut le demander", ["indigent"])
+    assert mentions_any("La carte est gratuite.", ["gratuit"])
+    assert not mentions_any("Une année passe", ["an"])  # only those endings
     assert not mentions_any("En préfecture", ["mairie", "notaire"])
     assert mentions_any("n'importe quoi", [])  # nothing required
 

@@ -276,12 +276,14 @@ def test_speech_wer_cer_and_silent_clips() -> None:
         SpeechExample(Path("b.wav"), "bonjour"),
         SpeechExample(Path("c.wav"), ""),
     ]
-    transcriber = _DictTranscriber({"a.wav": "Le chat, dort !", "b.wav": "bonsoir", "c.wav": "euh"})
+    transcriber = _DictTranscriber(
+        {"a.wav": "Le chat, dort !", "b.wav": "bonsoir", "c.wav": "merci"}
+    )
     result = evaluate_speech(transcriber, examples, clock=transcriber.clock)
     # words: 0 errors of 3 + 1 of 1 + 1 inserted for the silent clip = 2 / 4 reference words;
-    # characters: "bonjour"->"bonsoir" 2 edits, "euh" 3 insertions, over 12 + 7 = 19.
+    # characters: "bonjour"->"bonsoir" 2 edits, "merci" 5 insertions, over 12 + 7 = 19.
     assert result.metrics["wer"] == 0.5
-    assert result.metrics["cer"] == pytest.approx(5 / 19)
+    assert result.metrics["cer"] == pytest.approx(7 / 19)
     assert result.metrics["wer_spoken"] == 0.25  # without the silent clip: 1 / 4
     assert result.metrics["mean_clip_wer"] == 0.5  # (0 + 1) / 2 clips with speech
     assert result.metrics["silent_clips_ok"] == 0.0

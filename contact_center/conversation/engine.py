@@ -59,6 +59,7 @@ from retrieval.hybrid import HybridRetriever
 from retrieval.settings import RetrievalSection
 from routing.classifier import RequestClassifier, RouteDecision
 from routing.handoff import HandoffDecision, handoff_after_answer
+from routing.handoff_semantic import SemanticHandoff
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class ConversationEngine:
         kb_version: Callable[[], str],
         activity: TurnActivity | None = None,
         classifier: Callable[[str], RequestClassifier | None] = lambda tenant_id: None,
+        handoff_fallback: Callable[[], SemanticHandoff | None] = lambda: None,
         actions: CaseActions | None = None,
         desk: HandoffDesk | None = None,
         validated_answers: ValidatedAnswers | None = None,
@@ -106,6 +108,8 @@ class ConversationEngine:
         #: Provides a commune's request classifier once loaded (``Services.warm_up`` trains or
         #: loads them): the commune's own when its agents corrected the routing, else the shared.
         self._classifier = classifier
+        #: Provides the nearest-example handoff fallback once loaded (routing/handoff_semantic.py).
+        self.handoff_fallback = handoff_fallback
         self.actions = actions
         self.desk = desk
         #: Called with (tenant, conversation, text) when a resident writes to an agent.
@@ -136,6 +140,13 @@ class ConversationEngine:
     def classifier(self, tenant_id: str) -> RequestClassifier | None:
         """A commune's request classifier, or None before it is loaded (turns go unrouted)."""
         return self._classifier(tenant_id)
+
+    async def _facts(self, tenant_id: str, text: str) -> TurnFacts:
+        """The message's facts, established off the loop (the classifier runs a model)."""
+        classifier, fallback = self.classifier(tenant_id), self.handoff_fallback()
+        return await anyio.to_thread.run_sync(
+            lambda: TurnFacts.establish(text, classifier, fallback)
+        )
 
     def validate(self, text: str) -> str:
         """The cleaned message, or an :class:`InputError` with a French message."""
@@ -230,8 +241,7 @@ class ConversationEngine:
                 await anyio.to_thread.run_sync(lambda: notify(tenant_id, conversation_id, text))
             yield completed("", [], False, None, {}, started, action="with_agent")
             return
-        classifier = self.classifier(tenant_id)
-        facts = await anyio.to_thread.run_sync(lambda: TurnFacts.establish(text, classifier))
+        facts = await self._facts(tenant_id, text)
         turn = ResidentTurn(conversation_id, tenant_id, channel, text, context, facts, wording)
         handoff = facts.handoff
         if handoff is not None and self.desk is not None:
@@ -344,10 +354,7 @@ class ConversationEngine:
         a follow-up (:func:`retrieval.followup.plan_search`).
         """
         with self.activity.turn():
-            classifier = self.classifier(tenant_id)
-            facts = await anyio.to_thread.run_sync(
-                lambda: TurnFacts.establish(question, classifier)
-            )
+            facts = await self._facts(tenant_id, question)
             route = facts.route
             reply = None
             if route is not None and route.service == "hors_commune" and not facts.injection:

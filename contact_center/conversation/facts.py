@@ -3,7 +3,9 @@
 The engine establishes each fact of a message once, early, and carries it through the turn:
 whether it tries to override the assistant's rules (:func:`retrieval.answer.detect_injection`),
 where the request goes (the request classifier's :class:`~routing.classifier.RouteDecision`),
-and whether the words call for a person at once (:func:`routing.handoff.handoff_before_answer`).
+and whether the words call for a person at once (:func:`routing.handoff.handoff_before_answer`,
+then, when no cue fires, the nearest labelled example: :mod:`routing.handoff_semantic`, on the
+vector the classifier computed for the route).
 The actions, the grounded answer, the answerer and the handoff desk receive these values; none of
 them computes them again.
 """
@@ -14,13 +16,16 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from contact_center.conversation.store import ConversationStore, MessageView
 from contact_center.conversation.turns import NoticeWording
 from retrieval.answer import detect_injection
 from retrieval.chat import ChatMessage
 from retrieval.followup import PreviousTurn
-from routing.classifier import RequestClassifier, RouteDecision
-from routing.handoff import HandoffDecision, handoff_before_answer
+from routing.classifier import EmbeddingClassifier, RequestClassifier, RouteDecision
+from routing.handoff import HandoffDecision, handoff_before_answer, word_handoff
+from routing.handoff_semantic import SemanticHandoff
 
 log = logging.getLogger(__name__)
 
@@ -40,25 +45,55 @@ class TurnFacts:
     handoff: HandoffDecision | None
 
     @classmethod
-    def establish(cls, text: str, classifier: RequestClassifier | None) -> TurnFacts:
-        """Check, route and weigh ``text`` (blocking: the classifier may run a model)."""
+    def establish(
+        cls,
+        text: str,
+        classifier: RequestClassifier | None,
+        fallback: SemanticHandoff | None = None,
+    ) -> TurnFacts:
+        """Check, route and weigh ``text`` (blocking: the classifier may run a model).
+
+        ``fallback`` weighs the words no cue catches, on the classifier's vector of ``text``
+        (without a classifier that embeds, cues alone decide).
+        """
         injection = detect_injection(text)
+        route, vector = _route(text, classifier)
         return cls(
             injection=injection,
-            route=_route(text, classifier),
-            handoff=None if injection else handoff_before_answer(text),
+            route=route,
+            handoff=None if injection else _handoff(text, vector, fallback),
         )
 
 
-def _route(text: str, classifier: RequestClassifier | None) -> RouteDecision | None:
-    """The routing decision, or None without a classifier or when it fails."""
+def _route(
+    text: str, classifier: RequestClassifier | None
+) -> tuple[RouteDecision | None, np.ndarray | None]:
+    """The routing decision and, if the classifier embeds, the text's vector; Nones without a
+    classifier or when it fails."""
     if classifier is None:
-        return None
+        return None, None
     try:
-        return classifier.classify(text)
+        if isinstance(classifier, EmbeddingClassifier):
+            return classifier.classify_embedded(text)
+        return classifier.classify(text), None
     except Exception:  # noqa: BLE001 - routing is an aid: the answer goes on without it
         log.exception("routing failed")
+        return None, None
+
+
+def _handoff(
+    text: str, vector: np.ndarray | None, fallback: SemanticHandoff | None
+) -> HandoffDecision | None:
+    """The cues' handoff, else the nearest labelled example's, else None."""
+    decision = handoff_before_answer(text)
+    if decision is not None or fallback is None or vector is None:
+        return decision
+    try:
+        match = fallback.match(vector)
+    except ValueError:  # a classifier on another encoder: the cues have decided
+        log.exception("handoff fallback skipped")
         return None
+    return None if match is None else word_handoff(match.reason, match.explanation())
 
 
 @dataclass(frozen=True)

@@ -70,3 +70,35 @@ def test_the_channel_words_the_handoff_and_the_conversation_keeps_its_words(
     assert view is not None and view.messages[-1].content == done.answer  # what was said
     record = services.conversations.records(conversation.id)[-1]
     assert record["handoff_reason"] == "resident_request" and record["channel"] == "phone"
+
+
+def test_a_request_no_cue_catches_is_handed_off_by_its_nearest_example(
+    client: TestClient,
+) -> None:
+    services: Services = client.app.state.services  # type: ignore[attr-defined]
+    assert services.engine.desk is not None and services.handoff_fallback is not None
+    services.engine.desk.clock = lambda: OPEN
+    asked = services.conversations.create("demo", channel="web")
+    said = "pas de robot, un humain"
+    turn = services.engine.run_turn(asked.id, "demo", said, channel="web", wording=_reason)
+    done = anyio.run(_events, turn)[-1]
+    assert isinstance(done, TurnCompleted) and done.action == "handoff"
+    record = services.conversations.records(asked.id)[-1]
+    assert record["handoff_reason"] == "resident_request"
+    [handoff] = services.handoffs.queue("demo")
+    decision = handoff.details["decision"]
+    assert decision["cue"] == "semantic" and decision["nearest"] and decision["similarity"] >= 0.6
+    census = services.conversations.create("demo", channel="web")
+    question = "l'agent recenseur passe quand ?"
+    turn = services.engine.run_turn(census.id, "demo", question, channel="web", wording=_reason)
+    done = anyio.run(_events, turn)[-1]
+    assert isinstance(done, TurnCompleted) and done.search["query"] == question  # answered
+    # The test knowledge base has no census page: any handoff comes after the answer, not from
+    # the words.
+    assert services.conversations.records(census.id)[-1]["handoff_reason"] in (
+        None, "missing_knowledge", "low_confidence",
+    )  # fmt: skip
+
+
+def _reason(notice: HandoffNotice) -> str:
+    return notice.reason

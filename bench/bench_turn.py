@@ -43,6 +43,7 @@ from channels.speech.audio import (
 )
 from channels.speech.turn import SmartTurnModel
 from channels.speech.vad import FRAME, Endpointer, SileroDetector, UtteranceEnded
+from contact_center.settings import SpeechSection
 
 AUDIO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "audio"
 CHUNK = 320  # 20 ms at 16 kHz, what the browser page sends
@@ -173,10 +174,11 @@ def run(endpointer: Endpointer, audio: np.ndarray, model: TimedModel) -> list[fl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, default=None, help="clips")
-    parser.add_argument("--end-silence-ms", type=int, default=700)
-    parser.add_argument("--turn-check-ms", type=int, default=200)
-    parser.add_argument("--max-end-silence-ms", type=int, default=2000)
-    parser.add_argument("--turn-threshold", type=float, default=0.9)
+    product = SpeechSection()  # the product's defaults unless told otherwise
+    parser.add_argument("--end-silence-ms", type=int, default=product.end_silence_ms)
+    parser.add_argument("--turn-check-ms", type=int, default=product.turn_check_ms)
+    parser.add_argument("--max-end-silence-ms", type=int, default=product.max_end_silence_ms)
+    parser.add_argument("--turn-threshold", type=float, default=product.turn_threshold)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     print(f"machine: {machine()}", flush=True)

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import platform
 import statistics
 import tempfile
 import time
@@ -37,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.bench_index import default_package
+from bench.machine import describe
 from eval.datasets import (
     BUNDLED_DATA_DIR,
     QUESTIONS_DEMO_TOWN,
@@ -72,18 +72,6 @@ class Row:
     ms: float
     gate: str  # "injection", "relevance", "composer" or "" when answered
     compose_ms: float = 0.0
-
-
-def machine() -> str:
-    """CPU model, cores usable by this process, Python."""
-    model = platform.processor() or "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        lines = cpuinfo.read_text().splitlines()
-        names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
-        model = names[0] if names else model
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{model}; {usable} usable cores of {os.cpu_count()}; Python {platform.python_version()}"
 
 
 def build_index(work: Path, examples: list[RetrievalExample], distractors: int) -> Path:
@@ -240,7 +228,7 @@ def main() -> None:
         examples = [e for rows in sets.values() for e in rows]
         source = build_index(args.work, examples, args.distractors)
         print(f"index: {source} (named fiches + {args.distractors} others + demo pages)")
-    print(f"machine: {machine()}")
+    print(f"machine: {describe()}")
     # On a copy: the folder may be open elsewhere (a running server, another bench).
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "qdrant"

@@ -25,8 +25,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
-import platform
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -34,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.machine import describe, load
 from channels.speech.audio import STT_RATE, load_audio, resample
 from channels.speech.stt import WhisperDecoding, WhisperRecognizer
 from channels.speech.vocabulary import terms
@@ -75,29 +74,6 @@ def clip_sets(limit: int | None, municipal: bool) -> dict[str, list[Clip]]:
             audio = espeak.synthesize(sentence)
             sets["municipal_tts"].append((resample(audio, espeak.sample_rate, STT_RATE), sentence))
     return dict(sets)
-
-
-def machine() -> str:
-    """CPU model, cores usable by this process, load average, Python."""
-    model = platform.processor() or "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        names = [
-            line.split(":", 1)[1].strip()
-            for line in cpuinfo.read_text().splitlines()
-            if line.startswith("model name")
-        ]
-        model = names[0] if names else model
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (
-        f"{model}; {usable} usable cores of {os.cpu_count()}; load average {load()}; "
-        f"Python {platform.python_version()}"
-    )
-
-
-def load() -> str:
-    """The 1-minute load average (more than the core count: RTF figures are pessimistic)."""
-    return f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "unknown"
 
 
 def score(
@@ -196,12 +172,12 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    print(f"machine: {machine()}")
+    print(f"machine: {describe()}")
     print("RTF: decoding time / audio duration on this machine; other jobs sharing the cores")
     print("make it pessimistic (see the load average). CPU: CPU time (all threads) / audio")
     print("duration, which they barely change. WER and CER depend on neither.")
     sets = clip_sets(args.limit, args.municipal)
-    report: dict[str, Any] = {"machine": machine(), "settings": {}}
+    report: dict[str, Any] = {"machine": describe(), "settings": {}}
     combinations = itertools.product(
         args.compute_type, args.modes, args.beam, args.best_of, args.fallback, args.vad,
         args.timestamps, args.condition,

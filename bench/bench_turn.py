@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from bench.machine import describe
 from channels.speech.audio import (
     STT_RATE,
     TELEPHONY_RATE,
@@ -49,21 +48,6 @@ AUDIO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "audio"
 CHUNK = 320  # 20 ms at 16 kHz, what the browser page sends
 TRAIL_S = 3.0
 PAUSE_S = 1.0
-
-
-def machine() -> str:
-    """CPU model, cores usable by this process, Python."""
-    model = platform.processor() or "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        names = [
-            line.split(":", 1)[1].strip()
-            for line in cpuinfo.read_text().splitlines()
-            if line.startswith("model name")
-        ]
-        model = names[0] if names else model
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{model}; {usable} usable cores of {os.cpu_count()}; Python {platform.python_version()}"
 
 
 class ReplayDetector:
@@ -181,7 +165,7 @@ def main() -> None:
     parser.add_argument("--turn-threshold", type=float, default=product.turn_threshold)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
-    print(f"machine: {machine()}", flush=True)
+    print(f"machine: {describe()}", flush=True)
     model = TimedModel(SmartTurnModel())
     model.model.warm_up()
     lead = np.zeros(int(0.3 * STT_RATE), dtype=np.int16)

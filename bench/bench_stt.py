@@ -13,8 +13,8 @@ biasing targets), left out of ``overall``.
 Each option takes several values; every combination is one setting (defaults: the product's,
 ``SpeechSection``: prompt biasing, beam 5, temperature 0, VAD filter, int8)::
 
-    .venv/bin/python bench/bench_stt.py --modes off prompt --beam 1 5 --municipal
-    .venv/bin/python bench/bench_stt.py --fallback on --best-of 5 --json out.json
+    .venv/bin/python -m bench.bench_stt --modes off prompt --beam 1 5 --municipal
+    .venv/bin/python -m bench.bench_stt --fallback on --best-of 5 --json out.json
 
 Real-time factors depend on what else runs on the machine: the load average is printed
 before and after, and a loaded machine gives pessimistic figures. WER does not depend on it.

@@ -17,7 +17,7 @@ pause, or in a natural pause of a long sentence). The **end-of-turn delay** is t
 end of the last speech frame to the end of the turn (with the Smart Turn inference that ended
 it, measured), on utterances not cut.
 
-    .venv/bin/python bench/bench_turn.py [--limit N] [--json OUT]
+    .venv/bin/python -m bench.bench_turn [--limit N] [--json OUT]
 """
 
 from __future__ import annotations

@@ -51,6 +51,17 @@ class _Timings(logging.Handler):
                 self.turns.append(json.loads(found[1].replace("'", '"')))
 
 
+def trailing_silence_s(audio: np.ndarray, sample_rate: int, frame_s: float = 0.02) -> float:
+    """Seconds after the last 20 ms frame louder than a tenth of the clip's loudest frame."""
+    size = int(sample_rate * frame_s)
+    frames = len(audio) // size
+    if frames == 0:
+        return 0.0
+    levels = np.abs(audio[: frames * size].astype(np.float32)).reshape(frames, size).mean(axis=1)
+    voiced = np.flatnonzero(levels >= 0.1 * levels.max())
+    return (len(audio) / sample_rate) - (voiced[-1] + 1) * frame_s if voiced.size else 0.0
+
+
 def _summary(values: list[float]) -> str:
     if not values:
         return "n/a"
@@ -64,7 +75,10 @@ def main() -> None:
     parser.add_argument("--llm", choices=["fake", "llamacpp"], default="fake")
     parser.add_argument("--tts", choices=["espeak", "piper"], default="espeak")
     parser.add_argument("--turns", type=int, default=5)
-    parser.add_argument("--end-silence-ms", type=int, default=700)
+    parser.add_argument(
+        "--end-silence-ms", type=int, default=700, help="with --end-of-turn silence"
+    )
+    parser.add_argument("--end-of-turn", choices=("auto", "smart_turn", "silence"), default="auto")
     args = parser.parse_args()
 
     from channels.speech.audio import load_audio
@@ -85,6 +99,7 @@ def main() -> None:
             "enabled": True,
             "tts_backend": args.tts,
             "end_silence_ms": args.end_silence_ms,
+            "end_of_turn": args.end_of_turn,
             "holding_after_s": 1.0,
         },
         twilio_voice={"auth_token": "bench-token", "account_sid": "AC" + "0" * 32},
@@ -104,12 +119,12 @@ def main() -> None:
         call.wait_for(lambda r: r.data.get("event") == "mark", timeout=60)
         for n in range(args.turns):
             audio = load_audio(AUDIO / QUESTIONS[n % len(QUESTIONS)], 16_000)
-            call.speak(audio, 16_000)  # speech sent at once ...
             before = len(call.received)
-            ended = time.perf_counter()
-            call.silence(
-                args.end_silence_ms / 1000 + 0.3, realtime=True
-            )  # ... its end in real time
+            call.speak(audio, 16_000, realtime=True)  # as a caller speaks, in real time
+            # The caller stopped speaking at the clip's last voiced frame, not at its end: the
+            # recording's own trailing silence already counts toward the end of the turn.
+            ended = time.perf_counter() - trailing_silence_s(audio, 16_000)
+            call.silence(2.3, realtime=True)  # the longest end-of-turn silence, and more
             first = call.wait_for(
                 lambda r, before=before: (
                     r.data.get("event") == "media" and call.received.index(r) >= before
@@ -122,16 +137,17 @@ def main() -> None:
             )
             call.silence(2.0, realtime=True)  # let the turn finish (else the next clip barges in)
     print(
-        f"\nphone path, LLM={args.llm}, TTS={args.tts}, end of turn after "
-        f"{args.end_silence_ms} ms of silence, {args.turns} turns"
+        f"\nphone path, LLM={args.llm}, TTS={args.tts}, end of turn: {args.end_of_turn} "
+        f"(silence: {args.end_silence_ms} ms), {args.turns} turns; voice to voice is from the "
+        "clip's last voiced frame to the answer's first audio frame"
     )
     print(f"  voice to voice (client)      {_summary(voice_to_voice)}")
     for stage in ("transcript", "first_token", "first_sentence", "first_audio", "holding_phrase"):
         values = [t[stage] for t in handler.turns if stage in t]
         print(f"  {stage:28s} {_summary(values)}")
     print(
-        "  (stages: ms after the server detected the end of speech; that detection itself "
-        f"takes the {args.end_silence_ms} ms of silence)"
+        "  (stages: ms after the server detected the end of speech; voice to voice adds the "
+        "detection itself)"
     )
     np.set_printoptions(precision=0)
 

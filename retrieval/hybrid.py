@@ -58,6 +58,8 @@ _DEFAULT_CALIBRATION = (0.25, 0.75)
 LOCAL_INTENTS: frozenset[Intent] = frozenset({"hours"})
 #: The town's own pages weighed against the best fiche, best first.
 _TOWN_PAGES = 3
+#: Letters two stems share for the coverage to count them as one word (« inscr »).
+_SHARED_PREFIX = 5
 #: Best chunks of the best document whose words count for the coverage.
 _COVERAGE_CHUNKS = 3
 
@@ -305,7 +307,15 @@ class HybridRetriever:
         for said, official in expansion.matched if expansion else ():
             if found & set(self.sparse_encoder.tokens(" ".join(official))):
                 found.update(self.sparse_encoder.tokens(said))
-        return len(wanted & found) / len(wanted)
+        # French stemming leaves a verb and its noun apart (« inscris », « inscription »): a
+        # long stem counts as found when a found stem starts with the same letters.
+        prefixes = {stem[:_SHARED_PREFIX] for stem in found if len(stem) >= _SHARED_PREFIX}
+        present = {
+            stem
+            for stem in wanted
+            if stem in found or (len(stem) >= _SHARED_PREFIX and stem[:_SHARED_PREFIX] in prefixes)
+        }
+        return len(present) / len(wanted)
 
     def relevance(self, coverage: float, dense_cosine: float | None) -> float:
         """Combine coverage and dense cosine into the 0..1 relevance."""

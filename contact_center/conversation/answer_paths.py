@@ -209,9 +209,20 @@ def _to_original(answer: str, numbers: list[int]) -> str:
 
 
 def spoken_form(sentences: Iterable[str], count: int = SPOKEN_SENTENCES) -> str:
-    """The first ``count`` sentences, without their ``[n]`` citations: what a caller hears."""
+    """The first ``count`` sentences, without their ``[n]`` citations: what a caller hears.
+
+    A web address is not read aloud: sentences holding one are left out while others remain,
+    and otherwise say « le site internet indiqué » in its place."""
     kept = [strip_citations(sentence).strip() for sentence in sentences]
-    return " ".join([sentence for sentence in kept if sentence][:count])
+    kept = [sentence for sentence in kept if sentence]
+    plain = [sentence for sentence in kept if not _WEB_ADDRESS.search(sentence)]
+    if plain:
+        return " ".join(plain[:count])
+    return " ".join(_WEB_ADDRESS.sub("le site internet indiqué", s) for s in kept[:count])
+
+
+#: A web address in a sentence (its last character not a closing punctuation).
+_WEB_ADDRESS = re.compile(r"(?:https?://|www\.)[^\s)»,;]*[^\s)»,;.]")
 
 
 def _ms(started: float) -> float:

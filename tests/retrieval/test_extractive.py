@@ -174,6 +174,18 @@ def test_the_section_that_answers_is_chosen_in_the_towns_page(
     assert check.grounded and not check.invalid
 
 
+def test_a_sentence_with_a_web_address_is_kept_a_bare_link_is_not() -> None:
+    # « Pour contester un FPS, faites d'abord un RAPO … en ligne sur https://… » holds the answer.
+    passages = demo_page("vf-stationnement-residentiel")
+    result = compose_answer("comment je conteste un FPS ?", passages)
+    assert "recours administratif préalable obligatoire" in result.text, result.text
+    assert "https://www.val-fleuri.example/contester-fps" in result.text
+    hours = compose_answer(
+        "comment contacter la mairie en ligne ?", demo_page("vf-mairie-horaires")
+    )
+    assert "Formulaire de contact en ligne : https://" not in hours.text
+
+
 PASSAGE = (
     "En Métropole : le passeport coûte 86 €. Pour un enfant de moins de 15 ans : 17 €. "
     "Renseignements au 01 99 00 20 10, à déclarer dans les 5 jours, avant le 1er mars 2026."

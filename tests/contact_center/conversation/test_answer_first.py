@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from channels.webchat import routes as webchat_routes
 from contact_center.app import create_app
+from contact_center.conversation.answer_paths import spoken_form
 from contact_center.conversation.turns import AnswerDelta, TurnCompleted, TurnFailed
 from contact_center.services import Services
 from contact_center.settings import Settings
@@ -138,3 +139,11 @@ def test_a_turn_whose_resident_leaves_is_stored_with_its_record(
     assert [m.role for m in stored.messages] == ["user", "assistant"]
     (record,) = busy_services.conversations.records(conversation.id)
     assert record["answer_path"] in {"generated", "extractive"} and not record["abstained"]
+
+
+def test_a_caller_never_hears_a_web_address() -> None:
+    linked = "Contestez en ligne sur https://www.val-fleuri.example/contester-fps. [2]"
+    # Another sentence remains: the one with the address is left out of what is said.
+    assert spoken_form(["Le FPS coûte 35 € [1].", linked]) == "Le FPS coûte 35 €."
+    # Only sentences with an address: it is named, not spelt out.
+    assert spoken_form([linked]) == "Contestez en ligne sur le site internet indiqué."

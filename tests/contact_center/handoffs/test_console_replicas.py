@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -86,15 +87,16 @@ def start_replica(
     raise RuntimeError(f"replica {name} did not start")
 
 
-@pytest.fixture
-def replicas(tmp_path: Path, postgres_url: str) -> Iterator[tuple[str, str]]:
-    if not redis_reachable():
-        unavailable("Redis is not reachable on 127.0.0.1:6379")
+@contextmanager
+def two_replicas(
+    tmp_path: Path, database_url: str, redis_url: str = REDIS_URL
+) -> Iterator[tuple[str, str]]:
+    """Replicas A and B on one database and one Redis; stopped (killed if stuck) on exit."""
     started: list[subprocess.Popen[bytes]] = []
     try:
-        a, url_a = start_replica("a", tmp_path, postgres_url)  # migrates the database first
+        a, url_a = start_replica("a", tmp_path, database_url, redis_url)  # migrates first
         started.append(a)
-        b, url_b = start_replica("b", tmp_path, postgres_url)
+        b, url_b = start_replica("b", tmp_path, database_url, redis_url)
         started.append(b)
         yield url_a, url_b
     finally:
@@ -105,6 +107,14 @@ def replicas(tmp_path: Path, postgres_url: str) -> Iterator[tuple[str, str]]:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@pytest.fixture
+def replicas(tmp_path: Path, postgres_url: str) -> Iterator[tuple[str, str]]:
+    if not redis_reachable():
+        unavailable("Redis is not reachable on 127.0.0.1:6379")
+    with two_replicas(tmp_path, postgres_url) as urls:
+        yield urls
 
 
 def create_agent(tmp_path: Path, database_url: str) -> str:

@@ -26,7 +26,7 @@ from tests.conftest import unavailable
 from tests.contact_center.handoffs.test_console_replicas import (
     CONSOLE,
     create_agent,
-    start_replica,
+    two_replicas,
 )
 
 pytestmark = pytest.mark.integration
@@ -72,21 +72,8 @@ def own_redis(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
 def replicas(
     tmp_path: Path, postgres_url: str, own_redis: tuple[subprocess.Popen[bytes], str]
 ) -> Iterator[tuple[str, str]]:
-    started: list[subprocess.Popen[bytes]] = []
-    try:
-        a, url_a = start_replica("a", tmp_path, postgres_url, own_redis[1])
-        started.append(a)
-        b, url_b = start_replica("b", tmp_path, postgres_url, own_redis[1])
-        started.append(b)
-        yield url_a, url_b
-    finally:
-        for process in started:
-            process.terminate()
-        for process in started:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    with two_replicas(tmp_path, postgres_url, own_redis[1]) as urls:
+        yield urls
 
 
 def test_redis_lost_the_resident_is_answered_and_the_console_says_live_events_stopped(

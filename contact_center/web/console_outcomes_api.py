@@ -100,14 +100,15 @@ def _figures(figures: Figures) -> dict[str, object]:
     }  # fmt: skip
 
 
-def _report(
+def period_report(
     outcomes: OutcomesDep,
-    agent: Agent,
-    date_from: date | None,
-    date_to: date | None,
-    bucket: Bucket,
-    service: str | None,
+    agent: Supervisor,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    bucket: Bucket = "day",
+    service: str | None = None,
 ) -> OutcomeReport:
+    """The figures of the period the query asks for (both routes' parameters)."""
     today = outcomes.clock().astimezone(PARIS).date()
     date_to = date_to or today
     date_from = date_from or date_to - timedelta(days=DEFAULT_DAYS - 1)
@@ -122,18 +123,12 @@ def _report(
     return outcomes.report(agent.tenant_id, date_from, date_to, bucket, service or None)
 
 
+PeriodReport = Annotated[OutcomeReport, Depends(period_report)]
+
+
 @router.get("/outcomes")
-def outcomes(
-    found: OutcomesDep,
-    catalogue: CatalogueDep,
-    agent: Supervisor,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    bucket: Bucket = "day",
-    service: str | None = None,
-) -> OutcomesOut:
+def outcomes(report: PeriodReport, catalogue: CatalogueDep, agent: Supervisor) -> OutcomesOut:
     """The commune's outcome figures over the period (the last four weeks by default)."""
-    report = _report(found, agent, date_from, date_to, bucket, service)
     names = {entry.code: entry.name for entry in catalogue.list(agent.tenant_id)}
     return OutcomesOut(
         date_from=report.date_from, date_to=report.date_to, bucket=report.bucket,
@@ -152,17 +147,8 @@ def outcomes(
 
 
 @router.get("/outcomes.csv", response_class=Response)
-def outcomes_csv(
-    found: OutcomesDep,
-    catalogue: CatalogueDep,
-    agent: Supervisor,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    bucket: Bucket = "day",
-    service: str | None = None,
-) -> Response:
+def outcomes_csv(report: PeriodReport, catalogue: CatalogueDep, agent: Supervisor) -> Response:
     """The same figures as a CSV file: one line per day or week, per service, and in all."""
-    report = _report(found, agent, date_from, date_to, bucket, service)
     names = {entry.code: entry.name for entry in catalogue.list(agent.tenant_id)}
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")

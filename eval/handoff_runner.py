@@ -16,20 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from eval.datasets import InvalidRecord, load_jsonl, required_str
+from routing.handoff_semantic import WORD_REASONS, HandoffExample
 
 HANDOFF_DATASET = Path(__file__).parent / "data" / "handoff_requests.jsonl"
-#: The reasons the resident's words can call for, as labelled in the set.
-WORD_REASONS = ("resident_request", "complaint", "sensitive")
 
 Detector = Callable[[str], str | None]
-
-
-@dataclass(frozen=True)
-class HandoffExample:
-    """A resident's message and the handoff it calls for (None: answer it)."""
-
-    text: str
-    reason: str | None
 
 
 @dataclass(frozen=True)

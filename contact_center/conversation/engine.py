@@ -101,7 +101,6 @@ class ConversationEngine:
             policy=answer_policy,
             validated_answers=validated_answers,
         )
-        self._conversations = conversations
         self._retrieval = retrieval_settings
         self._chat = chat_settings
         self.activity = activity or TurnActivity()
@@ -372,9 +371,7 @@ class ConversationEngine:
         return self._storage
 
     def _require_store(self) -> ConversationStore:
-        if self._conversations is None:
-            raise RuntimeError("this engine was built without a conversation store")
-        return self._conversations
+        return self._require_storage().store
 
 
 async def _guarded(

@@ -164,6 +164,7 @@ def parse_args() -> argparse.Namespace:
     add("--condition", nargs="+", type=on_off, default=[False], help="condition on previous text")
     add("--compute-type", nargs="+", default=["int8"], choices=["int8", "int8_float32", "float32"])
     add("--threads", type=int, default=2)
+    add("--model-dir", type=Path, default=None, help="a CTranslate2 Whisper folder (default: base)")
     add("--limit", type=int, default=None, help="clips per set")
     add("--municipal", action="store_true", help="add the espeak-ng municipal requests")
     add("--json", type=Path, default=None, help="write every row and transcript here")
@@ -194,7 +195,11 @@ def main() -> None:
         )
         label = f"biasing={mode} {decoding.label()}"
         recognizer = WhisperRecognizer(
-            biasing=mode, vocabulary=terms(), cpu_threads=args.threads, decoding=decoding
+            model_dir=args.model_dir,
+            biasing=mode,
+            vocabulary=terms(),
+            cpu_threads=args.threads,
+            decoding=decoding,
         )
         recognizer.warm_up()
         rows = run_setting(recognizer, sets)

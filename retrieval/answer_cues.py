@@ -204,6 +204,27 @@ _STRONG_CUES: dict[Intent, re.Pattern[str]] = {
 }
 
 
+#: Stems of the question's words that ask for a value (« heure », « combien », « coûte »),
+#: folded: a text that states a value of that kind (:data:`_STRONG_CUES`) answers them.
+_ASKING_STEMS: dict[Intent, re.Pattern[str]] = {
+    "hours": re.compile(r"^(?:heur|horair|ouvr|ouvert|ferm|quand)"),
+    "delay": re.compile(r"^(?:combien|temp|del|dur|long|quand|valabl)"),
+    "cost": re.compile(r"^(?:combien|cout|prix|pai|pay|tarif|cher|gratuit|frai|montant)"),
+}
+
+
+def answered_by_value(intent: Intent, stems: set[str], text: str) -> set[str]:
+    """The ``stems`` (folded) that ask for the value ``intent`` wants, when ``text`` (folded)
+    states such a value: « ferment à quelle heure » is answered by « de 8 h à 19 h », « combien
+    de temps » by « 2 mois », « ça coûte combien » by « 17 € », in words the question did not
+    use. Empty for the intents that ask for no value (a place, a procedure)."""
+    asking = _ASKING_STEMS.get(intent)
+    if asking is None:
+        return set()
+    asked = {stem for stem in stems if asking.match(stem)}
+    return asked if asked and _STRONG_CUES[intent].search(text) else set()
+
+
 def intent_cue(text: str, intent: Intent) -> float:
     """0..1: how much ``text`` (folded) carries what ``intent`` asks for; the fact itself (an
     amount for a cost, a duration for a delay) counts fully on its own."""

@@ -175,3 +175,49 @@ def test_fusion_caps_the_chunks_of_one_document() -> None:
     rankings = {"bm25": [hit("A", i) for i in range(8)] + [hit("B", 0)]}
     fused = fuse(rankings, {}, 10, payload_chunk)
     assert [s.chunk.document_id for s in fused] == ["A"] * CHUNKS_PER_DOCUMENT + ["B"]
+
+
+def page(text: str) -> ScoredChunk:
+    chunk = Chunk(
+        id="vf-elections-0",
+        tenant_id="demo",
+        document_id="vf-elections",
+        ordinal=0,
+        title="Élections à Val-Fleuri",
+        url="",
+        heading_path=("Le jour du vote",),
+        text=text,
+        source="local",
+        version="v",
+    )
+    return ScoredChunk(chunk=chunk, score=1.0)
+
+
+HOURS = "La ville compte 14 bureaux de vote, ouverts de 8 h à 19 h les jours de scrutin."
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "expected"),
+    [
+        # « ferment à quelle heure » is answered by the hours, in words the question lacks.
+        ("les bureaux de vote ferment à quelle heure ?", HOURS, 1.0),
+        (
+            "la déchèterie ferme à quelle heure le samedi ?",
+            "La déchèterie est ouverte le samedi de 9 h à 18 h.",
+            1.0,
+        ),
+        ("combien de temps pour un permis de construire ?", "Permis de construire : 2 mois.", 1.0),
+        ("ça coûte combien, la cantine ?", "Le repas à la cantine coûte 3,20 €.", 1.0),
+        # No value stated: the asking words stay missing.
+        ("les bureaux de vote ferment à quelle heure ?", "Votre bureau de vote est indiqué.", 0.5),
+        # A question that asks for no value gains nothing from one: « vote » from the heading.
+        ("où sont les bureaux de vote ?", "Ouverts de 8 h à 19 h.", 0.5),
+    ],
+)
+def test_the_words_asking_for_a_value_are_answered_by_one(
+    retriever: HybridRetriever, question: str, text: str, expected: float
+) -> None:
+    from retrieval.question_intent import read_question
+
+    intent = read_question(question).intent
+    assert retriever.coverage(question, [page(text)], None, intent) == pytest.approx(expected)

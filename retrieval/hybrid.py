@@ -58,6 +58,13 @@ _DEFAULT_CALIBRATION = (0.25, 0.75)
 #: What only the town can say, whatever the national fiches say: its opening hours. On a tie
 #: in coverage, the town's page comes first for these intents.
 LOCAL_INTENTS: frozenset[Intent] = frozenset({"hours"})
+#: The town's best page, when it does not come first, comes second if it covers at least this
+#: share of the question: the resident is on the town's site, and its page says where and when
+#: here (« combien de temps la mairie met pour répondre à un permis de construire » : the fiche
+#: first, then the town's delays). Measured on the full index: the team's 119 questions R@5
+#: 0.909 -> 0.939, required facts 58 -> 59 of 77; 0.5 gave the same gains with a page added
+#: to 21 more questions, 0.4 to out-of-scope questions.
+SECOND_PAGE_COVERAGE = 0.6
 #: The town's own pages weighed against the best fiche, best first.
 _TOWN_PAGES = 3
 #: Letters two stems share for the coverage to count them as one word (« inscr »).
@@ -245,7 +252,8 @@ class HybridRetriever:
         expansion: Expansion | None = None,
         intent: Intent | None = None,
     ) -> list[ScoredChunk]:
-        """The commune's best page first when it covers more of the question than the best fiche.
+        """The commune's best page first when it covers more of the question than the best fiche,
+        second when it covers at least :data:`SECOND_PAGE_COVERAGE` of it.
 
         The resident is on the town's site: for a local matter (hours, bulky waste, the
         canteen) the town's own page says what applies here, and the national fiche follows
@@ -268,11 +276,16 @@ class HybridRetriever:
             return candidates
         fiche_coverage = self.coverage(query, candidates, expansion, intent)
         local = intent in LOCAL_INTENTS
-        if page_coverage < fiche_coverage or (page_coverage == fiche_coverage and not local):
-            return candidates
-        first = [c for c in pages if (c.chunk.tenant_id, c.chunk.document_id) == page]
-        taken = {c.chunk.id for c in first}
-        return first + [c for c in candidates if c.chunk.id not in taken]
+        own = [c for c in pages if (c.chunk.tenant_id, c.chunk.document_id) == page]
+        taken = {c.chunk.id for c in own}
+        rest = [c for c in candidates if c.chunk.id not in taken]
+        if page_coverage > fiche_coverage or (page_coverage == fiche_coverage and local):
+            return own + rest
+        if page_coverage >= SECOND_PAGE_COVERAGE:
+            head = rest[0].chunk.document_id
+            lead = [c for c in rest if c.chunk.document_id == head]
+            return lead + own + [c for c in rest if c.chunk.document_id != head]
+        return candidates
 
     def _best_page(
         self,

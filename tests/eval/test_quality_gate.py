@@ -193,10 +193,11 @@ def test_conversations_gate_fails_without_the_service_public_fiches(
     tmp_path: Path, embedder: Embedder, request_classifier: RequestClassifier
 ) -> None:
     # A deployment whose index lost the national fiches: only the town's own pages, seeded at
-    # start-up, remain, and questions on the census or a lost identity card go unanswered.
+    # start-up, remain, and the census question goes unanswered. The town's page still answers
+    # the lost identity card, so five scenarios of six pass: the answers and turns gates fail.
     conversations, _ = load_examples("conversations", None)
     with _app_client(make_settings(tmp_path), embedder, request_classifier) as client:
         result = evaluate_conversations(client, conversations)
 
     failed = {f.metric for f in check_gate(result.metrics, load_gate("conversations_test_index"))}
-    assert {"answer_pass_rate", "turn_pass_rate", "scenario_pass_rate"} <= failed
+    assert {"answer_pass_rate", "turn_pass_rate"} <= failed

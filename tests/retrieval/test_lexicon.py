@@ -13,7 +13,7 @@ from retrieval.lexicon import ResidentLexicon
 from retrieval.qdrant_store import QdrantStore
 from retrieval.settings import RetrievalSection
 from retrieval.sparse import FrenchSparseEncoder
-from retrieval.types import NATIONAL_TENANT
+from retrieval.types import NATIONAL_TENANT, Chunk, ScoredChunk
 
 FRIDGE = "j'ai un frigo cassé à jeter, vous venez le chercher ?"
 
@@ -83,3 +83,43 @@ def test_the_towns_page_comes_first_for_a_local_matter(
 def test_a_national_question_keeps_its_fiche_first(store: QdrantStore, embedder: Embedder) -> None:
     found = retriever(store, embedder).search("Combien coûte un passeport pour un adulte ?", "demo")
     assert found.chunks[0].chunk.tenant_id == NATIONAL_TENANT
+
+
+def chunk(tenant: str, document: str, text: str) -> ScoredChunk:
+    found = Chunk(
+        id=f"{document}-0",
+        tenant_id=tenant,
+        document_id=document,
+        ordinal=0,
+        title=document,
+        url="",
+        heading_path=(),
+        text=text,
+        source="",
+        version="v",
+    )
+    return ScoredChunk(chunk=found, score=1.0)
+
+
+PERMIT = "combien de temps la mairie met pour répondre à un permis de construire pour une maison"
+FICHE = chunk(
+    NATIONAL_TENANT, "F1986", "Permis de construire une maison : la mairie a 2 mois pour répondre."
+)
+OTHER = chunk(NATIONAL_TENANT, "F2698", "Permis de démolir.")
+
+
+@pytest.mark.parametrize(
+    ("page_text", "order"),
+    [
+        # The town's page says the delay for a house here: it follows the fiche.
+        ("Permis de construire une maison individuelle : 2 mois.", ["F1986", "vf-urba", "F2698"]),
+        # A page that shares a word or two with the question stays out.
+        ("Rendez-vous avec un instructeur le mardi.", ["F1986", "F2698"]),
+    ],
+)
+def test_the_towns_page_follows_the_fiche_when_it_covers_most_of_the_question(
+    store: QdrantStore, embedder: Embedder, page_text: str, order: list[str]
+) -> None:
+    page = chunk("demo", "vf-urba", page_text)
+    ranked = retriever(store, embedder).town_first(PERMIT, [FICHE, OTHER], [page])
+    assert [c.chunk.document_id for c in ranked] == order

@@ -6,10 +6,10 @@ Run from the repository root::
 
 For each two-turn conversation of ``eval/data/followups_residents.jsonl``, turn 1 is searched
 and answered as the engine does (extractive answer; the documents it cites are what turn 2 may
-favour). Turn 2 is then searched four ways: **alone** (before follow-ups were read), after the
-**whole** of turn 1 (an alternative measured, not used), with the **topic** words of turn 1
-before it, and as the engine does now (**context**: topic and, for a follow-up with no topic of
-its own, the previous answer's documents favoured, :mod:`retrieval.followup`). Printed per
+favour). Turn 2 is then searched four ways: **alone** (before follow-ups were read), with the
+**topic** words of turn 1 before it (until this change), after the **whole** of turn 1, and as
+the engine does now (**context**: the whole of turn 1 and, for a follow-up with no topic of its
+own, the previous answer's documents favoured, :mod:`retrieval.followup`). Printed per
 conversation: the rank of turn 1's document, whether turn 2 reads as a follow-up, the rank of
 its first expected document among the distinct documents found (``-``: not among the
 candidates) each way, and the start of the answer with context; then the share of turn 2s
@@ -90,11 +90,11 @@ def run(retriever: HybridRetriever, conversations: Sequence[Conversation], tenan
         timings.append((time.perf_counter() - started) * 1000)
         expected = second.expect.source_any
         alone = plan_search(second.user)
-        whole = replace(plan, query=f"{first.user} {second.user}") if plan.followup else plan
+        topic = replace(plan, query=plan.words)
         ranks = {
             "alone": _rank(retriever, alone, where, expected, favour=False),
-            "whole": _rank(retriever, whole, where, expected, favour=False),
-            "topic": _rank(retriever, plan, where, expected, favour=False),
+            "whole": _rank(retriever, plan, where, expected, favour=False),
+            "topic": _rank(retriever, topic, where, expected, favour=False),
             "context": _rank(retriever, plan, where, expected, favour=True),
         }
         first_rank = _rank(retriever, plan_search(first.user), where, first.expect.source_any,
@@ -109,7 +109,7 @@ def run(retriever: HybridRetriever, conversations: Sequence[Conversation], tenan
             hit = rank is not None and rank <= FIRST_SOURCES
             hits[way] += hit
             hits_after_found[way] += hit and first_found
-        answer = compose_answer(plan.query, answer_result.chunks, plan.reading)
+        answer = compose_answer(plan.words, answer_result.chunks, plan.reading)
         shown = " ".join(answer.text.split())[:90]
         cells = "  ".join(f"{way}={ranks[way] or '-':>2}" for way in WAYS)
         read = "yes" if plan.followup else "no "

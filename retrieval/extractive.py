@@ -173,7 +173,7 @@ def compose_answer(
 
     Args:
         question: The resident's question, in their words (for a follow-up, the query searched:
-            :attr:`retrieval.followup.SearchPlan.query`).
+            :attr:`retrieval.followup.SearchPlan.words`).
         passages: Retrieved passages, most relevant first; ``[n]`` is ``passages[n - 1]``. The
             first ``MAX_PASSAGES`` are read, and any later one of their documents (the best
             document's other sections: :meth:`retrieval.hybrid.HybridRetriever.search`).

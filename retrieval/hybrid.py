@@ -152,8 +152,7 @@ class HybridRetriever:
             self.candidates(query, tenant_id, expansion=expansion, vectors=(dense, sparse)),
             favour,
         )
-        if tenant_id != NATIONAL_TENANT and self.settings.town_first and not favour:
-            # A follow-up stays with the documents of its conversation.
+        if tenant_id != NATIONAL_TENANT and self.settings.town_first:
             pages = self.store.query(dense, sparse, [tenant_id], self.settings.candidates)
             candidates = self.town_first(query, candidates, pages, expansion, intent)
         chunks = diversify(candidates, top_k or self.settings.top_k)

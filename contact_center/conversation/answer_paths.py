@@ -117,11 +117,11 @@ class AnswerComposer:
         """The answer to ``question`` from ``passages`` (best first, ``[n]`` = position).
 
         ``plan``: how the question was searched; a follow-up's extractive answer is composed
-        with the words searched and the intent and case it inherits (the LLM reads the
-        conversation's history instead).
+        for its topic words (:attr:`SearchPlan.words`) and the intent and case it inherits (the
+        LLM reads the conversation's history instead).
         """
         started = time.perf_counter()
-        words, reading = (plan.query, plan.reading) if plan is not None else (question, None)
+        words, reading = (plan.words, plan.reading) if plan is not None else (question, None)
         extract = await anyio.to_thread.run_sync(lambda: compose_answer(words, passages, reading))
         latency = {"extractive": _ms(started)}
         reason = None

@@ -63,7 +63,9 @@ def test_a_question_of_its_own_or_a_thank_you_is_not_a_follow_up(message: str) -
 def test_the_follow_up_is_searched_with_the_topic_it_follows() -> None:
     plan = plan_search("et ça coûte combien pour un bébé ?", [PASSPORT_DELAY])
     assert plan.followup
-    assert plan.query == "passeport et ça coûte combien pour un bébé ?"
+    # Searched after the whole question it follows; answered for its topic and what it asks.
+    assert plan.query == f"{PASSPORT_DELAY.question} et ça coûte combien pour un bébé ?"
+    assert plan.words == "passeport et ça coûte combien pour un bébé ?"
     assert plan.context_documents == ("F34752",)
     # Its own intent (a cost) and case (a baby), not the delay asked before.
     assert plan.reading.intent == "cost"
@@ -86,12 +88,12 @@ def test_a_new_question_is_searched_alone() -> None:
     question = "Quels sont les horaires de la mairie ?"
     plan = plan_search(question, [PASSPORT_DELAY])
     assert not plan.followup
-    assert plan.query == question and plan.context_documents == ()
+    assert plan.query == plan.words == question and plan.context_documents == ()
 
 
 def test_a_follow_up_with_a_topic_of_its_own_does_not_favour_the_previous_documents() -> None:
     plan = plan_search("et si je viens de déménager ?", [PASSPORT_DELAY])
-    assert plan.followup and plan.query.startswith("passeport ")
+    assert plan.followup and plan.words.startswith("passeport ")
     assert plan.context_documents == ()
 
 
@@ -137,7 +139,7 @@ def _answer(
     plan = plan_search(message, earlier)
     found = retriever.search(plan.query, tenant, MAX_PASSAGES, favour=plan.context_documents)
     documents = list(dict.fromkeys(c.chunk.document_id for c in found.chunks))
-    return compose_answer(plan.query, found.chunks, plan.reading), documents
+    return compose_answer(plan.words, found.chunks, plan.reading), documents
 
 
 def test_a_childs_passport_after_a_passport_question_gets_the_minors_price(

@@ -25,7 +25,7 @@ def test_a_follow_up_gets_the_babys_passport_price_and_its_record_shows_the_sear
     assert first["searched_query"] == FIRST and first["followup"] is False
     assert second["question"] == FOLLOW_UP
     assert second["followup"] is True
-    assert second["searched_query"] == f"passeport {FOLLOW_UP}"
+    assert second["searched_query"] == f"{FIRST} {FOLLOW_UP}"
     assert cited_first and second["context_documents"] == cited_first
 
 

@@ -131,7 +131,7 @@ class SearchPlan:
     followup: bool
     context_documents: tuple[str, ...]
     reading: QuestionReading
-    words: str = ""
+    words: str
 
 
 def topic_words(text: str) -> list[str]:

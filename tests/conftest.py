@@ -222,16 +222,21 @@ def conversation_services(
     classifier: RequestClassifier,
     *,
     answer_mode: str = "auto",
+    overrides: dict[str, dict[str, object]] | None = None,
     **services_kwargs: object,
 ) -> Services:
     """Services for long conversations: a copy of the test index, the given database, the real
-    request classifier, and a rate limit that several turns in a row do not reach."""
+    request classifier, and a rate limit that several turns in a row do not reach.
+
+    ``overrides``: further settings sections, as :func:`make_settings` takes them.
+    """
     copy_index(indexed_qdrant, tmp_path / "qdrant")
     settings = make_settings(
         tmp_path,
         database={"url": database_url},
         chat={"rate_limit_per_minute": 600, "rate_limit_burst": 100},
         retrieval={"answer_mode": answer_mode},
+        **(overrides or {}),
     )
     return Services(settings, embedder=embedder, classifier=classifier, **services_kwargs)  # type: ignore[arg-type]
 

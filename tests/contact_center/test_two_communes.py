@@ -18,12 +18,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from contact_center.app import create_app
-from contact_center.services import Services
 from contact_center.testing.chat_harness import ChatHarness, sign_in
 from retrieval.embeddings import Embedder
-from retrieval.qdrant_edge import copy_index
 from routing.classifier import RequestClassifier
-from tests.conftest import make_settings
+from tests.conftest import conversation_services
 
 TOWN_B = "bellerive"
 OPEN = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -57,15 +55,17 @@ def app(
     embedder: Embedder,
     request_classifier: RequestClassifier,
 ) -> Iterator[Any]:
-    copy_index(indexed_qdrant, tmp_path / "qdrant")
-    settings = make_settings(
+    services = conversation_services(
         tmp_path,
-        app={"tenants": {"demo": "Ville de Val-Fleuri"}},
-        database={"url": database_url},
-        chat={"rate_limit_per_minute": 600, "rate_limit_burst": 100},
-        notifications={"backend": "fake", "dispatch_interval_s": 0},
+        indexed_qdrant,
+        database_url,
+        embedder,
+        request_classifier,
+        overrides={
+            "app": {"tenants": {"demo": "Ville de Val-Fleuri"}},
+            "notifications": {"backend": "fake", "dispatch_interval_s": 0},
+        },
     )
-    services = Services(settings, embedder=embedder, classifier=request_classifier)
     assert services.engine.desk is not None
     services.engine.desk.clock = lambda: OPEN  # a Wednesday morning: agents are there
     application = create_app(services=services)
